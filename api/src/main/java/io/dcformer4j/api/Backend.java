@@ -1,0 +1,142 @@
+package io.dcformer4j.api;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A compute backend: tensor allocation and the operations the DCFormer model needs, named after what the
+ * model does. Operations write into caller-allocated outputs (destination passing), so a decode step need
+ * not allocate. Unless an operation says otherwise, inputs are F32 activations, arithmetic is F32, and an
+ * output may be the same tensor as an element-wise operation's input.
+ *
+ * <p>Every operation validates its arguments and throws {@link IllegalArgumentException} naming the
+ * operation, the offending tensor (its {@link Tensor#label()}), its shape and the expected shape; passing
+ * a tensor of another backend, or a closed tensor, throws {@link IllegalStateException}.
+ *
+ * <p>Thread safety: operations may be called from several threads at once as long as their outputs are
+ * distinct tensors (several sessions on one model). {@link #close()} must not race with operations.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** The provider name this backend was opened under (for example {@code "cpu"}). */
+    String name();
+
+    /** A one-line human description (device, SIMD width, worker threads). */
+    String description();
+
+    /** The options this backend was opened with. */
+    BackendOptions options();
+
+    // ---------------------------------------------------------------- storage
+
+    /** A new zero-filled tensor. */
+    Tensor allocate(DType dtype, Shape shape, String label);
+
+    /** A new tensor holding {@code values} rounded to {@code dtype} (F32, BF16 or F16). */
+    Tensor fromFloats(DType dtype, Shape shape, float[] values, String label);
+
+    /** A new I32 tensor. */
+    Tensor fromInts(Shape shape, int[] values, String label);
+
+    /**
+     * A weight tensor over raw little-endian bytes of {@code dtype} ({@code shape.numel() * byteSize}
+     * bytes). A host backend may keep a reference to {@code data} instead of copying (memory-mapped
+     * checkpoints are never copied to the heap); the caller keeps {@code data} alive while the tensor lives.
+     * A device backend uploads it.
+     */
+    Tensor weights(DType dtype, Shape shape, MemorySegment data, String label);
+
+    /** A view with another shape of the same number of elements, sharing storage. */
+    Tensor view(Tensor tensor, Shape shape);
+
+    /** A view of rows {@code [start, end)} along axis 0, sharing storage. */
+    Tensor slice(Tensor tensor, int start, int end);
+
+    /** Copies {@code src} into {@code dst} (same number of elements; dtype converted as needed). */
+    void copy(Tensor src, Tensor dst);
+
+    // ---------------------------------------------------------------- operations
+
+    /** {@code out[t, :] = table[tokens[t], :]}; table [V, E] of any float dtype, out [T, E] F32. Ids out of range fail. */
+    void embedding(Tensor table, int[] tokens, Tensor out);
+
+    /**
+     * {@code out = x · wᵀ + bias}: x [T, in] F32, w [out, in] F32/BF16/F16, bias [out] or {@code null},
+     * out [T, out] F32. Accumulation is F32 (or wider).
+     */
+    void linear(Tensor x, Tensor w, Tensor bias, Tensor out);
+
+    /**
+     * RMS normalisation of every contiguous group of G = {@code gain.numel()} elements of x:
+     * {@code out = gain ⊙ x / sqrt(mean(x²) + eps)}. With G = E this is the block norm; with G = D over
+     * [T, N·D] it is qk-norm (one gain shared by all heads).
+     */
+    void rmsNorm(Tensor x, Tensor gain, float eps, Tensor out);
+
+    /** LayerNorm over the last axis: {@code out = gain ⊙ (x − μ)/sqrt(σ² + eps) + bias}, σ² the population variance. */
+    void layerNorm(Tensor x, Tensor gain, Tensor bias, float eps, Tensor out);
+
+    /**
+     * Rotary embedding (spec §1.4) of x [T, H·D] where row t is at absolute position {@code startPos + t}:
+     * within each head, component j &lt; Dr/2 is paired with j + Dr/2; components ≥ Dr pass through.
+     */
+    void rope(Tensor x, int startPos, RopeSpec spec, Tensor out);
+
+    /** {@code out = silu(gate) ⊙ up}, silu(z) = z·σ(z). */
+    void swiglu(Tensor gate, Tensor up, Tensor out);
+
+    /**
+     * The mgate FFN gating: {@code g = softmax(gateLogits[t, :])} over Mg groups, then
+     * {@code out[t, e·P + j] = g[e] · u[t, e·P + j]} with P = F / Mg. u [T, F], gateLogits [T, Mg].
+     */
+    void mgate(Tensor u, Tensor gateLogits, Tensor out);
+
+    /** Exact GELU, {@code z · ½(1 + erf(z/√2))}. */
+    void gelu(Tensor x, Tensor out);
+
+    /** {@code out = a + b} (same shapes). */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /** Max-subtracted softmax over the last axis. */
+    void softmax(Tensor x, Tensor out);
+
+    /**
+     * The DCMHA dynamic weights of every token (spec §2.2) from the normalised layer input a [T, E], into
+     * out [T, 4, 2I+1, N]: for slot c, rows 0..I−1 are w1 (RMS-normalised over heads, eps 1e-6), rows
+     * I..2I−1 are w2, row 2I is dg = tanh(a · dd). GELU is exact.
+     */
+    void dynamicWeights(Tensor a, DynamicWeightParams params, Tensor out);
+
+    /** A new, empty attention cache. */
+    KvCache allocateKvCache(KvCacheSpec spec);
+
+    /**
+     * Fused attention for T ≥ 1 new tokens at positions {@code cache.length() .. cache.length()+T−1}
+     * (spec §2.1 steps 5–10, §4.3): q, k, v [T, N·D] after qk-norm and RoPE, dyn [T, 4, 2I+1, N]
+     * ({@code null} for plain MHA), out [T, N·D]. Each query attends to the visible keys among those cached
+     * and the T new ones; logits are scaled by 1/sqrt(D), pre-composed, masked, softmaxed, post-composed and
+     * multiplied by V, without materialising more than the backend needs. Afterwards the new keys, values
+     * and key-side factors are in the cache (local layers keep the last {@code capacity} positions).
+     *
+     * @throws IllegalArgumentException when a global layer's cache is too small for the new positions, or
+     *                                  a local layer's ring is smaller than its window
+     */
+    void attentionPrefill(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out);
+
+    /**
+     * Fused one-token decode (spec §4.4): as {@link #attentionPrefill} with T = 1. Backends specialise it
+     * (one query row, all heads, split over keys).
+     */
+    void attentionDecode(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out);
+
+    // ---------------------------------------------------------------- bookkeeping
+
+    /** Tensors and caches allocated by this backend and not yet closed (views excluded). */
+    long liveTensors();
+
+    /** Bytes held by live tensors and caches that this backend allocated (memory it does not own excluded). */
+    long liveBytes();
+
+    /** Releases the backend's resources (worker threads, device context). Tensors must be closed first. */
+    @Override
+    void close();
+}

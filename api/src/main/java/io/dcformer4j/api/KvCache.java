@@ -1,0 +1,22 @@
+package io.dcformer4j.api;
+
+/**
+ * One layer's key/value cache and (for DCMHA) its factored key-side compose cache, owned by a backend
+ * and filled by the fused attention ops. It records how many positions have been appended; the
+ * attention ops require new queries to start exactly there.
+ */
+public interface KvCache extends AutoCloseable {
+
+    /** The cache's shape. */
+    KvCacheSpec spec();
+
+    /** Number of positions appended so far (the next position to be written). */
+    int length();
+
+    /** Forgets every position, so the cache can serve a new sequence; storage is kept. */
+    void reset();
+
+    /** Releases the storage; closing twice fails. */
+    @Override
+    void close();
+}
