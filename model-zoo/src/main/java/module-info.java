@@ -1,0 +1,15 @@
+/**
+ * DCFormer++, DCPythia and their plain-MHA baselines written once against the backend SPI, with checkpoint
+ * loading, tokenizers, generation and the command-line tool. Imports {@code io.dcformer4j.api} only: no
+ * backend package is visible here.
+ */
+module io.dcformer4j.model {
+    requires transitive io.dcformer4j.api;
+    requires com.fasterxml.jackson.databind;
+    requires info.picocli;
+
+    exports io.dcformer4j.model;
+    exports io.dcformer4j.model.checkpoint;
+
+    uses io.dcformer4j.api.BackendProvider;
+}
