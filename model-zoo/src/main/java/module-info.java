@@ -8,7 +8,6 @@ module io.dcformer4j.model {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
 
-    exports io.dcformer4j.model;
     exports io.dcformer4j.model.checkpoint;
 
     uses io.dcformer4j.api.BackendProvider;
