@@ -1,6 +1,7 @@
 package io.dcformer4j.model.checkpoint;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.SortedMap;
 
 /**
@@ -9,6 +10,20 @@ import java.util.SortedMap;
  * {@link #close()}.
  */
 public interface WeightSource extends AutoCloseable {
+
+    /**
+     * Opens a checkpoint. A directory is searched for {@code model.safetensors},
+     * {@code model.safetensors.index.json}, {@code pytorch_model.bin} and {@code pytorch_model.bin.index.json},
+     * in that order; a file is read by its name ({@code *.index.json}, {@code *.safetensors}, {@code *.bin},
+     * {@code *.pt}, {@code *.pth}) or, failing that, by its first bytes (a zip archive is a PyTorch file).
+     * Every header is validated before anything is returned.
+     *
+     * @throws CheckpointException naming the file, the tensor and the offending value when a file is missing,
+     *                             malformed, inconsistent or uses something this reader does not support
+     */
+    static WeightSource open(Path dirOrFile) {
+        return CheckpointOpener.open(dirOrFile);
+    }
 
     /** Every tensor, by name. */
     SortedMap<String, TensorInfo> tensors();
