@@ -1,0 +1,93 @@
+package io.dcformer4j.model;
+
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.DType;
+import io.dcformer4j.api.Shape;
+import io.dcformer4j.api.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The scratch tensors of one forward call over T rows. A session keeps one set for T = 1 so that decode
+ * steps allocate nothing; a prefill allocates a set sized to its chunk and closes it afterwards.
+ */
+final class Activations implements AutoCloseable {
+    final int rows;
+    final int[] tokens;
+    final Tensor x;
+    final Tensor a;
+    final Tensor q0;
+    final Tensor k0;
+    final Tensor qn;
+    final Tensor kn;
+    final Tensor q;
+    final Tensor k;
+    final Tensor v;
+    final Tensor dyn;
+    final Tensor attn;
+    final Tensor attnOut;
+    final Tensor f;
+    final Tensor gate;
+    final Tensor up;
+    final Tensor u;
+    final Tensor gated;
+    final Tensor mgLogits;
+    final Tensor ffnOut;
+    final Tensor xn;
+    private final List<Tensor> owned = new ArrayList<>();
+    private final Backend backend;
+
+    Activations(Backend backend, ModelConfig c, int rank, int rows) {
+        this.backend = backend;
+        this.rows = rows;
+        this.tokens = new int[rows];
+        int e = c.dim();
+        int ff = c.intermediateSize();
+        boolean pythia = c.family() == ModelFamily.DCPYTHIA;
+        try {
+            x = f32("x", rows, e);                          // [T, E] residual stream
+            a = f32("a", rows, e);                          // [T, E] normalised attention input
+            q0 = f32("q", rows, e);                         // [T, N·D]
+            k0 = f32("k", rows, e);                         // [T, N·D]
+            v = f32("v", rows, e);                          // [T, N·D]
+            qn = c.useQkNorm() ? f32("q.norm", rows, e) : q0;
+            kn = c.useQkNorm() ? f32("k.norm", rows, e) : k0;
+            q = c.rotaryDim() > 0 ? f32("q.rope", rows, e) : qn;
+            k = c.rotaryDim() > 0 ? f32("k.rope", rows, e) : kn;
+            dyn = c.useDcmha()                              // [T, 4, 2I+1, N]
+                    ? track(backend.allocate(DType.F32, Shape.of(rows, 4, 2 * rank + 1, c.numHeads()), "dyn")) : null;
+            attn = f32("attn.o", rows, e);                  // [T, N·D]
+            attnOut = f32("attn.out", rows, e);             // [T, E]
+            f = f32("ffn.in", rows, e);                     // [T, E]
+            gate = f32("ffn.w1", rows, ff);                 // [T, F]
+            up = pythia ? null : f32("ffn.w3", rows, ff);   // [T, F]
+            u = f32("ffn.u", rows, ff);                     // [T, F]
+            gated = c.mgate() ? f32("ffn.mgated", rows, ff) : u;
+            mgLogits = c.mgate() ? f32("ffn.mg", rows, c.mgateDim()) : null;
+            ffnOut = f32("ffn.out", rows, e);               // [T, E]
+            xn = f32("final.norm", rows, e);                // [T, E]
+        } catch (RuntimeException ex) {
+            close();
+            throw ex;
+        }
+    }
+
+    private Tensor f32(String label, int r, int cols) {
+        return track(backend.allocate(DType.F32, Shape.of(r, cols), label));
+    }
+
+    private Tensor track(Tensor t) {
+        owned.add(t);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : owned) {
+            if (!t.isClosed()) {
+                t.close();
+            }
+        }
+        owned.clear();
+    }
+}

@@ -1,0 +1,288 @@
+package io.dcformer4j.model;
+
+import io.dcformer4j.api.AttentionSpec;
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.DynamicWeightParams;
+import io.dcformer4j.api.RopeSpec;
+import io.dcformer4j.api.Shape;
+import io.dcformer4j.api.Tensor;
+import io.dcformer4j.model.checkpoint.WeightSource;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A DCFormer++ or DCPythia network (or its plain-MHA baseline) bound to one backend. The weights are shared,
+ * read-only backend tensors; all per-sequence state lives in {@link Session}s, so any number of sessions can
+ * run on one model from several threads.
+ *
+ * <p>Two ways in:
+ * <ul>
+ *   <li>{@link #load(Path, Backend)} reads {@code config.json} and the checkpoint of a model directory; the
+ *       model owns (and closes) the checkpoint.</li>
+ *   <li>{@link #create(ModelConfig, WeightSource, Backend)} binds any {@link WeightSource}, for example
+ *       {@link RandomWeights#generate} for benchmarks; the caller keeps the source open while the model lives
+ *       and closes it afterwards.</li>
+ * </ul>
+ *
+ * <p>Checkpoint names follow spec §5: either the fused {@code attention.wqkv} or separate
+ * {@code wq}/{@code wk}/{@code wv} (and their biases) are accepted; derived and cache entries
+ * ({@code dw_m}, {@code qkw_m}, {@code kv_cache.*}, and {@code pre_proj.w}/{@code post_proj.w} unless
+ * {@code use_sw}) are ignored. A missing tensor or a shape that disagrees with the configuration is an
+ * {@link IllegalArgumentException} naming the tensor, its shape and the expected shape.
+ */
+public final class DCFormerModel implements AutoCloseable {
+    private final ModelConfig config;
+    private final Backend backend;
+    private final WeightSource ownedSource;
+    private final List<Tensor> tensors;
+    private final Tensor embedding;
+    private final Tensor finalNorm;
+    private final Tensor finalNormBias;
+    private final Tensor output;
+    private final LayerWeights[] layers;
+    private final AttentionSpec[] attention;
+    private final RopeSpec rope;
+    private final int rank;
+    private boolean closed;
+
+    private DCFormerModel(ModelConfig config, WeightSource source, Backend backend, boolean ownsSource) {
+        this.config = config;
+        this.backend = backend;
+        WeightBinder b = new WeightBinder(source, backend);
+        try {
+            int e = config.dim();
+            int n = config.numHeads();
+            this.rank = config.useDcmha() ? composeRank(config, b) : 0;
+            int hidden = config.useDcmha() ? b.shapeOf(WeightLayout.layer(0) + "attention.dyn_w_proj.qkw").dim(-3) : 0;
+            Shape table = Shape.of(config.vocabSize(), e);
+            boolean pythia = config.family() == ModelFamily.DCPYTHIA;
+
+            this.embedding = b.matrix("tok_embeddings.weight", table);
+            this.finalNorm = b.vector("norm.weight", Shape.of(e));
+            this.finalNormBias = pythia ? b.vector("norm.bias", Shape.of(e)) : null;
+            if (!b.has("output.weight") && config.tieWordEmbeddings()) {
+                this.output = embedding;
+            } else {
+                this.output = b.matrix("output.weight", table);
+            }
+            this.layers = new LayerWeights[config.numLayers()];
+            this.attention = new AttentionSpec[config.numLayers()];
+            for (int i = 0; i < layers.length; i++) {
+                layers[i] = bindLayer(i, config, b, rank, hidden);
+                attention[i] = new AttentionSpec(config.attentionMode(), n, config.headDim(), rank, config.window(i),
+                        config.r24PrefillWindowPlusOne(), layers[i].staticPre(), layers[i].staticPost());
+            }
+            this.rope = new RopeSpec(config.headDim(), config.rotaryDim(), config.ropeBase());
+            this.tensors = List.copyOf(b.bound());
+            this.ownedSource = ownsSource ? source : null;
+        } catch (RuntimeException ex) {
+            for (Tensor t : b.bound()) {
+                t.close();
+            }
+            throw ex;
+        }
+    }
+
+    /**
+     * Loads the model in directory {@code dir} ({@code config.json} and its safetensors or PyTorch checkpoint).
+     *
+     * @throws IllegalArgumentException naming the file, field or tensor when the model is malformed
+     */
+    public static DCFormerModel load(Path dir, Backend backend) {
+        return load(dir, ModelConfig.load(dir), backend);
+    }
+
+    /** Loads the checkpoint in {@code dir} with a given configuration (for example one with the R24 switch on). */
+    public static DCFormerModel load(Path dir, ModelConfig config, Backend backend) {
+        WeightSource source = WeightSource.open(dir);
+        try {
+            return new DCFormerModel(config, source, backend, true);
+        } catch (RuntimeException e) {
+            source.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Binds {@code source} to {@code backend} under {@code config}. The source is not closed by the model
+     * and must stay open until the model is closed.
+     */
+    public static DCFormerModel create(ModelConfig config, WeightSource source, Backend backend) {
+        return new DCFormerModel(config, source, backend, false);
+    }
+
+    private static int composeRank(ModelConfig c, WeightBinder b) {
+        String name = WeightLayout.layer(0) + "attention.dyn_w_proj.qkw";
+        Shape s = b.shapeOf(name);
+        if (s.rank() < 3 || s.dim(-2) % 2 != 0 || s.dim(-1) != c.numHeads()) {
+            throw new IllegalArgumentException("tensor '" + name + "' has shape " + s + ", expected [1, 4, K, 2I, "
+                    + c.numHeads() + "]");
+        }
+        return s.dim(-2) / 2;
+    }
+
+    private static LayerWeights bindLayer(int i, ModelConfig c, WeightBinder b, int rank, int hidden) {
+        String p = WeightLayout.layer(i);
+        int e = c.dim();
+        boolean pythia = c.family() == ModelFamily.DCPYTHIA;
+        Tensor attnNorm = b.vector(p + "attention_norm.weight", Shape.of(e));
+        Tensor attnNormBias = pythia ? b.vector(p + "attention_norm.bias", Shape.of(e)) : null;
+
+        Tensor wq;
+        Tensor wk;
+        Tensor wv;
+        Tensor bq = null;
+        Tensor bk = null;
+        Tensor bv = null;
+        String fused = p + "attention.wqkv.";
+        String split = p + "attention.w";
+        if (b.has(fused + "weight") || !b.has(split + "q.weight")) {
+            Tensor w = b.matrix(fused + "weight", Shape.of(3 * e, e));
+            wq = b.slice(w, 0, e);
+            wk = b.slice(w, e, 2 * e);
+            wv = b.slice(w, 2 * e, 3 * e);
+        } else {
+            wq = b.matrix(split + "q.weight", Shape.of(e, e));
+            wk = b.matrix(split + "k.weight", Shape.of(e, e));
+            wv = b.matrix(split + "v.weight", Shape.of(e, e));
+        }
+        if (c.linearBias()) {
+            if (b.has(fused + "bias") || !b.has(split + "q.bias")) {
+                Tensor bias = b.vector(fused + "bias", Shape.of(3 * e));
+                bq = b.slice(bias, 0, e);
+                bk = b.slice(bias, e, 2 * e);
+                bv = b.slice(bias, 2 * e, 3 * e);
+            } else {
+                bq = b.vector(split + "q.bias", Shape.of(e));
+                bk = b.vector(split + "k.bias", Shape.of(e));
+                bv = b.vector(split + "v.bias", Shape.of(e));
+            }
+        }
+        Tensor wo = b.matrix(p + "attention.wo.weight", Shape.of(e, e));
+        Tensor bo = c.linearBias() ? b.vector(p + "attention.wo.bias", Shape.of(e)) : null;
+        Tensor qNorm = null;
+        Tensor kNorm = null;
+        if (c.useQkNorm()) {
+            qNorm = b.vector(p + "attention.q_norm.scale", Shape.of(c.headDim()));
+            kNorm = b.vector(p + "attention.k_norm.scale", Shape.of(c.headDim()));
+        }
+        DynamicWeightParams dyn = null;
+        Tensor staticPre = null;
+        Tensor staticPost = null;
+        if (c.useDcmha()) {
+            String d = p + "attention.dyn_w_proj.";
+            int n = c.numHeads();
+            dyn = new DynamicWeightParams(b.matrix(d + "dw1", Shape.of(e, 1, 4, hidden)),
+                    b.matrix(d + "qkw", Shape.of(1, 4, hidden, 2 * rank, n)), b.matrix(d + "dd", Shape.of(e, 1, 4 * n)),
+                    n, rank);
+            if (c.useSw()) {
+                staticPre = b.vector(d + "pre_proj.w", Shape.of(n, n));
+                staticPost = b.vector(d + "post_proj.w", Shape.of(n, n));
+            }
+        }
+        Tensor ffnNorm = b.vector(p + "ffn_norm.weight", Shape.of(e));
+        Tensor ffnNormBias = pythia ? b.vector(p + "ffn_norm.bias", Shape.of(e)) : null;
+        String ff = p + "feed_forward.";
+        int f = c.intermediateSize();
+        Tensor w1 = b.matrix(ff + "w1.weight", Shape.of(f, e));
+        Tensor w2 = b.matrix(ff + "w2.weight", Shape.of(e, f));
+        Tensor b1 = null;
+        Tensor b2 = null;
+        Tensor w3 = null;
+        Tensor mg = null;
+        if (pythia) {
+            if (c.linearBias()) {
+                b1 = b.vector(ff + "w1.bias", Shape.of(f));
+                b2 = b.vector(ff + "w2.bias", Shape.of(e));
+            }
+        } else {
+            w3 = b.matrix(ff + "w3.weight", Shape.of(f, e));
+            if (c.mgate()) {
+                mg = b.matrix(ff + "mg.weight", Shape.of(c.mgateDim(), e));
+            }
+        }
+        return new LayerWeights(attnNorm, attnNormBias, wq, wk, wv, bq, bk, bv, wo, bo, qNorm, kNorm, dyn, staticPre,
+                staticPost, ffnNorm, ffnNormBias, w1, b1, w2, b2, w3, mg);
+    }
+
+    /** The configuration. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The backend holding the weights. */
+    public Backend backend() {
+        return backend;
+    }
+
+    /** A new sequence with room for {@code block_size} positions. */
+    public Session newSession() {
+        return newSession(config.blockSize());
+    }
+
+    /**
+     * A new sequence with room for {@code maxContext} positions (at most {@code block_size}); global layers'
+     * caches are sized to it, so a smaller value saves memory.
+     */
+    public Session newSession(int maxContext) {
+        checkOpen();
+        if (maxContext <= 0 || maxContext > config.blockSize()) {
+            throw new IllegalArgumentException("maxContext must be in [1, block_size=" + config.blockSize() + "], got "
+                    + maxContext);
+        }
+        return new Session(this, maxContext);
+    }
+
+    LayerWeights layer(int i) {
+        return layers[i];
+    }
+
+    AttentionSpec attention(int i) {
+        return attention[i];
+    }
+
+    RopeSpec rope() {
+        return rope;
+    }
+
+    int composeRank() {
+        return rank;
+    }
+
+    Tensor embedding() {
+        return embedding;
+    }
+
+    Tensor finalNorm() {
+        return finalNorm;
+    }
+
+    Tensor finalNormBias() {
+        return finalNormBias;
+    }
+
+    Tensor output() {
+        return output;
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("model " + config + " is closed");
+        }
+    }
+
+    /** Releases the weight tensors (and the checkpoint when the model opened it). Sessions must be closed first. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            throw new IllegalStateException("model closed twice");
+        }
+        closed = true;
+        for (Tensor t : tensors) {
+            t.close();
+        }
+        if (ownedSource != null) {
+            ownedSource.close();
+        }
+    }
+}
