@@ -1,0 +1,148 @@
+package io.dcformer4j.bench;
+
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.DType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * Runs the measurements of issue 5 on one backend: the limits first (memory bandwidth, our GEMM rate,
+ * optionally OpenBLAS), then prefill and decode speed of DCFormer++ and of its plain-MHA baseline.
+ */
+public final class BenchEngine {
+    private final BenchOptions options;
+    private final Backend backend;
+    private final BenchModelFactory factory;
+
+    /**
+     * @param options what to measure
+     * @param backend where the models and the GEMM probe run (its thread count is used for the probes)
+     * @param factory builds the models
+     */
+    public BenchEngine(BenchOptions options, Backend backend, BenchModelFactory factory) {
+        this.options = options;
+        this.backend = backend;
+        this.factory = factory;
+    }
+
+    /** Measures everything. */
+    public BenchResult run() {
+        BenchPreset preset = options.preset();
+        int threads = backend.options().resolvedThreads();
+        progress("memory bandwidth (" + (options.bandwidthBytes() >> 20) + " MiB, " + threads + " threads)");
+        double bandwidth = BandwidthProbe.readGbPerS(options.bandwidthBytes(), threads, options.reps() < 3 ? 3 : 5);
+
+        List<GemmShape> shapes = gemmShapes();
+        List<GemmResult> gemm = new ArrayList<>();
+        for (GemmShape s : shapes) {
+            progress("GEMM " + s + " " + preset.weightDType());
+            gemm.add(new GemmResult(s, preset.weightDType(), GemmProbe.gflops(backend, s, preset.weightDType(), 3,
+                    options.probeSeconds())));
+        }
+        BlasComparison blas = options.vsBlas() ? compareWithBlas(shapes, gemm, threads)
+                : BlasComparison.skipped("not requested (--vs-blas)");
+
+        ModelTiming dcmha = timeModel(true);
+        ModelTiming mha = timeModel(false);
+        return new BenchResult(preset, backend.description(), threads, bandwidth, gemm, blas, dcmha, mha);
+    }
+
+    /** The prefill GEMM shapes: every linear of a layer at the middle prefill length. */
+    List<GemmShape> gemmShapes() {
+        List<Integer> ts = options.prefillLengths();
+        int m = ts.isEmpty() ? 512 : ts.contains(512) ? 512 : ts.get(ts.size() / 2);
+        List<GemmShape> list = new ArrayList<>();
+        for (int[] nk : options.preset().gemmShapes()) {
+            list.add(new GemmShape(m, nk[0], nk[1]));
+        }
+        return list;
+    }
+
+    private BlasComparison compareWithBlas(List<GemmShape> shapes, List<GemmResult> gemm, int threads) {
+        Optional<OpenBlas> found = OpenBlas.find(options.blasCandidates());
+        if (found.isEmpty()) {
+            return BlasComparison.skipped("OpenBLAS not found (looked for " + options.blasCandidates()
+                    + "); install libopenblas-dev to compare GEMM with cblas_sgemm");
+        }
+        try (OpenBlas blas = found.get()) {
+            blas.setThreads(threads);
+            List<GemmResult> theirs = new ArrayList<>();
+            List<GemmResult> ours = new ArrayList<>();
+            for (GemmShape s : shapes) {
+                progress("OpenBLAS cblas_sgemm " + s);
+                theirs.add(new GemmResult(s, DType.F32, blas.gflops(s, 3, options.probeSeconds())));
+                if (options.preset().weightDType() == DType.F32) {
+                    ours.add(gemm.get(shapes.indexOf(s)));
+                } else {
+                    progress("GEMM " + s + " F32");
+                    ours.add(new GemmResult(s, DType.F32, GemmProbe.gflops(backend, s, DType.F32, 3, options.probeSeconds())));
+                }
+            }
+            return new BlasComparison(blas.library(), "cblas_sgemm from " + blas.library() + ", " + threads + " threads",
+                    theirs, ours);
+        }
+    }
+
+    private ModelTiming timeModel(boolean dcmha) {
+        String kind = dcmha ? "DCMHA" : "MHA";
+        progress(kind + ": generating random weights");
+        SortedMap<Integer, Double> prefill = new TreeMap<>();
+        SortedMap<Integer, Double> decode = new TreeMap<>();
+        long backendBytes = 0;
+        long resident = -1;
+        SplittableRandom rnd = new SplittableRandom(options.seed());
+        try (BenchModel model = factory.open(options.preset(), dcmha, backend, options.seed())) {
+            for (int t : options.prefillLengths()) {
+                int[] tokens = tokens(rnd, t);
+                double[] secs = new double[options.reps()];
+                for (int r = 0; r < options.reps(); r++) {
+                    progress(kind + ": prefill T=" + t + " (" + (r + 1) + "/" + options.reps() + ")");
+                    try (BenchModel.Sequence seq = model.newSequence()) {
+                        long t0 = System.nanoTime();
+                        seq.prefill(tokens);
+                        secs[r] = (System.nanoTime() - t0) * 1e-9;
+                    }
+                }
+                prefill.put(t, t / Stats.median(secs));
+            }
+            int longest = options.decodeContexts().stream().mapToInt(Integer::intValue).max().orElse(-1);
+            for (int ctx : options.decodeContexts()) {
+                progress(kind + ": prefill to context " + ctx + " for decode");
+                try (BenchModel.Sequence seq = model.newSequence()) {
+                    seq.prefill(tokens(rnd, ctx));
+                    double[] secs = new double[options.decodeSteps()];
+                    seq.decode(rnd.nextInt(options.preset().vocab())); // warm-up step, not timed
+                    for (int i = 0; i < secs.length; i++) {
+                        progress(kind + ": decode after " + ctx + " tokens (" + (i + 1) + "/" + secs.length + ")");
+                        int token = rnd.nextInt(options.preset().vocab());
+                        long t0 = System.nanoTime();
+                        seq.decode(token);
+                        secs[i] = (System.nanoTime() - t0) * 1e-9;
+                    }
+                    decode.put(ctx, 1 / Stats.median(secs));
+                    if (ctx == longest) {
+                        backendBytes = backend.liveBytes();
+                        resident = ProcessMemory.residentBytes();
+                    }
+                }
+            }
+        }
+        return new ModelTiming(prefill, decode, backendBytes, resident);
+    }
+
+    private int[] tokens(SplittableRandom rnd, int n) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = rnd.nextInt(options.preset().vocab());
+        }
+        return t;
+    }
+
+    private void progress(String line) {
+        options.progress().accept(options.preset().name() + ": " + line);
+    }
+}

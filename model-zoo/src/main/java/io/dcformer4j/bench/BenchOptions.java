@@ -1,0 +1,68 @@
+package io.dcformer4j.bench;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What a {@code bench} run measures and how long it tries.
+ *
+ * @param preset          the model shape
+ * @param prefillLengths  prompt lengths T of the prefill measurements
+ * @param decodeContexts  context lengths after which decode steps are timed
+ * @param decodeSteps     decode steps timed per context (the median step counts)
+ * @param reps            repetitions of each prefill measurement (the median counts)
+ * @param bandwidthBytes  size of the streaming-read buffer (well above the last-level cache)
+ * @param probeSeconds    minimum duration of one timed batch of the GEMM probes
+ * @param vsBlas          whether to time OpenBLAS at the same GEMM shapes
+ * @param blasCandidates  where to look for OpenBLAS
+ * @param seed            seed of weights and token ids
+ * @param progress        receives one short status line per step (for stderr)
+ */
+public record BenchOptions(BenchPreset preset, List<Integer> prefillLengths, List<Integer> decodeContexts, int decodeSteps,
+                           int reps, long bandwidthBytes, double probeSeconds, boolean vsBlas, List<Path> blasCandidates,
+                           long seed, Consumer<String> progress) {
+    /** Validates and freezes the fields. */
+    public BenchOptions {
+        prefillLengths = List.copyOf(prefillLengths);
+        decodeContexts = List.copyOf(decodeContexts);
+        blasCandidates = List.copyOf(blasCandidates);
+        if (decodeSteps <= 0 || reps <= 0 || bandwidthBytes <= 0 || !(probeSeconds > 0)) {
+            throw new IllegalArgumentException("bench: decodeSteps, reps, bandwidthBytes and probeSeconds must be positive");
+        }
+        int longest = Math.max(prefillLengths.stream().mapToInt(Integer::intValue).max().orElse(0),
+                decodeContexts.stream().mapToInt(Integer::intValue).max().orElse(0) + decodeSteps + 1);
+        if (longest > preset.blockSize()) {
+            throw new IllegalArgumentException("bench: preset " + preset.name() + " has block_size " + preset.blockSize()
+                    + " but the run needs " + longest + " positions");
+        }
+    }
+
+    /**
+     * Issue 5's measurement plan: prefill at T = 128, 512, 1024, decode after 512 and 2048 tokens.
+     *
+     * @param quick one repetition, fewer decode steps and a smaller bandwidth buffer, for a fast look
+     */
+    public static BenchOptions standard(BenchPreset preset, boolean quick, boolean vsBlas, Consumer<String> progress) {
+        return new BenchOptions(preset, List.of(128, 512, 1024), List.of(512, 2048), quick ? 8 : 32, quick ? 1 : 3,
+                quick ? 256L << 20 : 1L << 30, quick ? 0.1 : 0.3, vsBlas, OpenBlas.defaultCandidates(), 42, progress);
+    }
+
+    /** These options with other lengths (for short runs and tests). */
+    public BenchOptions withLengths(List<Integer> prefill, List<Integer> decode, int steps) {
+        return new BenchOptions(preset, prefill, decode, steps, reps, bandwidthBytes, probeSeconds, vsBlas, blasCandidates,
+                seed, progress);
+    }
+
+    /** These options with another bandwidth buffer and probe duration. */
+    public BenchOptions withProbes(long bytes, double seconds) {
+        return new BenchOptions(preset, prefillLengths, decodeContexts, decodeSteps, reps, bytes, seconds, vsBlas,
+                blasCandidates, seed, progress);
+    }
+
+    /** These options with OpenBLAS looked for in other places. */
+    public BenchOptions withBlas(boolean compare, List<Path> candidates) {
+        return new BenchOptions(preset, prefillLengths, decodeContexts, decodeSteps, reps, bandwidthBytes, probeSeconds,
+                compare, candidates, seed, progress);
+    }
+}

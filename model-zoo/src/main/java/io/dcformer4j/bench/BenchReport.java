@@ -1,0 +1,166 @@
+package io.dcformer4j.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+
+/** Renders a {@link BenchResult} as one JSON object or as a human-readable table. */
+public final class BenchReport {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private BenchReport() {
+    }
+
+    /** The JSON tree (snake_case field names; rates per second, sizes in bytes). */
+    public static ObjectNode toJsonTree(BenchResult r) {
+        BenchPreset p = r.preset();
+        ObjectNode o = JSON.createObjectNode();
+        o.put("preset", p.name());
+        o.put("backend", r.backend());
+        o.put("threads", r.threads());
+        ObjectNode model = o.putObject("model");
+        model.put("dim", p.dim());
+        model.put("heads", p.heads());
+        model.put("layers", p.layers());
+        model.put("ffn", p.ffn());
+        model.put("vocab", p.vocab());
+        model.put("window", p.window());
+        model.put("window_type", BenchPreset.WINDOW_TYPE);
+        model.put("weight_dtype", p.weightDType().name());
+        model.put("parameters", p.parameters(true));
+        model.put("mha_parameters", p.parameters(false));
+        model.put("matmul_parameters", p.matmulParameters(true));
+        model.put("weight_bytes", p.weightBytes(true));
+        model.put("decode_weight_bytes_per_token", p.decodeBytesPerToken(true));
+        model.put("mha_decode_weight_bytes_per_token", p.decodeBytesPerToken(false));
+
+        putMap(o, "prefill_tokens_per_s", r.dcmha().prefillTokensPerS());
+        putMap(o, "decode_tokens_per_s", r.dcmha().decodeTokensPerS());
+        putMap(o, "mha_prefill_tokens_per_s", r.mha().prefillTokensPerS());
+        putMap(o, "mha_decode_tokens_per_s", r.mha().decodeTokensPerS());
+        o.put("bandwidth_gb_per_s", r.bandwidthGbPerS());
+        o.put("gemm_gflops", r.gemmGflops());
+        putGemm(o, "gemm", r.gemm());
+        o.put("decode_floor_tokens_per_s", r.decodeFloorTokensPerS());
+        o.put("mha_decode_floor_tokens_per_s", r.mhaDecodeFloorTokensPerS());
+        o.put("prefill_floor_tokens_per_s", r.prefillFloorTokensPerS());
+
+        ObjectNode ratios = o.putObject("ratios");
+        putMap(ratios, "decode_vs_floor", r.decodeVsFloor());
+        putMap(ratios, "prefill_vs_floor", r.prefillVsFloor());
+        putMap(ratios, "dcmha_prefill_overhead", r.prefillOverhead());
+        putMap(ratios, "dcmha_decode_overhead", r.decodeOverhead());
+        putNumber(ratios, "gemm_vs_blas", r.blas().ratio());
+        putNumber(ratios, "rss_vs_weights_and_caches", r.residentVsWeightsAndCaches());
+
+        ObjectNode blas = o.putObject("blas");
+        blas.put("available", r.blas().available());
+        blas.put("note", r.blas().note());
+        if (r.blas().available()) {
+            blas.put("library", r.blas().library().toString());
+            putGemm(blas, "cblas_sgemm", r.blas().blas());
+            putGemm(blas, "ours_f32", r.blas().ours());
+        }
+
+        ObjectNode mem = o.putObject("memory");
+        mem.put("rss_bytes", r.dcmha().residentBytes());
+        mem.put("weight_bytes", p.weightBytes(true));
+        mem.put("backend_bytes", r.dcmha().backendBytes());
+        mem.put("mha_rss_bytes", r.mha().residentBytes());
+        return o;
+    }
+
+    /** The JSON text. */
+    public static String toJson(BenchResult r) {
+        try {
+            return JSON.writeValueAsString(toJsonTree(r));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("bench: cannot write the JSON report", e);
+        }
+    }
+
+    /** A table for people. */
+    public static String toTable(BenchResult r) {
+        BenchPreset p = r.preset();
+        StringBuilder b = new StringBuilder();
+        line(b, "preset %s: E=%d N=%d L=%d F=%d V=%d, LGLL W=%d, qk-norm, %s weights (%.1f M params, %.0f MB)",
+                p.name(), p.dim(), p.heads(), p.layers(), p.ffn(), p.vocab(), p.window(), p.weightDType(),
+                p.parameters(true) / 1e6, p.weightBytes(true) / 1e6);
+        line(b, "backend: %s, %d threads", r.backend(), r.threads());
+        line(b, "");
+        line(b, "limits");
+        line(b, "  memory bandwidth (streaming read)   %8.1f GB/s", r.bandwidthGbPerS());
+        line(b, "  best GEMM (%s linear, prefill)     %8.1f GFLOP/s", p.weightDType(), r.gemmGflops());
+        for (GemmResult g : r.gemm()) {
+            line(b, "    %-26s %8.1f GFLOP/s", g.shape(), g.gflops());
+        }
+        line(b, "  decode floor (bandwidth / %5.0f MB) %8.2f tokens/s (MHA %.2f)", p.decodeBytesPerToken(true) / 1e6,
+                r.decodeFloorTokensPerS(), r.mhaDecodeFloorTokensPerS());
+        line(b, "  prefill floor (GEMM / 2 x params)   %8.1f tokens/s", r.prefillFloorTokensPerS());
+        line(b, "");
+        line(b, "%-22s %12s %12s %10s %10s", "", "DCMHA tok/s", "MHA tok/s", "overhead", "vs floor");
+        for (var e : r.dcmha().prefillTokensPerS().entrySet()) {
+            int t = e.getKey();
+            line(b, "%-22s %12.2f %12.2f %9.1f%% %9.1f%%", "prefill T=" + t, e.getValue(),
+                    r.mha().prefillTokensPerS().getOrDefault(t, Double.NaN), 100 * r.prefillOverhead().getOrDefault(t, Double.NaN),
+                    100 * r.prefillVsFloor().get(t));
+        }
+        for (var e : r.dcmha().decodeTokensPerS().entrySet()) {
+            int c = e.getKey();
+            line(b, "%-22s %12.2f %12.2f %9.1f%% %9.1f%%", "decode after " + c, e.getValue(),
+                    r.mha().decodeTokensPerS().getOrDefault(c, Double.NaN), 100 * r.decodeOverhead().getOrDefault(c, Double.NaN),
+                    100 * r.decodeVsFloor().get(c));
+        }
+        line(b, "");
+        if (r.blas().available()) {
+            line(b, "GEMM vs OpenBLAS (%s), F32 weights:", r.blas().library());
+            for (int i = 0; i < r.blas().blas().size(); i++) {
+                GemmResult theirs = r.blas().blas().get(i);
+                GemmResult ours = r.blas().ours().get(i);
+                line(b, "  %-26s ours %7.1f  OpenBLAS %7.1f GFLOP/s  ratio %5.2f", theirs.shape(), ours.gflops(),
+                        theirs.gflops(), ours.gflops() / theirs.gflops());
+            }
+            line(b, "  all shapes together: ours = %.2f x OpenBLAS", r.blas().ratio());
+        } else {
+            line(b, "GEMM vs OpenBLAS: %s", r.blas().note());
+        }
+        line(b, "memory: RSS %.0f MB = %.2f x (weights %.0f MB + backend %.0f MB)", r.dcmha().residentBytes() / 1e6,
+                r.residentVsWeightsAndCaches(), p.weightBytes(true) / 1e6, r.dcmha().backendBytes() / 1e6);
+        return b.toString();
+    }
+
+    private static void line(StringBuilder b, String fmt, Object... args) {
+        b.append(String.format(Locale.ROOT, fmt, args)).append('\n');
+    }
+
+    private static void putMap(ObjectNode o, String field, SortedMap<Integer, Double> m) {
+        ObjectNode n = o.putObject(field);
+        for (Map.Entry<Integer, Double> e : m.entrySet()) {
+            putNumber(n, Integer.toString(e.getKey()), e.getValue());
+        }
+    }
+
+    private static void putNumber(ObjectNode o, String field, double v) {
+        if (Double.isFinite(v)) {
+            o.put(field, v);
+        } else {
+            o.putNull(field);
+        }
+    }
+
+    private static void putGemm(ObjectNode o, String field, List<GemmResult> list) {
+        var arr = o.putArray(field);
+        for (GemmResult g : list) {
+            ObjectNode n = arr.addObject();
+            n.put("m", g.shape().m());
+            n.put("n", g.shape().n());
+            n.put("k", g.shape().k());
+            n.put("weights", g.weights().name());
+            n.put("gflops", g.gflops());
+        }
+    }
+}

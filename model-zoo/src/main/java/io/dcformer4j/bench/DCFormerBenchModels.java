@@ -1,0 +1,66 @@
+package io.dcformer4j.bench;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.model.DCFormerModel;
+import io.dcformer4j.model.ModelConfig;
+import io.dcformer4j.model.Session;
+
+/** The real engine under measurement: {@link DCFormerModel} over {@link PresetWeights}. */
+public final class DCFormerBenchModels implements BenchModelFactory {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The model configuration of a preset, parsed by the model's own config reader. */
+    public static ModelConfig config(BenchPreset preset, boolean dcmha) {
+        try {
+            return ModelConfig.parse(JSON.writeValueAsString(preset.configJson(dcmha)), "bench preset " + preset.name());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("bench: cannot write the config of preset " + preset.name(), e);
+        }
+    }
+
+    @Override
+    public BenchModel open(BenchPreset preset, boolean dcmha, Backend backend, long seed) {
+        PresetWeights weights = PresetWeights.generate(preset, dcmha, seed);
+        try {
+            DCFormerModel model = DCFormerModel.create(config(preset, dcmha), weights, backend);
+            return new Adapter(model, weights, preset.blockSize());
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    private record Adapter(DCFormerModel model, PresetWeights weights, int maxContext) implements BenchModel {
+        @Override
+        public Sequence newSequence() {
+            Session s = model.newSession(maxContext);
+            return new Sequence() {
+                @Override
+                public void prefill(int[] tokens) {
+                    s.prefillLast(tokens);
+                }
+
+                @Override
+                public void decode(int token) {
+                    s.decode(token);
+                }
+
+                @Override
+                public void close() {
+                    s.close();
+                }
+            };
+        }
+
+        @Override
+        public void close() {
+            try {
+                model.close();
+            } finally {
+                weights.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package io.dcformer4j.bench;
+
+import java.util.Collections;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * End-to-end speed of one model.
+ *
+ * @param prefillTokensPerS by prompt length T: T ÷ median seconds of one prefill call
+ * @param decodeTokensPerS  by context length: 1 ÷ median seconds of one decode step after that context
+ * @param backendBytes      bytes the backend held (caches, activations) at the longest context
+ * @param residentBytes     the process's resident set at the longest context (-1 when unknown)
+ */
+public record ModelTiming(SortedMap<Integer, Double> prefillTokensPerS, SortedMap<Integer, Double> decodeTokensPerS,
+                          long backendBytes, long residentBytes) {
+    /** Freezes the maps. */
+    public ModelTiming {
+        prefillTokensPerS = Collections.unmodifiableSortedMap(new TreeMap<>(prefillTokensPerS));
+        decodeTokensPerS = Collections.unmodifiableSortedMap(new TreeMap<>(decodeTokensPerS));
+    }
+}

@@ -1,0 +1,157 @@
+package io.dcformer4j.bench;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A system OpenBLAS reached through the FFM API ({@code cblas_sgemm}), used only as a yardstick for our
+ * own GEMM. Nothing of it is needed to run models: when no library is found {@link #find} is empty.
+ */
+public final class OpenBlas implements AutoCloseable {
+    private static final int CBLAS_ROW_MAJOR = 101;
+    private static final int CBLAS_NO_TRANS = 111;
+    private static final int CBLAS_TRANS = 112;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
+
+    private final Path library;
+    private final Arena arena;
+    private final MethodHandle sgemm;
+    private final MethodHandle setThreads;
+
+    @SuppressWarnings("restricted") // loading a native library is the point of this class
+    private OpenBlas(Path library) {
+        this.library = library;
+        this.arena = Arena.ofShared();
+        SymbolLookup lookup = SymbolLookup.libraryLookup(library, arena);
+        Linker linker = Linker.nativeLinker();
+        this.sgemm = linker.downcallHandle(lookup.findOrThrow("cblas_sgemm"), FunctionDescriptor.ofVoid(
+                INT, INT, INT, INT, INT, INT, FLOAT, ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, INT, FLOAT,
+                ValueLayout.ADDRESS, INT));
+        this.setThreads = lookup.find("openblas_set_num_threads")
+                .map(s -> linker.downcallHandle(s, FunctionDescriptor.ofVoid(INT)))
+                .orElse(null);
+    }
+
+    /** Where a system OpenBLAS is usually installed on Debian/Ubuntu x86-64, most specific first. */
+    public static List<Path> defaultCandidates() {
+        List<Path> c = new ArrayList<>();
+        String override = System.getProperty("dcformer4j.openblas");
+        if (override != null && !override.isBlank()) {
+            c.add(Path.of(override));
+        }
+        Path dir = Path.of("/usr/lib/x86_64-linux-gnu");
+        c.add(dir.resolve("libopenblas.so.0"));
+        c.add(dir.resolve("libopenblas.so"));
+        c.addAll(fromLdconfig());
+        return c;
+    }
+
+    /** Opens the first candidate that exists and exports {@code cblas_sgemm}. */
+    public static Optional<OpenBlas> find(List<Path> candidates) {
+        for (Path p : candidates) {
+            if (!Files.isRegularFile(p)) {
+                continue;
+            }
+            try {
+                return Optional.of(new OpenBlas(p));
+            } catch (IllegalArgumentException | java.util.NoSuchElementException e) {
+                // Not a loadable library, or one without CBLAS: try the next candidate.
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The library file that was loaded. */
+    public Path library() {
+        return library;
+    }
+
+    /** Sets OpenBLAS's worker count (its own pool), when the library exports the setter. */
+    public void setThreads(int threads) {
+        if (setThreads == null) {
+            return;
+        }
+        try {
+            setThreads.invokeExact(threads);
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_set_num_threads(" + threads + ") failed in " + library, t);
+        }
+    }
+
+    /**
+     * {@code c[M, N] = a[M, K] · w[N, K]ᵀ} in row-major F32 (the nn.Linear layout our {@code linear} uses).
+     */
+    public void sgemm(GemmShape s, MemorySegment a, MemorySegment w, MemorySegment c) {
+        try {
+            sgemm.invokeExact(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, s.m(), s.n(), s.k(), 1f, a, s.k(), w,
+                    s.k(), 0f, c, s.n());
+        } catch (Throwable t) {
+            throw new IllegalStateException("cblas_sgemm " + s + " failed in " + library, t);
+        }
+    }
+
+    /** Median GFLOP/s of {@link #sgemm} at a shape, on random data. */
+    public double gflops(GemmShape s, int reps, double minSeconds) {
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment a = randomSegment(local, (long) s.m() * s.k(), 1); // [M, K]
+            MemorySegment w = randomSegment(local, (long) s.n() * s.k(), 2); // [N, K]
+            MemorySegment c = local.allocate((long) s.m() * s.n() * 4, 64); // [M, N]
+            double sec = Timer.medianSecondsPerCall(() -> sgemm(s, a, w, c), reps, minSeconds);
+            return s.flops() / sec / 1e9;
+        }
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    private static MemorySegment randomSegment(Arena arena, long n, long seed) {
+        MemorySegment m = arena.allocate(n * 4, 64);
+        var rnd = new java.util.SplittableRandom(seed);
+        for (long i = 0; i < n; i++) {
+            m.setAtIndex(FLOAT, i, (float) (rnd.nextDouble() - 0.5));
+        }
+        return m;
+    }
+
+    private static List<Path> fromLdconfig() {
+        List<Path> found = new ArrayList<>();
+        for (String exe : List.of("/sbin/ldconfig", "/usr/sbin/ldconfig")) {
+            if (!Files.isExecutable(Path.of(exe))) {
+                continue;
+            }
+            try {
+                Process p = new ProcessBuilder(exe, "-p").redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                p.waitFor(5, TimeUnit.SECONDS);
+                for (String line : out.split("\n")) {
+                    int arrow = line.indexOf("=>");
+                    if (line.contains("libopenblas") && arrow > 0) {
+                        found.add(Path.of(line.substring(arrow + 2).trim()));
+                    }
+                }
+            } catch (IOException e) {
+                // No usable ldconfig: the fixed paths were already tried.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            break;
+        }
+        return found;
+    }
+}
