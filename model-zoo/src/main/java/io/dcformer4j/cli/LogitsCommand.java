@@ -4,9 +4,11 @@ import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
 import io.dcformer4j.api.Backends;
 import io.dcformer4j.model.DCFormerModel;
+import io.dcformer4j.model.ModelConfig;
 import io.dcformer4j.model.Session;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -62,27 +64,26 @@ public final class LogitsCommand implements Callable<Integer> {
         if (parent != null && !Files.isDirectory(parent)) {
             throw usage("--out " + out + ": directory " + parent + " does not exist");
         }
+        ModelConfig config = ModelConfig.load(model);
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] < 0 || ids[t] >= config.vocabSize()) {
+                throw usage("--tokens: token id " + ids[t] + " at position " + t + " is outside the vocabulary [0, "
+                        + config.vocabSize() + ") of " + model);
+            }
+        }
+        if (ids.length > config.blockSize()) {
+            throw usage("--tokens: " + ids.length + " tokens exceed block_size " + config.blockSize());
+        }
         float[][] rows = new float[ids.length][];
         try (Backend be = Backends.open(backend, BackendOptions.withThreads(threads));
-             DCFormerModel m = DCFormerModel.load(model, be)) {
-            int vocab = m.config().vocabSize();
-            for (int t = 0; t < ids.length; t++) {
-                if (ids[t] < 0 || ids[t] >= vocab) {
-                    throw usage("--tokens: token id " + ids[t] + " at position " + t + " is outside the vocabulary [0, "
-                            + vocab + ") of " + model);
-                }
+             DCFormerModel m = DCFormerModel.load(model, config, be);
+             Session s = m.newSession(ids.length)) {
+            if (split > 0) {
+                float[][] first = s.prefill(Arrays.copyOf(ids, split));
+                System.arraycopy(first, 0, rows, 0, split);
             }
-            if (ids.length > m.config().blockSize()) {
-                throw usage("--tokens: " + ids.length + " tokens exceed block_size " + m.config().blockSize());
-            }
-            try (Session s = m.newSession(ids.length)) {
-                if (split > 0) {
-                    float[][] first = s.prefill(java.util.Arrays.copyOf(ids, split));
-                    System.arraycopy(first, 0, rows, 0, split);
-                }
-                for (int t = split; t < ids.length; t++) {
-                    rows[t] = s.decode(ids[t]);
-                }
+            for (int t = split; t < ids.length; t++) {
+                rows[t] = s.decode(ids[t]);
             }
         }
         NpyWriter.write(out, rows);
