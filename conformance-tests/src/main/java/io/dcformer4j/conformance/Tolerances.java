@@ -1,0 +1,102 @@
+package io.dcformer4j.conformance;
+
+/**
+ * Every tolerance of the kit, in one place, each with the reason for its numbers. u = 2⁻²⁴ ≈ 6e-8 is the
+ * float32 unit roundoff; the oracle is float64, so its own error is negligible.
+ */
+public final class Tolerances {
+    private Tolerances() {
+    }
+
+    /** Storage round trips, lookups, views and copies move values; nothing is computed, so nothing may change. */
+    public static final Tolerance EXACT = new Tolerance(0, 0,
+            "storage, lookups, views and copies only move (or round-to-nearest-even) values: bit-exact");
+
+    /** Element-wise add: one float32 rounding. */
+    public static final Tolerance ADD = new Tolerance(0, 1.2e-7,
+            "a + b is one float32 rounding: |error| <= u·|result|, u = 6e-8, with a factor 2 for safety");
+
+    /**
+     * silu ⊙ up: exp, a division and two products, each within an ulp or two. A backend using a fast exp
+     * with a few ulps of error still passes; a wrong formula (for example sigmoid without the product) does
+     * not.
+     */
+    public static final Tolerance SWIGLU = new Tolerance(1e-12, 2e-6,
+            "exp, one division and two products in float32, a few ulps each (vector exp approximations included): 2e-6 relative");
+
+    /**
+     * Exact GELU. The scale is |x| (see the test): an erf with an absolute error up to ~1e-6 (a good float
+     * approximation) passes, the tanh approximation (error up to 4.7e-4, spec §7) fails.
+     */
+    public static final Tolerance GELU = new Tolerance(1e-12, 2e-6,
+            "x·Φ(x): float32 erf approximations err by ~1e-7 absolute in Φ, so 2e-6·|x| (the tanh form errs by 4.7e-4)");
+
+    /** Softmax rows: exp per element, a sum over up to 1000 positive terms, a division. */
+    public static final Tolerance SOFTMAX = new Tolerance(1e-9, 4e-6,
+            "exp (~2 ulps) plus a float32 sum of up to 1000 positive terms (relative error ~sqrt(n)·u ≈ 2e-6): 4e-6 relative");
+
+    /** mgate = softmax over Mg gates times u. */
+    public static final Tolerance MGATE = new Tolerance(1e-9, 4e-6,
+            "softmax over the gate logits (see SOFTMAX) times one product: 4e-6 relative");
+
+    /**
+     * Linear, judged against Σ|x·w| + |bias| rather than |result|: float32 accumulation of K products errs by
+     * about sqrt(K)·u·Σ|terms| in practice (K·u in the worst case for a plain sequential sum, 6e-5 at
+     * K = 1000). 1e-5 admits any sane summation order for K ≤ 1000, and is still 100× smaller than the error
+     * of one bf16 rounding (2⁻⁹ ≈ 2e-3 per weight).
+     */
+    public static final Tolerance LINEAR = new Tolerance(1e-7, 1e-5,
+            "float32 accumulation of up to 1000 products: ~sqrt(K)·u·Σ|x·w| typical, 1e-5·Σ|x·w| allowed (one bf16 rounding would be 2e-3)");
+
+    /** RMSNorm: a sum of squares (no cancellation), a sqrt and a product per element. */
+    public static final Tolerance RMS_NORM = new Tolerance(1e-7, 2e-5,
+            "sum of up to 1000 squares in float32 (positive terms: relative error <= K·u worst case, ~sqrt(K)·u typical), sqrt halves it: 2e-5");
+
+    /** LayerNorm: mean and variance sums, judged against |gain·x̂| + |bias|. */
+    public static final Tolerance LAYER_NORM = new Tolerance(1e-6, 2e-5,
+            "mean and population variance summed in float32 over up to 1000 elements of O(1) inputs: 2e-5 relative to |gain·x̂| + |bias|");
+
+    /**
+     * RoPE: one float32 angle (bit-identical with the oracle's, spec §1.4), cos/sin, two products and a sum,
+     * judged against |a| + |b| of the pair.
+     */
+    public static final Tolerance ROPE = new Tolerance(1e-7, 1e-6,
+            "cos/sin of the same float32 angle (a few ulps) and a 2-term rotation: 1e-6·(|a| + |b|)");
+
+    /**
+     * Dynamic weights: two chained float32 dot products (E then K terms, ≤ 64 each), exact GELU, an RMS over
+     * N heads and tanh; outputs are O(1).
+     */
+    public static final Tolerance DYNAMIC_WEIGHTS = new Tolerance(2e-5, 2e-5,
+            "two chained float32 dot products of <= 64 terms, erf, an RMS over heads and tanh, outputs O(1): 2e-5");
+
+    /**
+     * Fused attention against the unfused oracle: a dot product over D, two composes over N heads, a
+     * softmax over up to 512 keys and a value sum; the fused form reorders all of these sums. Outputs O(1).
+     */
+    public static final Tolerance ATTENTION = new Tolerance(2e-5, 2e-5,
+            "q·k over D, two composes over N heads, softmax and value sums over up to 512 keys, all reordered by fusion; outputs O(1): 2e-5");
+
+    /**
+     * Attention with logits near 1e4: float32 logits have a spacing of 1e-3 there, so a probability may move
+     * by ~1e-3 relative when two keys nearly tie; any overflow still shows as NaN or infinity.
+     */
+    public static final Tolerance ATTENTION_LARGE_LOGITS = new Tolerance(2e-3, 2e-3,
+            "logits ~1e4 are only representable to ~1e-3 in float32, which moves near-tied probabilities by ~1e-3; overflow gives NaN/inf and fails regardless");
+
+    /** Results with 1 and 2 workers: the same sums in a possibly different order. */
+    public static final Tolerance WORKERS = new Tolerance(1e-5, 1e-5,
+            "1 and 2 workers may split and order sums differently (float32 reassociation), nothing more: 1e-5");
+
+    /** Decode after prefill against one prefill: both fused paths of the backend, reassociated sums. */
+    public static final Tolerance DECODE_VS_PREFILL = new Tolerance(2e-5, 2e-5,
+            "decode and prefill are two fused evaluations of the same sums in different orders (spec §4.5): 2e-5");
+
+    /** Golden logits of the official reference (tiny model, F32): relative L2 error bound. */
+    public static final double GOLDEN_REL_L2 = 1e-5;
+    /** Golden logits: max absolute error bound. */
+    public static final double GOLDEN_MAX_ABS = 1e-4;
+    /** Why the golden bounds are what they are. */
+    public static final String GOLDEN_REASON = "the official decode agrees with its own prefill to 6e-6 and an independent float64 "
+            + "implementation agrees to < 1e-5 (golden README); logits have a standard deviation of ~2";
+}

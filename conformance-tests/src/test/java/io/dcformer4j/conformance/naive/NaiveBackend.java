@@ -1,0 +1,668 @@
+package io.dcformer4j.conformance.naive;
+
+import io.dcformer4j.api.AttentionMode;
+import io.dcformer4j.api.AttentionSpec;
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.BackendOptions;
+import io.dcformer4j.api.DType;
+import io.dcformer4j.api.DynamicWeightParams;
+import io.dcformer4j.api.KvCache;
+import io.dcformer4j.api.KvCacheSpec;
+import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.RopeSpec;
+import io.dcformer4j.api.Shape;
+import io.dcformer4j.api.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+
+/**
+ * A plain scalar float32 implementation of the SPI, written straight from the spec: the "third-party
+ * backend" the kit certifies in its own tests, and the base of the deliberately broken variants in
+ * {@link BrokenBackends}. Each kernel a real backend could get wrong is a protected method, so a variant
+ * overrides exactly one of them. Linear rows are split over a small worker pool, like a real CPU backend.
+ */
+public class NaiveBackend implements Backend {
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final BackendOptions options;
+    private final int threads;
+    private final ExecutorService pool;
+    private final AtomicLong liveTensors = new AtomicLong();
+    private final AtomicLong liveBytes = new AtomicLong();
+    private volatile boolean closed;
+
+    /** Opens with the given worker count (0: available processors). */
+    public NaiveBackend(BackendOptions options) {
+        this.options = options;
+        this.threads = options.resolvedThreads();
+        this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, r -> {
+            Thread t = new Thread(r, "naive-backend-worker");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+    }
+
+    @Override
+    public String name() {
+        return "naive";
+    }
+
+    @Override
+    public String description() {
+        return "scalar float32 reference backend (test only), " + threads + " worker(s)";
+    }
+
+    @Override
+    public BackendOptions options() {
+        return options;
+    }
+
+    // ---------------------------------------------------------------- kernels a variant may get wrong
+
+    /** float → bfloat16 bits, round to nearest even. */
+    protected short floatToBf16(float f) {
+        return Numerics.floatToBf16(f);
+    }
+
+    /** bfloat16 bits → float. */
+    protected float bf16ToFloat(short bits) {
+        return Numerics.bf16ToFloat(bits);
+    }
+
+    /** The dot product of n elements, in float32. */
+    protected float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            sum += a[aOffset + i] * b[bOffset + i];
+        }
+        return sum;
+    }
+
+    /** Max-subtracted softmax of {@code row[from .. from+n)} in place. */
+    protected void softmaxInPlace(float[] row, int from, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, row[from + i]);
+        }
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            row[from + i] = (float) Math.exp(row[from + i] - max);
+            sum += row[from + i];
+        }
+        for (int i = 0; i < n; i++) {
+            row[from + i] /= sum;
+        }
+    }
+
+    /** The first key visible to a query at position t. */
+    protected int firstVisibleKey(AttentionSpec spec, int t, boolean multiTokenCall) {
+        return spec.firstVisibleKey(t, multiTokenCall);
+    }
+
+    /** Post-compose of one (t, s) column: {@code out[m] = Σ_n alpha[n] · matrix[n, m]}, matrix [N, N]. */
+    protected void postCompose(float[] alpha, float[] matrix, float[] out, int n) {
+        applyCompose(alpha, matrix, out, n);
+    }
+
+    /** Runs body(i) for i in [0, count), split in contiguous chunks over the workers; returns when all are done. */
+    protected void parallelFor(int count, IntConsumer body) {
+        int chunks = Math.min(threads, count);
+        if (pool == null || chunks <= 1) {
+            for (int i = 0; i < count; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>();
+        for (int c = 1; c < chunks; c++) {
+            int from = (int) ((long) count * c / chunks);
+            int to = (int) ((long) count * (c + 1) / chunks);
+            futures.add(pool.submit(() -> {
+                for (int i = from; i < to; i++) {
+                    body.accept(i);
+                }
+            }));
+        }
+        int firstEnd = count / chunks;
+        for (int i = 0; i < firstEnd; i++) {
+            body.accept(i);
+        }
+        awaitAll(futures);
+    }
+
+    /** Waits for the given worker tasks. */
+    protected static void awaitAll(List<Future<?>> futures) {
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for workers", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("worker failed", e.getCause());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- storage
+
+    void released(long bytes) {
+        liveTensors.decrementAndGet();
+        liveBytes.addAndGet(-bytes);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("naive backend is closed");
+        }
+    }
+
+    private NaiveTensor create(DType dtype, Shape shape, String label) {
+        ensureOpen();
+        if (dtype == null || shape == null) {
+            throw new IllegalArgumentException("allocate '" + label + "': dtype and shape are required");
+        }
+        NaiveTensor.Storage storage = new NaiveTensor.Storage(dtype, Math.toIntExact(shape.numel()));
+        liveTensors.incrementAndGet();
+        liveBytes.addAndGet(storage.bytes);
+        return new NaiveTensor(this, dtype, shape, label, storage, 0, false);
+    }
+
+    @Override
+    public Tensor allocate(DType dtype, Shape shape, String label) {
+        return create(dtype, shape, label);
+    }
+
+    @Override
+    public Tensor fromFloats(DType dtype, Shape shape, float[] values, String label) {
+        if (dtype == DType.I32 || values.length != shape.numel()) {
+            throw new IllegalArgumentException("fromFloats '" + label + "': " + values.length + " values for " + dtype + " " + shape);
+        }
+        NaiveTensor t = create(dtype, shape, label);
+        t.copyFrom(values);
+        return t;
+    }
+
+    @Override
+    public Tensor fromInts(Shape shape, int[] values, String label) {
+        if (values.length != shape.numel()) {
+            throw new IllegalArgumentException("fromInts '" + label + "': " + values.length + " values for " + shape);
+        }
+        NaiveTensor t = create(DType.I32, shape, label);
+        t.copyFrom(values);
+        return t;
+    }
+
+    @Override
+    public Tensor weights(DType dtype, Shape shape, MemorySegment data, String label) {
+        long n = shape.numel();
+        if (dtype == DType.I32 || data.byteSize() != n * dtype.byteSize()) {
+            throw new IllegalArgumentException("weights '" + label + "': " + data.byteSize() + " bytes for " + dtype + " " + shape);
+        }
+        NaiveTensor t = create(dtype, shape, label);
+        for (int i = 0; i < n; i++) {
+            if (dtype == DType.F32) {
+                t.storage.floats[i] = data.getAtIndex(F32_LE, i);
+            } else {
+                t.storage.halves[i] = data.getAtIndex(I16_LE, i);
+            }
+        }
+        return t;
+    }
+
+    @Override
+    public Tensor view(Tensor tensor, Shape shape) {
+        NaiveTensor t = check(tensor, "view");
+        if (shape.numel() != t.shape().numel()) {
+            throw new IllegalArgumentException("view of '" + t.label() + "' " + t.shape() + " as " + shape + ": element counts differ");
+        }
+        return new NaiveTensor(this, t.dtype(), shape, t.label(), t.storage, t.offset, true);
+    }
+
+    @Override
+    public Tensor slice(Tensor tensor, int start, int end) {
+        NaiveTensor t = check(tensor, "slice");
+        int rows = t.shape().dim(0);
+        if (start < 0 || end > rows || start > end) {
+            throw new IllegalArgumentException("slice [" + start + ", " + end + ") of '" + t.label() + "' with " + rows + " rows");
+        }
+        int rowSize = rows == 0 ? 0 : t.numel() / rows;
+        return new NaiveTensor(this, t.dtype(), t.shape().withDim0(end - start), t.label(), t.storage, t.offset + start * rowSize, true);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        NaiveTensor s = check(src, "copy");
+        NaiveTensor d = check(dst, "copy");
+        requireNumel("copy", d, s.numel());
+        for (int i = 0; i < s.numel(); i++) {
+            d.set(i, s.get(i));
+        }
+    }
+
+    // ---------------------------------------------------------------- validation helpers
+
+    private NaiveTensor check(Tensor tensor, String op) {
+        if (tensor == null) {
+            throw new IllegalArgumentException(op + ": missing tensor");
+        }
+        if (!(tensor instanceof NaiveTensor t) || t.owner() != this) {
+            throw new IllegalStateException(op + ": tensor '" + tensor.label() + "' belongs to another backend");
+        }
+        ensureOpen();
+        t.ensureOpen();
+        return t;
+    }
+
+    private NaiveTensor checkFloat(Tensor tensor, String op) {
+        NaiveTensor t = check(tensor, op);
+        if (t.dtype() == DType.I32) {
+            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' is I32, expected a float type");
+        }
+        return t;
+    }
+
+    private static void requireNumel(String op, NaiveTensor t, long numel) {
+        if (t.shape().numel() != numel) {
+            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' has shape " + t.shape() + ", expected " + numel + " elements");
+        }
+    }
+
+    private static void requireShape(String op, NaiveTensor t, Shape expected) {
+        if (!t.shape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' has shape " + t.shape() + ", expected " + expected);
+        }
+    }
+
+    private static void write(NaiveTensor t, float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            t.set(i, values[i]);
+        }
+    }
+
+    // ---------------------------------------------------------------- operations
+
+    @Override
+    public void embedding(Tensor table, int[] tokens, Tensor out) {
+        NaiveTensor tt = checkFloat(table, "embedding");
+        NaiveTensor o = checkFloat(out, "embedding");
+        int vocab = tt.shape().dim(0);
+        int width = tt.shape().cols();
+        requireShape("embedding", o, Shape.of(tokens.length, width));
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= vocab) {
+                throw new IllegalArgumentException("embedding: token id " + tokens[t] + " at " + t + " outside [0, " + vocab + ")");
+            }
+            for (int e = 0; e < width; e++) {
+                o.set(t * width + e, tt.get(tokens[t] * width + e));
+            }
+        }
+    }
+
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        NaiveTensor xt = checkFloat(x, "linear");
+        NaiveTensor wt = checkFloat(w, "linear");
+        NaiveTensor ot = checkFloat(out, "linear");
+        int in = wt.shape().cols();
+        int outDim = wt.shape().dim(0);
+        int rows = (int) xt.shape().rows();
+        if (xt.shape().cols() != in || wt.shape().rank() != 2) {
+            throw new IllegalArgumentException("linear: x '" + xt.label() + "' " + xt.shape() + " does not match w '" + wt.label() + "' " + wt.shape());
+        }
+        requireShape("linear", ot, xt.shape().rank() == 2 ? Shape.of(rows, outDim) : ot.shape());
+        requireNumel("linear", ot, (long) rows * outDim);
+        float[] b = null;
+        if (bias != null) {
+            NaiveTensor bt = checkFloat(bias, "linear");
+            requireNumel("linear bias", bt, outDim);
+            b = bt.toFloatArray();
+        }
+        float[] xs = xt.toFloatArray();
+        float[] ws = wt.toFloatArray();
+        float[] result = new float[rows * outDim]; // [T, out]
+        float[] bf = b;
+        parallelFor(rows, t -> {
+            for (int o = 0; o < outDim; o++) {
+                result[t * outDim + o] = dot(xs, t * in, ws, o * in, in) + (bf == null ? 0f : bf[o]);
+            }
+        });
+        write(ot, result);
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor gain, float eps, Tensor out) {
+        NaiveTensor xt = checkFloat(x, "rmsNorm");
+        NaiveTensor gt = checkFloat(gain, "rmsNorm");
+        NaiveTensor ot = checkFloat(out, "rmsNorm");
+        int g = gt.numel();
+        if (g == 0 || xt.shape().cols() % g != 0) {
+            throw new IllegalArgumentException("rmsNorm: width " + xt.shape().cols() + " of '" + xt.label() + "' is not a multiple of gain size " + g);
+        }
+        requireShape("rmsNorm", ot, xt.shape());
+        float[] xs = xt.toFloatArray();
+        float[] gs = gt.toFloatArray();
+        float[] result = new float[xs.length]; // same shape as x
+        for (int start = 0; start < xs.length; start += g) {
+            float ss = 0f;
+            for (int j = 0; j < g; j++) {
+                ss += xs[start + j] * xs[start + j];
+            }
+            float inv = (float) (1.0 / Math.sqrt(ss / g + eps));
+            for (int j = 0; j < g; j++) {
+                result[start + j] = gs[j] * (xs[start + j] * inv);
+            }
+        }
+        write(ot, result);
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor gain, Tensor bias, float eps, Tensor out) {
+        NaiveTensor xt = checkFloat(x, "layerNorm");
+        NaiveTensor gt = checkFloat(gain, "layerNorm");
+        NaiveTensor bt = checkFloat(bias, "layerNorm");
+        NaiveTensor ot = checkFloat(out, "layerNorm");
+        int e = xt.shape().cols();
+        requireNumel("layerNorm gain", gt, e);
+        requireNumel("layerNorm bias", bt, e);
+        requireShape("layerNorm", ot, xt.shape());
+        float[] xs = xt.toFloatArray();
+        float[] gs = gt.toFloatArray();
+        float[] bs = bt.toFloatArray();
+        float[] result = new float[xs.length]; // same shape as x
+        for (int start = 0; start < xs.length; start += e) {
+            float mean = 0f;
+            for (int j = 0; j < e; j++) {
+                mean += xs[start + j];
+            }
+            mean /= e;
+            float var = 0f;
+            for (int j = 0; j < e; j++) {
+                float dv = xs[start + j] - mean;
+                var += dv * dv;
+            }
+            var /= e;
+            float inv = (float) (1.0 / Math.sqrt(var + eps));
+            for (int j = 0; j < e; j++) {
+                result[start + j] = gs[j] * ((xs[start + j] - mean) * inv) + bs[j];
+            }
+        }
+        write(ot, result);
+    }
+
+    @Override
+    public void rope(Tensor x, int startPos, RopeSpec spec, Tensor out) {
+        NaiveTensor xt = checkFloat(x, "rope");
+        NaiveTensor ot = checkFloat(out, "rope");
+        int d = spec.headDim();
+        if (xt.shape().cols() % d != 0) {
+            throw new IllegalArgumentException("rope: width " + xt.shape().cols() + " of '" + xt.label() + "' is not a multiple of head dim " + d);
+        }
+        requireShape("rope", ot, xt.shape());
+        int rows = (int) xt.shape().rows();
+        int heads = xt.shape().cols() / d;
+        int half = spec.rotaryDim() / 2;
+        float[] xs = xt.toFloatArray();
+        float[] result = xs.clone(); // same shape as x
+        for (int t = 0; t < rows; t++) {
+            for (int h = 0; h < heads; h++) {
+                int base = (t * heads + h) * d;
+                for (int j = 0; j < half; j++) {
+                    float theta = (float) (startPos + t) * spec.invFreq(j);
+                    float c = (float) Math.cos(theta);
+                    float s = (float) Math.sin(theta);
+                    float a = xs[base + j];
+                    float b = xs[base + j + half];
+                    result[base + j] = a * c - b * s;
+                    result[base + j + half] = b * c + a * s;
+                }
+            }
+        }
+        write(ot, result);
+    }
+
+    @Override
+    public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        NaiveTensor g = checkFloat(gate, "swiglu");
+        NaiveTensor u = checkFloat(up, "swiglu");
+        NaiveTensor o = checkFloat(out, "swiglu");
+        requireShape("swiglu", u, g.shape());
+        requireShape("swiglu", o, g.shape());
+        float[] gs = g.toFloatArray();
+        float[] us = u.toFloatArray();
+        float[] result = new float[gs.length]; // same shape as gate
+        for (int i = 0; i < gs.length; i++) {
+            result[i] = gs[i] / (1f + (float) Math.exp(-gs[i])) * us[i];
+        }
+        write(o, result);
+    }
+
+    @Override
+    public void mgate(Tensor u, Tensor gateLogits, Tensor out) {
+        NaiveTensor ut = checkFloat(u, "mgate");
+        NaiveTensor gt = checkFloat(gateLogits, "mgate");
+        NaiveTensor ot = checkFloat(out, "mgate");
+        int rows = (int) ut.shape().rows();
+        int f = ut.shape().cols();
+        int groups = gt.shape().cols();
+        if (groups == 0 || f % groups != 0 || gt.shape().rows() != rows) {
+            throw new IllegalArgumentException("mgate: u '" + ut.label() + "' " + ut.shape() + " and gates '" + gt.label() + "' "
+                    + gt.shape() + " do not fit (F must be a multiple of Mg)");
+        }
+        requireShape("mgate", ot, ut.shape());
+        int p = f / groups;
+        float[] us = ut.toFloatArray();
+        float[] gs = gt.toFloatArray();
+        float[] result = new float[us.length]; // [T, F]
+        for (int t = 0; t < rows; t++) {
+            softmaxInPlace(gs, t * groups, groups);
+            for (int i = 0; i < f; i++) {
+                result[t * f + i] = gs[t * groups + i / p] * us[t * f + i];
+            }
+        }
+        write(ot, result);
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor out) {
+        NaiveTensor xt = checkFloat(x, "gelu");
+        NaiveTensor ot = checkFloat(out, "gelu");
+        requireShape("gelu", ot, xt.shape());
+        float[] xs = xt.toFloatArray();
+        float[] result = new float[xs.length]; // same shape as x
+        for (int i = 0; i < xs.length; i++) {
+            result[i] = geluScalar(xs[i]);
+        }
+        write(ot, result);
+    }
+
+    private static float geluScalar(float z) {
+        return (float) io.dcformer4j.conformance.Oracle.gelu(z);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        NaiveTensor at = checkFloat(a, "add");
+        NaiveTensor bt = checkFloat(b, "add");
+        NaiveTensor ot = checkFloat(out, "add");
+        requireShape("add", bt, at.shape());
+        requireShape("add", ot, at.shape());
+        float[] as = at.toFloatArray();
+        float[] bs = bt.toFloatArray();
+        float[] result = new float[as.length]; // same shape as a
+        for (int i = 0; i < as.length; i++) {
+            result[i] = as[i] + bs[i];
+        }
+        write(ot, result);
+    }
+
+    @Override
+    public void softmax(Tensor x, Tensor out) {
+        NaiveTensor xt = checkFloat(x, "softmax");
+        NaiveTensor ot = checkFloat(out, "softmax");
+        requireShape("softmax", ot, xt.shape());
+        float[] xs = xt.toFloatArray();
+        int width = xt.shape().cols();
+        for (int start = 0; start < xs.length; start += width) {
+            softmaxInPlace(xs, start, width);
+        }
+        write(ot, xs);
+    }
+
+    @Override
+    public void dynamicWeights(Tensor a, DynamicWeightParams params, Tensor out) {
+        NaiveTensor at = checkFloat(a, "dynamicWeights");
+        NaiveTensor ot = checkFloat(out, "dynamicWeights");
+        int e = params.dim();
+        int n = params.numHeads();
+        int rank = params.rank();
+        int k = params.hidden();
+        int rows = (int) at.shape().rows();
+        if (at.shape().cols() != e) {
+            throw new IllegalArgumentException("dynamicWeights: a '" + at.label() + "' " + at.shape() + " does not have E = " + e + " columns");
+        }
+        requireShape("dynamicWeights", ot, Shape.of(rows, 4, 2 * rank + 1, n));
+        float[] as = at.toFloatArray();
+        float[] dw1 = checkFloat(params.dw1(), "dynamicWeights").toFloatArray();
+        float[] qkw = checkFloat(params.qkw(), "dynamicWeights").toFloatArray();
+        float[] dd = checkFloat(params.dd(), "dynamicWeights").toFloatArray();
+        int perSlot = (2 * rank + 1) * n;
+        float[] result = new float[rows * 4 * perSlot]; // [T, 4, 2I+1, N]
+        float[] u = new float[k]; // [K]
+        float[] r = new float[2 * rank * n]; // [2I, N]
+        for (int t = 0; t < rows; t++) {
+            for (int c = 0; c < 4; c++) {
+                for (int kk = 0; kk < k; kk++) {
+                    float z = 0f;
+                    for (int ee = 0; ee < e; ee++) {
+                        z += as[t * e + ee] * dw1[(ee * 4 + c) * k + kk];
+                    }
+                    u[kk] = geluScalar(z);
+                }
+                for (int j = 0; j < 2 * rank * n; j++) {
+                    float sum = 0f;
+                    for (int kk = 0; kk < k; kk++) {
+                        sum += u[kk] * qkw[(c * k + kk) * 2 * rank * n + j];
+                    }
+                    r[j] = sum;
+                }
+                int base = (t * 4 + c) * perSlot;
+                for (int i = 0; i < rank; i++) {
+                    float ms = 0f;
+                    for (int h = 0; h < n; h++) {
+                        ms += r[i * n + h] * r[i * n + h];
+                    }
+                    float inv = (float) (1.0 / Math.sqrt(ms / n + 1e-6));
+                    for (int h = 0; h < n; h++) {
+                        result[base + i * n + h] = r[i * n + h] * inv;
+                        result[base + (rank + i) * n + h] = r[(rank + i) * n + h];
+                    }
+                }
+                for (int h = 0; h < n; h++) {
+                    float z = 0f;
+                    for (int ee = 0; ee < e; ee++) {
+                        z += as[t * e + ee] * dd[ee * 4 * n + c * n + h];
+                    }
+                    result[base + 2 * rank * n + h] = (float) Math.tanh(z);
+                }
+            }
+        }
+        write(ot, result);
+    }
+
+    @Override
+    public KvCache allocateKvCache(KvCacheSpec spec) {
+        ensureOpen();
+        NaiveKvCache cache = new NaiveKvCache(this, spec);
+        liveTensors.incrementAndGet();
+        liveBytes.addAndGet(cache.bytes());
+        return cache;
+    }
+
+    @Override
+    public void attentionPrefill(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out) {
+        new NaiveAttention(this, spec).run("attentionPrefill", q, k, v, dyn, cache, out);
+    }
+
+    @Override
+    public void attentionDecode(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out) {
+        NaiveTensor qt = checkFloat(q, "attentionDecode");
+        if (qt.shape().rows() != 1) {
+            throw new IllegalArgumentException("attentionDecode: q '" + qt.label() + "' " + qt.shape() + " has more than one row");
+        }
+        new NaiveAttention(this, spec).run("attentionDecode", q, k, v, dyn, cache, out);
+    }
+
+    /** Package access for {@link NaiveAttention}. */
+    NaiveTensor tensorArg(Tensor t, String op) {
+        return checkFloat(t, op);
+    }
+
+    NaiveKvCache cacheArg(KvCache cache, String op) {
+        if (!(cache instanceof NaiveKvCache c) || c.owner() != this) {
+            throw new IllegalStateException(op + ": cache belongs to another backend");
+        }
+        ensureOpen();
+        c.ensureOpen();
+        return c;
+    }
+
+    static void writeOut(NaiveTensor t, float[] values) {
+        write(t, values);
+    }
+
+    static void requireShapeOf(String op, NaiveTensor t, Shape expected) {
+        requireShape(op, t, expected);
+    }
+
+    /** Applies a compose matrix: {@code out[m] = Σ_n alpha[n] · matrix[n, m]}. */
+    static void applyCompose(float[] alpha, float[] matrix, float[] out, int n) {
+        for (int m = 0; m < n; m++) {
+            float sum = 0f;
+            for (int src = 0; src < n; src++) {
+                sum += alpha[src] * matrix[src * n + m];
+            }
+            out[m] = sum;
+        }
+    }
+
+    // ---------------------------------------------------------------- bookkeeping
+
+    @Override
+    public long liveTensors() {
+        return liveTensors.get();
+    }
+
+    @Override
+    public long liveBytes() {
+        return liveBytes.get();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            throw new IllegalStateException("naive backend closed twice");
+        }
+        closed = true;
+        if (pool != null) {
+            pool.shutdownNow();
+            try {
+                if (!pool.awaitTermination(10, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("naive backend workers did not stop within 10 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

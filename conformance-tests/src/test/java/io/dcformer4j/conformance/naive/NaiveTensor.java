@@ -1,0 +1,157 @@
+package io.dcformer4j.conformance.naive;
+
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.DType;
+import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.Shape;
+import io.dcformer4j.api.Tensor;
+
+/**
+ * A heap tensor of {@link NaiveBackend}: F32 in a float[], BF16/F16 as raw 16-bit patterns in a short[],
+ * I32 in an int[]. Views and slices share the {@link Storage} with an element offset.
+ */
+final class NaiveTensor implements Tensor {
+    /** Storage shared by a tensor and its views. */
+    static final class Storage {
+        final float[] floats;
+        final short[] halves;
+        final int[] ints;
+        final long bytes;
+        boolean closed;
+
+        Storage(DType dtype, int numel) {
+            floats = dtype == DType.F32 ? new float[numel] : null;
+            halves = dtype == DType.BF16 || dtype == DType.F16 ? new short[numel] : null;
+            ints = dtype == DType.I32 ? new int[numel] : null;
+            bytes = (long) numel * dtype.byteSize();
+        }
+    }
+
+    private final NaiveBackend owner;
+    private final DType dtype;
+    private final Shape shape;
+    private final String label;
+    final Storage storage;
+    final int offset;
+    final boolean view;
+
+    NaiveTensor(NaiveBackend owner, DType dtype, Shape shape, String label, Storage storage, int offset, boolean view) {
+        this.owner = owner;
+        this.dtype = dtype;
+        this.shape = shape;
+        this.label = label;
+        this.storage = storage;
+        this.offset = offset;
+        this.view = view;
+    }
+
+    NaiveBackend owner() {
+        return owner;
+    }
+
+    int numel() {
+        return (int) shape.numel();
+    }
+
+    /** Element i widened to float. */
+    float get(int i) {
+        return switch (dtype) {
+            case F32 -> storage.floats[offset + i];
+            case BF16 -> owner.bf16ToFloat(storage.halves[offset + i]);
+            case F16 -> Numerics.f16ToFloat(storage.halves[offset + i]);
+            case I32 -> storage.ints[offset + i];
+        };
+    }
+
+    /** Element i rounded to this tensor's dtype. */
+    void set(int i, float value) {
+        switch (dtype) {
+            case F32 -> storage.floats[offset + i] = value;
+            case BF16 -> storage.halves[offset + i] = owner.floatToBf16(value);
+            case F16 -> storage.halves[offset + i] = Numerics.floatToF16(value);
+            case I32 -> storage.ints[offset + i] = (int) value;
+        }
+    }
+
+    void ensureOpen() {
+        if (storage.closed) {
+            throw new IllegalStateException("tensor '" + label + "' " + shape + " is closed");
+        }
+    }
+
+    @Override
+    public Shape shape() {
+        return shape;
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public Backend backend() {
+        return owner;
+    }
+
+    @Override
+    public String label() {
+        return label;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return storage.closed;
+    }
+
+    @Override
+    public float[] toFloatArray() {
+        ensureOpen();
+        float[] out = new float[numel()]; // same shape as this
+        for (int i = 0; i < out.length; i++) {
+            out[i] = get(i);
+        }
+        return out;
+    }
+
+    @Override
+    public int[] toIntArray() {
+        ensureOpen();
+        if (dtype != DType.I32) {
+            throw new IllegalArgumentException("toIntArray of " + dtype + " tensor '" + label + "'");
+        }
+        int[] out = new int[numel()]; // same shape as this
+        System.arraycopy(storage.ints, offset, out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public void copyFrom(float[] values) {
+        ensureOpen();
+        if (values.length != numel()) {
+            throw new IllegalArgumentException("copyFrom: " + values.length + " values for tensor '" + label + "' " + shape);
+        }
+        for (int i = 0; i < values.length; i++) {
+            set(i, values[i]);
+        }
+    }
+
+    @Override
+    public void copyFrom(int[] values) {
+        ensureOpen();
+        if (dtype != DType.I32 || values.length != numel()) {
+            throw new IllegalArgumentException("copyFrom: " + values.length + " ints for " + dtype + " tensor '" + label + "' " + shape);
+        }
+        System.arraycopy(values, 0, storage.ints, offset, values.length);
+    }
+
+    @Override
+    public void close() {
+        if (view) {
+            throw new IllegalStateException("tensor '" + label + "' is a view; close its parent");
+        }
+        ensureOpen();
+        storage.closed = true;
+        owner.released(storage.bytes);
+    }
+}
