@@ -1,0 +1,184 @@
+package io.dcformer4j.backend.cpu;
+
+import io.dcformer4j.api.DType;
+import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.Shape;
+import io.dcformer4j.api.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A dense row-major tensor of the CPU backend: a byte range of a {@link Storage}. Views and slices are
+ * further ranges of the same storage; they are unusable once the storage is closed.
+ */
+final class CpuTensor implements Tensor {
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    final CpuBackend backend;
+    final Storage storage;
+    /** Byte offset of element 0 within the storage segment. */
+    final long offset;
+    private final Shape shape;
+    private final DType dtype;
+    private final String label;
+    private final boolean view;
+    private volatile boolean closed;
+
+    CpuTensor(CpuBackend backend, Storage storage, long offset, Shape shape, DType dtype, String label, boolean view) {
+        this.backend = backend;
+        this.storage = storage;
+        this.offset = offset;
+        this.shape = shape;
+        this.dtype = dtype;
+        this.label = label;
+        this.view = view;
+    }
+
+    /** The storage segment; element i is at {@code offset + i * dtype.byteSize()}. */
+    MemorySegment seg() {
+        return storage.segment;
+    }
+
+    boolean isView() {
+        return view;
+    }
+
+    /** Fails with the tensor's label when it (or the tensor it views) is closed. */
+    void checkOpen(String op) {
+        if (isClosed()) {
+            throw new IllegalStateException(op + ": tensor '" + label + "' " + shape + " is closed"
+                    + (view && !closed ? " (the tensor it views was closed)" : ""));
+        }
+    }
+
+    /** Element i widened to float. */
+    float getFloat(long i) {
+        MemorySegment s = storage.segment;
+        return switch (dtype) {
+            case F32 -> s.get(F32, offset + 4 * i);
+            case BF16 -> Numerics.bf16ToFloat(s.get(I16, offset + 2 * i));
+            case F16 -> Float.float16ToFloat(s.get(I16, offset + 2 * i));
+            case I32 -> s.get(I32, offset + 4 * i);
+        };
+    }
+
+    /** Stores element i, rounding to this tensor's dtype. */
+    void setFloat(long i, float v) {
+        MemorySegment s = storage.segment;
+        switch (dtype) {
+            case F32 -> s.set(F32, offset + 4 * i, v);
+            case BF16 -> s.set(I16, offset + 2 * i, Numerics.floatToBf16(v));
+            case F16 -> s.set(I16, offset + 2 * i, Float.floatToFloat16(v));
+            case I32 -> s.set(I32, offset + 4 * i, (int) v);
+        }
+    }
+
+    @Override
+    public Shape shape() {
+        return shape;
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public CpuBackend backend() {
+        return backend;
+    }
+
+    @Override
+    public String label() {
+        return label;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed || storage.isClosed();
+    }
+
+    @Override
+    public float[] toFloatArray() {
+        checkOpen("toFloatArray");
+        long n = shape.numel();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("toFloatArray: tensor '" + label + "' " + shape + " is too large for an array");
+        }
+        float[] out = new float[(int) n];
+        if (dtype == DType.F32) {
+            MemorySegment.copy(storage.segment, F32, offset, out, 0, out.length);
+        } else {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = getFloat(i);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public int[] toIntArray() {
+        checkOpen("toIntArray");
+        if (dtype != DType.I32) {
+            throw new IllegalArgumentException("toIntArray: tensor '" + label + "' is " + dtype + ", expected I32");
+        }
+        int[] out = new int[Math.toIntExact(shape.numel())];
+        MemorySegment.copy(storage.segment, I32, offset, out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public void copyFrom(float[] values) {
+        checkOpen("copyFrom");
+        checkLength(values.length);
+        if (dtype == DType.I32) {
+            throw new IllegalArgumentException("copyFrom(float[]): tensor '" + label + "' is I32; use copyFrom(int[])");
+        }
+        if (dtype == DType.F32) {
+            MemorySegment.copy(values, 0, storage.segment, F32, offset, values.length);
+        } else {
+            for (int i = 0; i < values.length; i++) {
+                setFloat(i, values[i]);
+            }
+        }
+    }
+
+    @Override
+    public void copyFrom(int[] values) {
+        checkOpen("copyFrom");
+        checkLength(values.length);
+        if (dtype != DType.I32) {
+            throw new IllegalArgumentException("copyFrom(int[]): tensor '" + label + "' is " + dtype + ", expected I32");
+        }
+        MemorySegment.copy(values, 0, storage.segment, I32, offset, values.length);
+    }
+
+    private void checkLength(int length) {
+        if (length != shape.numel()) {
+            throw new IllegalArgumentException("copyFrom: tensor '" + label + "' " + shape + " holds " + shape.numel()
+                    + " elements, got " + length);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed || storage.isClosed()) {
+            throw new IllegalStateException("tensor '" + label + "' " + shape + " is already closed"
+                    + (closed ? "" : " (the tensor it views was closed)"));
+        }
+        closed = true;
+        if (!view) {
+            backend.released(this);
+            storage.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CpuTensor[" + label + " " + dtype + shape + (isClosed() ? " closed" : "") + "]";
+    }
+}

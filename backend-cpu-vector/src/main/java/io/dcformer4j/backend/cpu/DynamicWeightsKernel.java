@@ -1,0 +1,113 @@
+package io.dcformer4j.backend.cpu;
+
+import io.dcformer4j.api.DType;
+import jdk.incubator.vector.FloatVector;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.dcformer4j.backend.cpu.Vec.L;
+
+/**
+ * The DCMHA dynamic weights of one token (spec §2.2): u = GELU(a·dw1), r = u·qkw per slot, w1 rows
+ * RMS-normalised over the head axis (eps 1e-6), w2 rows as is, dg = tanh(a·dd). The projections dw1
+ * [E, 4K] and dd [E, 4N] are input-major, so each is applied as a sum of scaled weight rows.
+ */
+final class DynamicWeightsKernel {
+    private static final float RMS_EPS = 1e-6f;
+
+    private DynamicWeightsKernel() {
+    }
+
+    /** Per-thread buffers of one token's intermediate values. */
+    static final class Buffers {
+        float[] u = new float[0];   // [4K]
+        float[] r = new float[0];   // [4, 2I, N]
+        float[] g = new float[0];   // [4N]
+
+        void ensure(int k4, int r4, int n4) {
+            if (u.length < k4) {
+                u = new float[k4];
+            }
+            if (r.length < r4) {
+                r = new float[r4];
+            }
+            if (g.length < n4) {
+                g = new float[n4];
+            }
+        }
+    }
+
+    /**
+     * Computes the dynamic weights of token t.
+     *
+     * @param a     F32 row of E floats
+     * @param out   F32 destination of 4·(2I+1)·N floats
+     */
+    static void token(MemorySegment a, long ao, int e, CpuTensor dw1, CpuTensor qkw, CpuTensor dd, int n, int rank,
+                      int k, MemorySegment out, long oo, Buffers b) {
+        int k4 = 4 * k;
+        int n4 = 4 * n;
+        int twoI = 2 * rank;
+        b.ensure(k4, 4 * twoI * n, n4);
+        float[] u = b.u;
+        float[] g = b.g;
+        float[] r = b.r;
+        java.util.Arrays.fill(u, 0, k4, 0f);
+        java.util.Arrays.fill(g, 0, n4, 0f);
+        java.util.Arrays.fill(r, 0, 4 * twoI * n, 0f);
+        for (int ei = 0; ei < e; ei++) {
+            float av = Vec.getF(a, ao + 4L * ei);
+            axpy(av, dw1.dtype(), dw1.seg(), dw1.offset, (long) ei * k4, u, k4);
+            axpy(av, dd.dtype(), dd.seg(), dd.offset, (long) ei * n4, g, n4);
+        }
+        for (int i = 0; i < k4; i++) {
+            u[i] = Erf.gelu(u[i]);
+        }
+        int rn = twoI * n;
+        for (int c = 0; c < 4; c++) {
+            for (int kk = 0; kk < k; kk++) {
+                axpyInto(u[c * k + kk], qkw.dtype(), qkw.seg(), qkw.offset, (long) (c * k + kk) * rn, r, c * rn, rn);
+            }
+        }
+        int rows = twoI + 1;
+        for (int c = 0; c < 4; c++) {
+            long slot = oo + 4L * c * rows * n;
+            for (int i = 0; i < rank; i++) {
+                int base = c * rn + i * n;
+                double ss = 0;
+                for (int m = 0; m < n; m++) {
+                    ss += (double) r[base + m] * r[base + m];
+                }
+                float inv = (float) (1.0 / Math.sqrt(ss / n + RMS_EPS));
+                for (int m = 0; m < n; m++) {
+                    Vec.setF(out, slot + 4L * (i * n + m), r[base + m] * inv);
+                }
+            }
+            for (int i = rank; i < twoI; i++) {
+                int base = c * rn + i * n;
+                for (int m = 0; m < n; m++) {
+                    Vec.setF(out, slot + 4L * (i * n + m), r[base + m]);
+                }
+            }
+            for (int m = 0; m < n; m++) {
+                Vec.setF(out, slot + 4L * (twoI * n + m), (float) Math.tanh(g[c * n + m]));
+            }
+        }
+    }
+
+    /** acc[0..len) += s · w[row..row+len) (w widened). */
+    private static void axpy(float s, DType dt, MemorySegment w, long wo, long row, float[] acc, int len) {
+        axpyInto(s, dt, w, wo, row, acc, 0, len);
+    }
+
+    private static void axpyInto(float s, DType dt, MemorySegment w, long wo, long row, float[] acc, int at, int len) {
+        int i = 0;
+        for (; i <= len - L; i += L) {
+            FloatVector wv = Vec.load(dt, w, wo, row + i);
+            wv.fma(FloatVector.broadcast(Vec.FS, s), FloatVector.fromArray(Vec.FS, acc, at + i)).intoArray(acc, at + i);
+        }
+        for (; i < len; i++) {
+            acc[at + i] += s * Vec.get(dt, w, wo, row + i);
+        }
+    }
+}

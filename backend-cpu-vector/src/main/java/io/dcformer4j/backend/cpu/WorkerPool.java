@@ -1,0 +1,161 @@
+package io.dcformer4j.backend.cpu;
+
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A fixed set of daemon worker threads that help callers run a range of independent chunks. The
+ * calling thread always takes part and waits only for its own job, so several callers (several
+ * sessions on one backend) can use the pool at the same time without sharing anything but the queue.
+ */
+final class WorkerPool implements AutoCloseable {
+    /** The body of a parallel loop: handles indices [start, end). */
+    @FunctionalInterface
+    interface RangeBody {
+        void run(int start, int end);
+    }
+
+    private static final Job POISON = new Job(null, 0, 0, null);
+
+    private final int threads;
+    private final Thread[] workers;
+    private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+    private volatile boolean closed;
+
+    WorkerPool(int threads, String name) {
+        this.threads = threads;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            Thread t = new Thread(this::workerLoop, name + "-worker-" + (i + 1));
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
+        }
+    }
+
+    int threads() {
+        return threads;
+    }
+
+    /**
+     * Runs {@code body} over [0, n) in at most {@code threads} contiguous chunks of at least
+     * {@code grain} indices each (chunk boundaries are multiples of {@code grain}), and returns when all
+     * are done. An exception in any chunk is rethrown here.
+     */
+    void parallelFor(int n, int grain, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        int g = Math.max(1, grain);
+        int units = (n + g - 1) / g;
+        int chunks = Math.min(threads, units);
+        if (chunks <= 1 || closed) {
+            body.run(0, n);
+            return;
+        }
+        Job job = new Job(body, n, chunks, Thread.currentThread());
+        job.unitsPerChunk = units / chunks;
+        job.extraUnits = units % chunks;
+        job.grain = g;
+        for (int i = 1; i < chunks; i++) {
+            queue.add(job);
+        }
+        job.runChunks();
+        job.await();
+        if (job.error != null) {
+            Throwable e = job.error;
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            if (e instanceof Error er) {
+                throw er;
+            }
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void workerLoop() {
+        try {
+            while (true) {
+                Job job = queue.take();
+                if (job == POISON) {
+                    return;
+                }
+                job.runChunks();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (int i = 0; i < workers.length; i++) {
+            queue.add(POISON);
+        }
+        for (Thread t : workers) {
+            try {
+                t.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** One parallel loop: chunks are claimed by whichever thread (caller or worker) gets there first. */
+    private static final class Job {
+        final RangeBody body;
+        final int n;
+        final int chunks;
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger remaining;
+        int unitsPerChunk;
+        int extraUnits;
+        int grain;
+        volatile Throwable error;
+
+        Job(RangeBody body, int n, int chunks, Thread caller) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+            this.caller = caller;
+            this.remaining = new AtomicInteger(chunks);
+        }
+
+        void runChunks() {
+            int c;
+            while ((c = next.getAndIncrement()) < chunks) {
+                int startUnit = c * unitsPerChunk + Math.min(c, extraUnits);
+                int endUnit = startUnit + unitsPerChunk + (c < extraUnits ? 1 : 0);
+                int start = startUnit * grain;
+                int end = Math.min(n, endUnit * grain);
+                try {
+                    body.run(start, end);
+                } catch (Throwable e) {
+                    if (error == null) {
+                        error = e;
+                    }
+                }
+                if (remaining.decrementAndGet() == 0) {
+                    LockSupport.unpark(caller);
+                }
+            }
+        }
+
+        void await() {
+            int spins = 0;
+            while (remaining.get() != 0) {
+                if (spins < 20_000) {
+                    spins++;
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, 50_000);
+                }
+            }
+        }
+    }
+}
