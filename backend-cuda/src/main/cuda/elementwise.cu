@@ -23,7 +23,8 @@ extern "C" __global__ void rms_norm(const float* x, const void* gain, int gainTy
     }
 }
 
-// out = gain * (x - mean) / sqrt(var + eps) + bias with the population variance; one warp per row.
+// out = gain * (x - mean) / sqrt(var + eps) + bias (bias may be null) with the population variance;
+// one warp per row.
 extern "C" __global__ void layer_norm(const float* x, const void* gain, int gainType, const void* bias,
                                       int biasType, float* out, int rows, int E, float eps) {
     const int row = (int) ((blockIdx.x * (unsigned) blockDim.x + threadIdx.x) >> 5);
@@ -45,7 +46,8 @@ extern "C" __global__ void layer_norm(const float* x, const void* gain, int gain
     }
     const float inv = 1.0f / sqrtf(warp_sum(v) / (float) E + eps);
     for (int i = lane; i < E; i += 32) {
-        yr[i] = load_typed(gain, i, gainType) * ((xr[i] - mean) * inv) + load_typed(bias, i, biasType);
+        yr[i] = load_typed(gain, i, gainType) * ((xr[i] - mean) * inv)
+              + (bias != nullptr ? load_typed(bias, i, biasType) : 0.0f);
     }
 }
 

@@ -1,7 +1,9 @@
 // Linear layers, out[t, r] = x[t, :] . w[r, :] + bias[r].
 //  - gemv_*: few query rows (decode): one warp per output row, 16-byte weight loads.
-//  - gemm_tc_*: prefill, 64x64 output tiles on tensor cores (mma.sync m16n8k16, F32 accumulation);
-//    activations are rounded to the weights' 16-bit type while the tile is loaded.
+//  - gemm_tc_*: prefill, 64x64 output tiles on tensor cores (mma.sync m16n8k16, F32 accumulation).
+//    Weights are exact in their 16-bit type; each F32 activation is split while the tile is loaded into
+//    hi = round16(x) and lo = round16(x - hi), and both halves go through the tensor cores, so the
+//    product keeps about 16 significant bits of x instead of 8 (bf16) at twice the mma work.
 //  - gemm_f32: prefill with F32 weights, 64x64 tiles of plain FFMA.
 #include "common.cuh"
 
@@ -97,6 +99,11 @@ __device__ __forceinline__ unsigned short to_bits16(float v) {
 }
 
 template <int DT>
+__device__ __forceinline__ float from_bits16(unsigned short b) {
+    return DT == DT_F16 ? f16_bits_to_float(b) : bf16_bits_to_float(b);
+}
+
+template <int DT>
 __device__ __forceinline__ void mma16816(float* c, const unsigned int* a, const unsigned int* b) {
     if (DT == DT_F16) {
         asm volatile(
@@ -117,6 +124,7 @@ template <int DT>
 __device__ __forceinline__ void gemm_tc_impl(const float* x, const unsigned short* w, const void* bias,
                                              int biasType, float* y, int M, int N, int K) {
     __shared__ __align__(16) unsigned short as[TC_BM][TC_PITCH];
+    __shared__ __align__(16) unsigned short al[TC_BM][TC_PITCH];
     __shared__ __align__(16) unsigned short bs[TC_BN][TC_PITCH];
     const int tid = threadIdx.x;
     const int m0 = blockIdx.y * TC_BM;
@@ -148,13 +156,16 @@ __device__ __forceinline__ void gemm_tc_impl(const float* x, const unsigned shor
             const int gn = n0 + r;
             const int gk = k0 + c;
             const float xv = (gm < M && gk < K) ? x[(size_t) gm * K + gk] : 0.0f;
-            as[r][c] = to_bits16<DT>(xv);
+            const unsigned short hi = to_bits16<DT>(xv);
+            as[r][c] = hi;
+            al[r][c] = to_bits16<DT>(xv - from_bits16<DT>(hi));
             bs[r][c] = (gn < N && gk < K) ? w[(size_t) gn * K + gk] : (unsigned short) 0;
         }
         __syncthreads();
 #pragma unroll
         for (int kk = 0; kk < TC_BK; kk += 16) {
             unsigned int a[2][4];
+            unsigned int alo[2][4];
             unsigned int b[4][2];
 #pragma unroll
             for (int mi = 0; mi < 2; mi++) {
@@ -163,6 +174,10 @@ __device__ __forceinline__ void gemm_tc_impl(const float* x, const unsigned shor
                 a[mi][1] = *(const unsigned int*) &as[row + 8][kk + 2 * tq];
                 a[mi][2] = *(const unsigned int*) &as[row][kk + 2 * tq + 8];
                 a[mi][3] = *(const unsigned int*) &as[row + 8][kk + 2 * tq + 8];
+                alo[mi][0] = *(const unsigned int*) &al[row][kk + 2 * tq];
+                alo[mi][1] = *(const unsigned int*) &al[row + 8][kk + 2 * tq];
+                alo[mi][2] = *(const unsigned int*) &al[row][kk + 2 * tq + 8];
+                alo[mi][3] = *(const unsigned int*) &al[row + 8][kk + 2 * tq + 8];
             }
 #pragma unroll
             for (int ni = 0; ni < 4; ni++) {
@@ -175,6 +190,7 @@ __device__ __forceinline__ void gemm_tc_impl(const float* x, const unsigned shor
 #pragma unroll
                 for (int ni = 0; ni < 4; ni++) {
                     mma16816<DT>(acc[mi][ni], a[mi], b[ni]);
+                    mma16816<DT>(acc[mi][ni], alo[mi], b[ni]);
                 }
             }
         }

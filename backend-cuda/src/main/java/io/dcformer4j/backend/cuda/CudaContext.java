@@ -1,0 +1,187 @@
+package io.dcformer4j.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxCreate;
+import static jcuda.driver.JCudaDriver.cuCtxDestroy;
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
+import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemsetD8;
+import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadData;
+
+import io.dcformer4j.backend.cuda.launch.KernelArg;
+import io.dcformer4j.backend.cuda.launch.KernelSpec;
+import io.dcformer4j.backend.cuda.launch.Kernels;
+import io.dcformer4j.backend.cuda.launch.Launch;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import jcuda.CudaException;
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The JCuda side: one driver context on one device, the PTX modules and their functions, device memory
+ * and launches. Every call runs on the caller's thread after making the context current. Kernel launches
+ * are asynchronous on the default stream; host copies synchronise.
+ */
+final class CudaContext implements AutoCloseable {
+    /** Class-path folder of the kept PTX. */
+    static final String PTX_RESOURCE_DIR = "/io/dcformer4j/backend/cuda/ptx/";
+
+    private final CUcontext context = new CUcontext();
+    private final Map<KernelSpec, CUfunction> functions = new HashMap<>();
+    private final String description;
+    private final boolean syncEachLaunch;
+
+    private CudaContext(int ordinal, boolean syncEachLaunch) {
+        this.syncEachLaunch = syncEachLaunch;
+        JCudaDriver.setExceptionsEnabled(true);
+        cuInit(0);
+        CUdevice device = new CUdevice();
+        cuDeviceGet(device, ordinal);
+        cuCtxCreate(context, 0, device);
+        byte[] name = new byte[256];
+        cuDeviceGetName(name, name.length, device);
+        long[] mem = new long[1];
+        cuDeviceTotalMem(mem, device);
+        int[] major = new int[1];
+        int[] minor = new int[1];
+        int[] sms = new int[1];
+        cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+        cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+        cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
+        String devName = new String(name, StandardCharsets.US_ASCII).trim().replace("\0", "");
+        this.description = "CUDA device " + ordinal + ": " + devName + " (sm_" + major[0] + minor[0] + ", "
+                + sms[0] + " SMs, " + (mem[0] >> 20) + " MiB)";
+        Map<String, CUmodule> modules = new HashMap<>();
+        for (String m : Kernels.modules()) {
+            CUmodule module = new CUmodule();
+            cuModuleLoadData(module, ptx(m));
+            modules.put(m, module);
+        }
+        for (KernelSpec k : Kernels.all()) {
+            CUfunction f = new CUfunction();
+            cuModuleGetFunction(f, modules.get(k.module()), k.name());
+            functions.put(k, f);
+        }
+    }
+
+    /**
+     * Creates a context on a device, loads the modules and resolves every kernel.
+     *
+     * @param syncEachLaunch synchronise after every launch so a failing kernel is named (slower)
+     */
+    static CudaContext create(int ordinal, boolean syncEachLaunch) {
+        return new CudaContext(ordinal, syncEachLaunch);
+    }
+
+    private static byte[] ptx(String module) {
+        String path = PTX_RESOURCE_DIR + module + ".ptx";
+        try (InputStream in = CudaContext.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("PTX resource " + path + " is missing from the backend-cuda jar");
+            }
+            byte[] text = in.readAllBytes();
+            byte[] z = new byte[text.length + 1];
+            System.arraycopy(text, 0, z, 0, text.length);
+            return z;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read PTX resource " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A one-line description of the device. */
+    String description() {
+        return description;
+    }
+
+    /** Makes this context current on the calling thread. */
+    void makeCurrent() {
+        cuCtxSetCurrent(context);
+    }
+
+    /** Allocates {@code bytes} (at least 1) of zero-filled device memory. */
+    DevicePointer allocate(long bytes) {
+        DevicePointer p = new DevicePointer();
+        long n = Math.max(1, bytes);
+        cuMemAlloc(p, n);
+        cuMemsetD8(p, (byte) 0, n);
+        return p;
+    }
+
+    void free(DevicePointer p) {
+        cuMemFree(p);
+    }
+
+    void upload(DevicePointer base, long offset, Pointer host, long bytes) {
+        if (bytes > 0) {
+            cuMemcpyHtoD(base.withByteOffset(offset), host, bytes);
+        }
+    }
+
+    void download(DevicePointer base, long offset, Pointer host, long bytes) {
+        if (bytes > 0) {
+            cuMemcpyDtoH(host, base.withByteOffset(offset), bytes);
+        }
+    }
+
+    void copy(DevicePointer dst, long dstOffset, DevicePointer src, long srcOffset, long bytes) {
+        if (bytes > 0) {
+            cuMemcpyDtoD(dst.withByteOffset(dstOffset), src.withByteOffset(srcOffset), bytes);
+        }
+    }
+
+    /** Launches one kernel on the default stream. */
+    void launch(Launch l) {
+        CUfunction f = functions.get(l.kernel());
+        List<KernelArg> args = l.args();
+        NativePointerObject[] params = new NativePointerObject[args.size()];
+        for (int i = 0; i < params.length; i++) {
+            params[i] = switch (args.get(i)) {
+                case KernelArg.Ptr p -> Pointer.to(new long[] {p.address()});
+                case KernelArg.I32 v -> Pointer.to(new int[] {v.value()});
+                case KernelArg.F32 v -> Pointer.to(new float[] {v.value()});
+            };
+        }
+        try {
+            cuLaunchKernel(f, l.grid().x(), l.grid().y(), l.grid().z(), l.block().x(), l.block().y(), l.block().z(),
+                    l.sharedBytes(), null, Pointer.to(params), null);
+            if (syncEachLaunch) {
+                cuCtxSynchronize();
+            }
+        } catch (CudaException e) {
+            throw new IllegalStateException("kernel " + l.kernel().name() + " grid " + l.grid() + " block " + l.block()
+                    + " shared " + l.sharedBytes() + " B failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits for all launched work. */
+    void synchronize() {
+        cuCtxSynchronize();
+    }
+
+    @Override
+    public void close() {
+        cuCtxDestroy(context);
+    }
+}

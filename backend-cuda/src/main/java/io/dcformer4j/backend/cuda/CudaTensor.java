@@ -1,0 +1,139 @@
+package io.dcformer4j.backend.cuda;
+
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.DType;
+import io.dcformer4j.api.Shape;
+import io.dcformer4j.api.Tensor;
+
+/**
+ * A tensor in device memory: a window of a {@link DeviceBuffer} (the whole buffer for an owning tensor, a
+ * part of it for a view or slice). Host access goes through explicit copies.
+ */
+final class CudaTensor implements Tensor {
+    private final CudaBackend backend;
+    final DeviceBuffer buffer;
+    final long byteOffset;
+    private final Shape shape;
+    private final DType dtype;
+    private final String label;
+    private final boolean owner;
+    private boolean closed;
+
+    CudaTensor(CudaBackend backend, DeviceBuffer buffer, long byteOffset, Shape shape, DType dtype, String label,
+               boolean owner) {
+        this.backend = backend;
+        this.buffer = buffer;
+        this.byteOffset = byteOffset;
+        this.shape = shape;
+        this.dtype = dtype;
+        this.label = label == null ? "(unnamed)" : label;
+        this.owner = owner;
+    }
+
+    /** The device address of element 0. */
+    long address() {
+        return buffer.pointer.address() + byteOffset;
+    }
+
+    /** Bytes covered by this tensor. */
+    long byteSize() {
+        return shape.numel() * dtype.byteSize();
+    }
+
+    boolean owner() {
+        return owner;
+    }
+
+    @Override
+    public Shape shape() {
+        return shape;
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public String label() {
+        return label;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed || buffer.isFreed();
+    }
+
+    void checkOpen() {
+        if (isClosed()) {
+            throw new IllegalStateException("tensor " + label + " " + shape + " is closed");
+        }
+    }
+
+    @Override
+    public float[] toFloatArray() {
+        checkOpen();
+        return backend.download(this);
+    }
+
+    @Override
+    public int[] toIntArray() {
+        checkOpen();
+        if (dtype != DType.I32) {
+            throw new IllegalArgumentException("toIntArray: tensor " + label + " is " + dtype + ", expected I32");
+        }
+        return backend.downloadInts(this);
+    }
+
+    @Override
+    public void copyFrom(float[] values) {
+        checkOpen();
+        checkLength(values.length);
+        if (dtype == DType.I32) {
+            throw new IllegalArgumentException("copyFrom(float[]): tensor " + label + " is I32, use copyFrom(int[])");
+        }
+        backend.upload(this, HostCodec.encode(dtype, values));
+    }
+
+    @Override
+    public void copyFrom(int[] values) {
+        checkOpen();
+        checkLength(values.length);
+        if (dtype != DType.I32) {
+            throw new IllegalArgumentException("copyFrom(int[]): tensor " + label + " is " + dtype + ", expected I32");
+        }
+        backend.upload(this, HostCodec.encodeInts(values));
+    }
+
+    private void checkLength(int n) {
+        if (n != shape.numel()) {
+            throw new IllegalArgumentException("copyFrom: tensor " + label + " " + shape + " holds " + shape.numel()
+                    + " values, got " + n);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            throw new IllegalStateException("tensor " + label + " " + shape + " is already closed");
+        }
+        if (buffer.isFreed()) {
+            throw new IllegalStateException("tensor " + label + " " + shape + " is a view of a closed tensor");
+        }
+        closed = true;
+        if (owner) {
+            backend.release(buffer);
+            backend.countClosed();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CudaTensor[" + label + " " + dtype + " " + shape + "]";
+    }
+}

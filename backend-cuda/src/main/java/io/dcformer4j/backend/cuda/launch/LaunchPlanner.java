@@ -1,0 +1,253 @@
+package io.dcformer4j.backend.cuda.launch;
+
+import static io.dcformer4j.backend.cuda.launch.KernelArg.f32;
+import static io.dcformer4j.backend.cuda.launch.KernelArg.i32;
+import static io.dcformer4j.backend.cuda.launch.KernelArg.ptr;
+
+import io.dcformer4j.api.DType;
+import java.util.List;
+
+/**
+ * Launch geometry and argument lists of every operation, computed from shapes and device addresses only
+ * (no driver types), so they can be tested on a machine without a GPU. Callers skip empty work (a zero
+ * element count is rejected here).
+ */
+public final class LaunchPlanner {
+    /** Threads per block of element-wise and row kernels. */
+    public static final int BLOCK = 256;
+    /** Rows handled by one block of a warp-per-row kernel. */
+    public static final int WARPS_PER_BLOCK = BLOCK / 32;
+    /** Below this many query rows a linear layer uses the GEMV kernel. */
+    public static final int GEMV_MAX_ROWS = 8;
+    /** Output tile of the GEMM kernels. */
+    public static final int GEMM_TILE = 64;
+
+    private LaunchPlanner() {
+    }
+
+    /** Blocks of {@code per} items covering {@code n} items. */
+    public static int blocks(long n, int per) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("a launch needs at least one item, got " + n);
+        }
+        long b = (n + per - 1) / per;
+        if (b > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(n + " items need more than 2^31-1 blocks");
+        }
+        return (int) b;
+    }
+
+    private static int count(long n, String what) {
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(what + " has " + n + " elements, more than a kernel index holds (2^31-1)");
+        }
+        return (int) n;
+    }
+
+    /** The linear kernel for a weight type and row count. */
+    public static KernelSpec linearKernel(DType weightType, int rows) {
+        boolean gemv = rows < GEMV_MAX_ROWS;
+        return switch (weightType) {
+            case F32 -> gemv ? Kernels.GEMV_F32 : Kernels.GEMM_F32;
+            case BF16 -> gemv ? Kernels.GEMV_BF16 : Kernels.GEMM_TC_BF16;
+            case F16 -> gemv ? Kernels.GEMV_F16 : Kernels.GEMM_TC_F16;
+            case I32 -> throw new IllegalArgumentException("linear: I32 weights are not supported");
+        };
+    }
+
+    /** {@code y[T, out] = x[T, in] . w[out, in]^T + bias}. */
+    public static Launch linear(DType weightType, long x, long w, long bias, int biasType, long y, int rows, int out,
+                                int in) {
+        KernelSpec k = linearKernel(weightType, rows);
+        if (rows < GEMV_MAX_ROWS) {
+            return new Launch(k, Dim3.of(blocks(out, WARPS_PER_BLOCK), rows), Dim3.of(BLOCK), 0,
+                    List.of(ptr(w), ptr(x), ptr(bias), i32(biasType), ptr(y), i32(out), i32(in)));
+        }
+        int threads = weightType == DType.F32 ? 256 : 128;
+        Dim3 grid = Dim3.of(blocks(out, GEMM_TILE), blocks(rows, GEMM_TILE));
+        return new Launch(k, grid, Dim3.of(threads), 0,
+                List.of(ptr(x), ptr(w), ptr(bias), i32(biasType), ptr(y), i32(rows), i32(out), i32(in)));
+    }
+
+    /** Grouped RMS norm over {@code groups} groups of {@code g} elements. */
+    public static Launch rmsNorm(long x, long gain, int gainType, long out, long groups, int g, float eps) {
+        return new Launch(Kernels.RMS_NORM, Dim3.of(blocks(groups, WARPS_PER_BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(x), ptr(gain), i32(gainType), ptr(out), i32(count(groups, "rmsNorm groups")), i32(g),
+                        f32(eps)));
+    }
+
+    /** LayerNorm of {@code rows} rows of {@code e}. */
+    public static Launch layerNorm(long x, long gain, int gainType, long bias, int biasType, long out, long rows,
+                                   int e, float eps) {
+        return new Launch(Kernels.LAYER_NORM, Dim3.of(blocks(rows, WARPS_PER_BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(x), ptr(gain), i32(gainType), ptr(bias), i32(biasType), ptr(out),
+                        i32(count(rows, "layerNorm rows")), i32(e), f32(eps)));
+    }
+
+    /** RoPE over [T, H*D] with {@code dr} rotary dims: one thread per pair or pass-through component. */
+    public static Launch rope(long x, long out, long invFreq, int t, int h, int d, int dr, int startPos) {
+        long items = (long) t * h * (d - dr / 2);
+        return new Launch(Kernels.ROPE, Dim3.of(blocks(items, BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(x), ptr(out), ptr(invFreq), i32(t), i32(h), i32(d), i32(dr), i32(startPos)));
+    }
+
+    private static Launch elementwise(KernelSpec k, long n, long... ptrs) {
+        KernelArg[] args = new KernelArg[ptrs.length + 1];
+        for (int i = 0; i < ptrs.length; i++) {
+            args[i] = ptr(ptrs[i]);
+        }
+        args[ptrs.length] = i32(count(n, k.name()));
+        return new Launch(k, Dim3.of(blocks(n, BLOCK)), Dim3.of(BLOCK), 0, List.of(args));
+    }
+
+    /** silu(gate) * up. */
+    public static Launch swiglu(long gate, long up, long out, long n) {
+        return elementwise(Kernels.SWIGLU, n, gate, up, out);
+    }
+
+    /** Exact GELU. */
+    public static Launch gelu(long x, long out, long n) {
+        return elementwise(Kernels.GELU, n, x, out);
+    }
+
+    /** a + b. */
+    public static Launch add(long a, long b, long out, long n) {
+        return elementwise(Kernels.ADD, n, a, b, out);
+    }
+
+    /** mgate: one block per row, the Mg gate logits in dynamic shared memory. */
+    public static Launch mgate(long u, long gateLogits, long out, int t, int f, int mg) {
+        return new Launch(Kernels.MGATE, Dim3.of(t), Dim3.of(BLOCK), 4 * mg,
+                List.of(ptr(u), ptr(gateLogits), ptr(out), i32(t), i32(f), i32(mg)));
+    }
+
+    /** Softmax over rows of {@code cols}. */
+    public static Launch softmax(long x, long out, long rows, int cols) {
+        return new Launch(Kernels.SOFTMAX, Dim3.of(blocks(rows, WARPS_PER_BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(x), ptr(out), i32(count(rows, "softmax rows")), i32(cols)));
+    }
+
+    /** Embedding lookup of T tokens into [T, E]. */
+    public static Launch embedding(long table, int tableType, long tokens, long out, int t, int e) {
+        return new Launch(Kernels.EMBEDDING, Dim3.of(blocks((long) t * e, BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(table), i32(tableType), ptr(tokens), ptr(out), i32(t), i32(e)));
+    }
+
+    /** Storage conversion of n elements. */
+    public static Launch convert(long src, int srcType, long dst, int dstType, long n) {
+        return new Launch(Kernels.CONVERT, Dim3.of(blocks(n, BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(src), i32(srcType), ptr(dst), i32(dstType), i32(count(n, "convert"))));
+    }
+
+    /** Floats of the dynamic-weight hidden scratch [T, 4K + 4N]. */
+    public static long dynamicHiddenFloats(int t, int k, int n) {
+        return (long) t * (4L * k + 4L * n);
+    }
+
+    /** The two dynamic-weight launches: hidden layer and gates, then the low-rank factors. */
+    public static List<Launch> dynamicWeights(long a, long dw1, int dw1Type, long dd, int ddType, long qkw,
+                                              int qkwType, long hid, long out, int t, int e, int k, int n, int rank) {
+        int k4 = 4 * k;
+        int n4 = 4 * n;
+        Launch hidden = new Launch(Kernels.DW_HIDDEN, Dim3.of(blocks(k4 + n4, 32), t), new Dim3(32, 8, 1), 0,
+                List.of(ptr(a), ptr(dw1), i32(dw1Type), ptr(dd), i32(ddType), ptr(hid), i32(t), i32(e), i32(k4),
+                        i32(n4)));
+        int threads = Math.min(BLOCK, ((2 * rank + 1) * n + 31) / 32 * 32);
+        Launch weights = new Launch(Kernels.DW_WEIGHTS, Dim3.of(4, t), Dim3.of(threads), 4 * (2 * rank * n + rank),
+                List.of(ptr(hid), ptr(qkw), i32(qkwType), ptr(out), i32(t), i32(k), i32(n), i32(rank)));
+        return List.of(hidden, weights);
+    }
+
+    /**
+     * Device addresses of one attention call.
+     *
+     * @param q       [T, N*D]
+     * @param k       [T, N*D]
+     * @param v       [T, N*D]
+     * @param dyn     [T, 4, 2I+1, N] or 0 (plain MHA)
+     * @param kcache  [cap, N*D]
+     * @param vcache  [cap, N*D]
+     * @param kwcache [cap, 2, 2I+1, N] or 0
+     * @param spre    static pre weight [N, N] or 0
+     * @param spost   static post weight [N, N] or 0
+     * @param out     [T, N*D]
+     */
+    public record AttentionBuffers(long q, long k, long v, long dyn, long kcache, long vcache, long kwcache,
+                                   long spre, long spost, long out) {
+    }
+
+    /**
+     * Scalars of one attention call.
+     *
+     * @param t      new tokens
+     * @param length positions already in the cache (L)
+     * @param cap    cache capacity
+     * @param n      heads
+     * @param d      head dim
+     * @param rank   I (0 for plain MHA)
+     * @param mode   0 DCMHA, 1 query-wise, 2 plain
+     * @param window visible keys per query (0: global), the R24 quirk already applied
+     * @param swType type code of the static weights
+     */
+    public record AttentionShape(int t, int length, int cap, int n, int d, int rank, int mode, int window,
+                                 int swType) {
+        /** The logit scale 1/sqrt(D). */
+        public float scale() {
+            return (float) (1.0 / Math.sqrt(d));
+        }
+    }
+
+    /** The fused prefill launch. */
+    public static Launch attentionPrefill(AttentionBuffers b, AttentionShape s, AttentionTiling.Prefill tiling) {
+        return new Launch(Kernels.ATTN_PREFILL, Dim3.of(tiling.blocks()), Dim3.of(AttentionTiling.THREADS),
+                tiling.sharedBytes(),
+                List.of(ptr(b.q()), ptr(b.k()), ptr(b.v()), ptr(b.dyn()), ptr(b.kcache()), ptr(b.vcache()),
+                        ptr(b.kwcache()), ptr(b.spre()), ptr(b.spost()), i32(s.swType()), ptr(b.out()), i32(s.t()),
+                        i32(s.length()), i32(s.cap()), i32(s.n()), i32(s.d()), i32(s.rank()), i32(s.mode()),
+                        i32(s.window()), f32(s.scale()), i32(tiling.queryTile()), i32(tiling.keyTile())));
+    }
+
+    /**
+     * Device scratch of one decode call.
+     *
+     * @param logits  [N][numKeys]
+     * @param partial [splits][2][N]
+     * @param lse     [N]
+     * @param opart   [splits][N*D]
+     */
+    public record DecodeScratch(long logits, long partial, long lse, long opart) {
+    }
+
+    /** The four decode launches: logits and partials, LSE, post-compose and PV partials, reduction. */
+    public static List<Launch> attentionDecode(AttentionBuffers b, AttentionShape s, AttentionTiling.Decode tiling,
+                                               DecodeScratch scratch) {
+        Dim3 grid = Dim3.of(tiling.splits());
+        Dim3 block = Dim3.of(AttentionTiling.THREADS);
+        Launch logits = new Launch(Kernels.ATTN_DECODE_LOGITS, grid, block, tiling.sharedBytes(),
+                List.of(ptr(b.q()), ptr(b.k()), ptr(b.v()), ptr(b.dyn()), ptr(b.kcache()), ptr(b.vcache()),
+                        ptr(b.kwcache()), ptr(b.spre()), i32(s.swType()), ptr(scratch.logits()),
+                        ptr(scratch.partial()), i32(s.length()), i32(s.cap()), i32(s.n()), i32(s.d()),
+                        i32(s.rank()), i32(s.mode()), i32(s.window()), f32(s.scale()), i32(tiling.chunk())));
+        Launch lse = new Launch(Kernels.ATTN_DECODE_LSE, Dim3.of(blocks(s.n(), BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(scratch.partial()), ptr(scratch.lse()), i32(tiling.splits()), i32(s.n())));
+        Launch pv = new Launch(Kernels.ATTN_DECODE_PV, grid, block, tiling.sharedBytes(),
+                List.of(ptr(b.q()), ptr(b.k()), ptr(b.v()), ptr(b.dyn()), ptr(b.kcache()), ptr(b.vcache()),
+                        ptr(b.kwcache()), ptr(b.spost()), i32(s.swType()), ptr(scratch.logits()),
+                        ptr(scratch.lse()), ptr(scratch.opart()), i32(s.length()), i32(s.cap()), i32(s.n()),
+                        i32(s.d()), i32(s.rank()), i32(s.mode()), i32(s.window()), i32(tiling.chunk())));
+        int nd = s.n() * s.d();
+        Launch reduce = new Launch(Kernels.ATTN_DECODE_REDUCE, Dim3.of(blocks(nd, BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(scratch.opart()), ptr(b.out()), i32(tiling.splits()), i32(nd)));
+        return List.of(logits, lse, pv, reduce);
+    }
+
+    /** Appends T fresh positions to the caches (only the last {@code cap} are written). */
+    public static Launch kvAppend(AttentionBuffers b, AttentionShape s, boolean keySide) {
+        int kept = Math.min(s.t(), s.cap());
+        long items = (long) kept * s.n() * s.d() + (keySide ? 2L * kept * (2L * s.rank() + 1) * s.n() : 0);
+        return new Launch(Kernels.KV_APPEND, Dim3.of(blocks(items, BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(b.k()), ptr(b.v()), ptr(b.dyn()), ptr(b.kcache()), ptr(b.vcache()), ptr(b.kwcache()),
+                        i32(s.t()), i32(s.length()), i32(s.cap()), i32(s.n()), i32(s.d()), i32(s.rank()),
+                        i32(keySide ? 1 : 0)));
+    }
+}
