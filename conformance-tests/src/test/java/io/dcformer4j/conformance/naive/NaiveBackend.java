@@ -127,7 +127,7 @@ public class NaiveBackend implements Backend {
         for (int c = 1; c < chunks; c++) {
             int from = (int) ((long) count * c / chunks);
             int to = (int) ((long) count * (c + 1) / chunks);
-            futures.add(pool.submit(() -> {
+            futures.add(submit(() -> {
                 for (int i = from; i < to; i++) {
                     body.accept(i);
                 }
@@ -138,6 +138,14 @@ public class NaiveBackend implements Backend {
             body.accept(i);
         }
         awaitAll(futures);
+    }
+
+    /** Hands a task to the worker pool (only when there is one: more than one worker). */
+    protected Future<?> submit(Runnable task) {
+        if (pool == null) {
+            throw new IllegalStateException("the naive backend has no worker pool with " + threads + " worker(s)");
+        }
+        return pool.submit(task);
     }
 
     /** Waits for the given worker tasks. */

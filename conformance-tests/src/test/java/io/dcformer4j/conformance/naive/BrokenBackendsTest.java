@@ -1,0 +1,41 @@
+package io.dcformer4j.conformance.naive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dcformer4j.conformance.SuiteLauncher;
+import io.dcformer4j.conformance.SuiteOutcome;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The kit must catch real kernel bugs: the whole suite runs (through the JUnit Platform Launcher) against
+ * each deliberately broken backend and must fail it, with a failing test named after the broken operation;
+ * the same suite passes the correct naive backend, so it is not simply failing everything.
+ */
+class BrokenBackendsTest {
+
+    private static SuiteOutcome runAgainst(String variant) {
+        return SuiteLauncher.run(BrokenBackendSuite.class, Map.of(BrokenBackendSuite.VARIANT, variant));
+    }
+
+    @ParameterizedTest
+    @EnumSource(BrokenBackends.class)
+    void suiteFailsBrokenBackendNamingTheBrokenOp(BrokenBackends variant) {
+        SuiteOutcome outcome = runAgainst(variant.name());
+        System.out.println("[broken backend " + variant + "] passed " + outcome.passed() + ", failed " + outcome.failed());
+        outcome.failures().forEach(f -> System.out.println("    " + (f.length() > 300 ? f.substring(0, 300) + "…" : f)));
+        assertThat(outcome.failed()).as("tests the suite failed on broken backend " + variant).isPositive();
+        assertThat(outcome.failures()).as("failing tests on " + variant + " must name the broken op '" + variant.brokenOp() + "'")
+                .anySatisfy(f -> assertThat(f.split(": ", 2)[0]).contains(variant.brokenOp()));
+        assertThat(outcome.passed()).as("the suite still passes the unbroken ops of " + variant).isPositive();
+    }
+
+    @Test
+    void suitePassesTheCorrectNaiveBackend() {
+        SuiteOutcome outcome = runAgainst("none");
+        assertThat(outcome.failures()).as("failures on the correct naive backend").isEmpty();
+        assertThat(outcome.passed()).as("tests passed on the correct naive backend").isGreaterThan(50);
+    }
+}
