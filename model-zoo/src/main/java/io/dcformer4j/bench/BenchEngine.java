@@ -32,6 +32,10 @@ public final class BenchEngine {
     /** Measures everything. */
     public BenchResult run() {
         BenchPreset preset = options.preset();
+        if (options.positionsNeeded() > preset.blockSize()) {
+            throw new IllegalArgumentException("bench: preset " + preset.name() + " has block_size " + preset.blockSize()
+                    + " but the run needs " + options.positionsNeeded() + " positions");
+        }
         int threads = backend.options().resolvedThreads();
         progress("memory bandwidth (" + (options.bandwidthBytes() >> 20) + " MiB, " + threads + " threads)");
         double bandwidth = BandwidthProbe.readGbPerS(options.bandwidthBytes(), threads, options.reps() < 3 ? 3 : 5);

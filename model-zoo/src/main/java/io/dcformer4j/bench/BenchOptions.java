@@ -30,12 +30,6 @@ public record BenchOptions(BenchPreset preset, List<Integer> prefillLengths, Lis
         if (decodeSteps <= 0 || reps <= 0 || bandwidthBytes <= 0 || !(probeSeconds > 0)) {
             throw new IllegalArgumentException("bench: decodeSteps, reps, bandwidthBytes and probeSeconds must be positive");
         }
-        int longest = Math.max(prefillLengths.stream().mapToInt(Integer::intValue).max().orElse(0),
-                decodeContexts.stream().mapToInt(Integer::intValue).max().orElse(0) + decodeSteps + 1);
-        if (longest > preset.blockSize()) {
-            throw new IllegalArgumentException("bench: preset " + preset.name() + " has block_size " + preset.blockSize()
-                    + " but the run needs " + longest + " positions");
-        }
     }
 
     /**
@@ -46,6 +40,12 @@ public record BenchOptions(BenchPreset preset, List<Integer> prefillLengths, Lis
     public static BenchOptions standard(BenchPreset preset, boolean quick, boolean vsBlas, Consumer<String> progress) {
         return new BenchOptions(preset, List.of(128, 512, 1024), List.of(512, 2048), quick ? 8 : 32, quick ? 1 : 3,
                 quick ? 256L << 20 : 1L << 30, quick ? 0.1 : 0.3, vsBlas, OpenBlas.defaultCandidates(), 42, progress);
+    }
+
+    /** Positions the longest measurement needs (a prefill, or a decode context plus its steps). */
+    public int positionsNeeded() {
+        return Math.max(prefillLengths.stream().mapToInt(Integer::intValue).max().orElse(0),
+                decodeContexts.stream().mapToInt(Integer::intValue).max().orElse(0) + decodeSteps + 1);
     }
 
     /** These options with other lengths (for short runs and tests). */

@@ -63,7 +63,7 @@ public final class OpenBlas implements AutoCloseable {
     /** Opens the first candidate that exists and exports {@code cblas_sgemm}. */
     public static Optional<OpenBlas> find(List<Path> candidates) {
         for (Path p : candidates) {
-            if (!Files.isRegularFile(p)) {
+            if (!isElf(p)) {
                 continue;
             }
             try {
@@ -73,6 +73,18 @@ public final class OpenBlas implements AutoCloseable {
             }
         }
         return Optional.empty();
+    }
+
+    private static boolean isElf(Path p) {
+        if (!Files.isRegularFile(p)) {
+            return false;
+        }
+        try (var in = Files.newInputStream(p)) {
+            byte[] magic = in.readNBytes(4);
+            return magic.length == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** The library file that was loaded. */

@@ -1,0 +1,139 @@
+package io.dcformer4j.cli;
+
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.BackendOptions;
+import io.dcformer4j.api.Backends;
+import io.dcformer4j.api.DType;
+import io.dcformer4j.bench.BenchEngine;
+import io.dcformer4j.bench.BenchOptions;
+import io.dcformer4j.bench.BenchPreset;
+import io.dcformer4j.bench.BenchReport;
+import io.dcformer4j.bench.BenchResult;
+import io.dcformer4j.bench.DCFormerBenchModels;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code dcformer4j bench}: prefill and decode speed of a preset model with random weights, for DCFormer++
+ * and its plain-MHA baseline, next to the machine's limits measured in the same run (memory bandwidth, the
+ * backend's GEMM rate, optionally OpenBLAS) and the ratios between them.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill/decode tokens/s of a preset model (random weights) against the machine's limits.")
+public final class BenchCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--preset", required = true, paramLabel = "NAME",
+            description = "small (E 512, 8 heads, 8 layers), medium (E 1024, 16 heads, 24 layers), pytorch-ref "
+                    + "(E 1024, 16 heads, 8 layers, F32: the shape the official PyTorch code was timed at) or tiny.")
+    private String preset;
+
+    @Option(names = "--backend", paramLabel = "NAME",
+            description = "Backend name (default: -Ddcformer4j.backend, $DCFORMER4J_BACKEND, else the best available).")
+    private String backend;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "Worker threads of the backend and of the probes (default: all processors).")
+    private int threads;
+
+    @Option(names = "--json", description = "Print one JSON object instead of the table.")
+    private boolean json;
+
+    @Option(names = "--vs-blas", description = "Also time OpenBLAS cblas_sgemm at the same GEMM shapes, when installed.")
+    private boolean vsBlas;
+
+    @Option(names = "--quick", description = "One repetition, fewer decode steps, a 256 MiB bandwidth buffer.")
+    private boolean quick;
+
+    @Option(names = "--dtype", paramLabel = "TYPE", description = "Weight storage type instead of the preset's: F32, BF16 or F16.")
+    private String dtype;
+
+    @Option(names = "--layers", paramLabel = "L", description = "Number of layers instead of the preset's.")
+    private Integer layers;
+
+    @Option(names = "--prefill", paramLabel = "T", split = ",",
+            description = "Prompt lengths to time (default 128,512,1024).")
+    private List<Integer> prefill;
+
+    @Option(names = "--decode", paramLabel = "CTX", split = ",",
+            description = "Context lengths after which decode steps are timed (default 512,2048).")
+    private List<Integer> decode;
+
+    @Option(names = "--decode-steps", paramLabel = "N", description = "Decode steps timed per context (default 32, quick 8).")
+    private Integer decodeSteps;
+
+    @Override
+    public Integer call() {
+        BenchPreset p = preset();
+        if (threads < 0) {
+            throw usage("--threads must be 0 (all processors) or positive, got " + threads);
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        Consumer<String> progress = line -> {
+            if (terminal) {
+                err.print("\r" + String.format(Locale.ROOT, "%-100s", line));
+            } else {
+                err.println(line);
+            }
+            err.flush();
+        };
+        BenchOptions o = BenchOptions.standard(p, quick, vsBlas, progress);
+        if (prefill != null || decode != null || decodeSteps != null) {
+            o = o.withLengths(prefill != null ? prefill : o.prefillLengths(), decode != null ? decode : o.decodeContexts(),
+                    decodeSteps != null ? decodeSteps : o.decodeSteps());
+        }
+        BenchResult result;
+        try (Backend be = Backends.open(backend, BackendOptions.withThreads(threads))) {
+            result = new BenchEngine(o, be, new DCFormerBenchModels()).run();
+        } finally {
+            if (terminal) {
+                err.println();
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? BenchReport.toJson(result) + "\n" : BenchReport.toTable(result));
+        out.flush();
+        return 0;
+    }
+
+    private BenchPreset preset() {
+        BenchPreset p;
+        try {
+            p = BenchPreset.byName(preset);
+        } catch (IllegalArgumentException e) {
+            throw usage("--preset: " + e.getMessage());
+        }
+        DType d = p.weightDType();
+        if (dtype != null) {
+            try {
+                d = DType.valueOf(dtype.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw usage("--dtype must be F32, BF16 or F16, got '" + dtype + "'");
+            }
+            if (!d.isFloating()) {
+                throw usage("--dtype must be F32, BF16 or F16, got '" + dtype + "'");
+            }
+        }
+        if (layers != null && layers <= 0) {
+            throw usage("--layers must be positive, got " + layers);
+        }
+        for (List<Integer> list : java.util.Arrays.asList(prefill, decode)) {
+            if (list != null && list.stream().anyMatch(t -> t <= 0)) {
+                throw usage("--prefill and --decode lengths must be positive, got " + list);
+            }
+        }
+        return p.with(d, p.blockSize(), layers != null ? layers : p.layers());
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+}

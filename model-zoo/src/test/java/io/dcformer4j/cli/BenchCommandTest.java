@@ -1,0 +1,52 @@
+package io.dcformer4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The {@code bench} command: JSON output on the tiny preset, and usage errors. */
+class BenchCommandTest {
+
+    private record Result(int exit, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void jsonRunOnTheTinyPresetHasTheIssueFields() throws Exception {
+        Result r = run("bench", "--preset", "tiny", "--quick", "--json", "--backend", "cpu", "--threads", "1",
+                "--prefill", "8", "--decode", "8", "--decode-steps", "2");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        for (String f : new String[] {"prefill_tokens_per_s", "decode_tokens_per_s", "mha_prefill_tokens_per_s",
+                "mha_decode_tokens_per_s", "bandwidth_gb_per_s", "decode_floor_tokens_per_s", "gemm_gflops", "ratios"}) {
+            assertThat(j.has(f)).as(f).isTrue();
+        }
+        assertThat(j.get("prefill_tokens_per_s").get("8").asDouble()).isPositive();
+        assertThat(j.get("ratios").get("dcmha_decode_overhead").has("8")).isTrue();
+        assertThat(r.err()).contains("tiny: DCMHA: prefill T=8");
+    }
+
+    @Test
+    void badArgumentsAreUsageErrors() {
+        Result unknown = run("bench", "--preset", "enormous");
+        assertThat(unknown.exit()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(unknown.err()).contains("enormous").contains("small");
+        assertThat(run("bench", "--preset", "tiny", "--dtype", "I32").exit()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("bench", "--preset", "tiny", "--threads", "-1").exit()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("bench").exit()).isEqualTo(Main.EXIT_USAGE);
+    }
+}
