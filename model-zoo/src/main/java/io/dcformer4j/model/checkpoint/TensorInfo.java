@@ -11,7 +11,9 @@ import java.nio.file.Path;
  * @param dtype    storage type
  * @param shape    shape as stored
  * @param file     the file holding it
- * @param offset   byte offset of its data in that file (or in the archive entry for pickled checkpoints)
+ * @param offset   absolute byte offset of its data in that file (for a PyTorch archive: in the archive file), or
+ *                 {@code -1} when the tensor was materialised in memory (a strided view gathered, an I64 tensor
+ *                 narrowed, or a {@code wqkv} fused by {@link CheckpointNames#normalize})
  * @param byteSize number of data bytes, {@code shape.numel() * dtype.byteSize()}
  */
 public record TensorInfo(String name, DType dtype, Shape shape, Path file, long offset, long byteSize) {

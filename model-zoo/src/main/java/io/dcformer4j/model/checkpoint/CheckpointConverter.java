@@ -1,0 +1,112 @@
+package io.dcformer4j.model.checkpoint;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Converts any checkpoint {@link WeightSource#open} reads (PyTorch {@code .bin}, sharded or not, or
+ * safetensors) into one {@code model.safetensors} in the layout of spec §5.5: state_dict names kept verbatim,
+ * dtypes as stored, {@code wq}/{@code wk}/{@code wv} fused into {@code wqkv}, and the derived and cache entries
+ * dropped by the rules of {@link CheckpointNames} (identity {@code pre_proj.w}/{@code post_proj.w} dropped,
+ * non-identity ones kept). Tensors stream from the mapped input to the output file; the configuration and
+ * tokenizer files found next to the input are copied beside the output.
+ */
+public final class CheckpointConverter {
+
+    /** Files copied from the input directory when present. */
+    public static final List<String> SIDE_FILES = List.of("config.json", "generation_config.json", "tokenizer.json",
+            "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt");
+
+    /** What a conversion did. */
+    public record Report(Path output, List<String> written, List<String> dropped, List<String> copied) {
+    }
+
+    private CheckpointConverter() {
+    }
+
+    /**
+     * Converts the checkpoint at {@code in} (a directory or a file) into {@code outDir/model.safetensors}.
+     *
+     * @throws CheckpointException  when the input cannot be read, or the output would overwrite an input file
+     * @throws UncheckedIOException when writing fails
+     */
+    public static Report convert(Path in, Path outDir) {
+        Path inDir = Files.isDirectory(in) ? in : in.toAbsolutePath().getParent();
+        Path output = outDir.resolve("model.safetensors");
+        try (WeightSource source = WeightSource.open(in)) {
+            for (TensorInfo t : source.tensors().values()) {
+                if (sameFile(t.file(), output)) {
+                    throw new CheckpointException(output + " is an input of the conversion; choose another output directory");
+                }
+            }
+            List<String> dropped = new ArrayList<>();
+            for (TensorInfo t : source.tensors().values()) {
+                if (CheckpointNames.hidden(source, t)) {
+                    dropped.add(t.name());
+                }
+            }
+            try (WeightSource normalized = CheckpointNames.normalize(new Unclosed(source))) {
+                Map<String, String> metadata = new LinkedHashMap<>();
+                metadata.put("format", "pt");
+                metadata.put("converted_from", in.getFileName() == null ? in.toString() : in.getFileName().toString());
+                Files.createDirectories(outDir);
+                SafetensorsWriter.write(output, normalized, metadata);
+                List<String> copied = copySideFiles(inDir, outDir);
+                return new Report(output, List.copyOf(normalized.tensors().keySet()), List.copyOf(dropped), copied);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot convert " + in + " to " + output + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> copySideFiles(Path inDir, Path outDir) throws IOException {
+        List<String> copied = new ArrayList<>();
+        for (String name : SIDE_FILES) {
+            Path src = inDir.resolve(name);
+            Path dst = outDir.resolve(name);
+            if (Files.isRegularFile(src) && !sameFile(src, dst)) {
+                Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
+                copied.add(name);
+            }
+        }
+        return copied;
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Lets the normalised view be closed without closing the source the converter still owns. */
+    private record Unclosed(WeightSource delegate) implements WeightSource {
+        @Override
+        public java.util.SortedMap<String, TensorInfo> tensors() {
+            return delegate.tensors();
+        }
+
+        @Override
+        public java.lang.foreign.MemorySegment data(String name) {
+            return delegate.data(name);
+        }
+
+        @Override
+        public String origin() {
+            return delegate.origin();
+        }
+
+        @Override
+        public void close() {
+            // the converter closes the underlying source itself
+        }
+    }
+}
