@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,7 +23,7 @@ class ReferenceAgreementTest {
     @ParameterizedTest
     @ValueSource(strings = {"gpt2", "claude", "qwen3"})
     void idsAndDecodingAgreeWithTheReference(String name) throws Exception {
-        Tokenizer tok = load(name);
+        Tokenizer tok = TinyTokenizers.resource(name);
         JsonNode expected;
         try (InputStream in = resource(name + "/expected.json")) {
             expected = JSON.readTree(in);
@@ -55,18 +54,6 @@ class ReferenceAgreementTest {
                 name, agreeing, cases, tokens, chars, expected.get("corpus_lines").asInt());
         assertThat(failures).as("texts whose ids differ from the reference").isEmpty();
         assertThat(cases).isGreaterThan(200);
-    }
-
-    static Tokenizer load(String name) throws Exception {
-        InputStream plain = ReferenceAgreementTest.class.getResourceAsStream("/tokenizer/" + name + "/tokenizer.json");
-        if (plain != null) {
-            try (plain) {
-                return Tokenizer.load(plain, name);
-            }
-        }
-        try (InputStream gz = new GZIPInputStream(resource(name + "/tokenizer.json.gz"))) {
-            return Tokenizer.load(gz, name);
-        }
     }
 
     private static InputStream resource(String path) {

@@ -1,0 +1,201 @@
+package io.dcformer4j;
+
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.Backends;
+import io.dcformer4j.model.DCFormerModel;
+import io.dcformer4j.model.ModelConfig;
+import io.dcformer4j.model.checkpoint.WeightSource;
+import io.dcformer4j.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The embedding entry point: a loaded model with its tokenizer, and sessions that generate text.
+ *
+ * <pre>{@code
+ * try (DCFormer model = DCFormer.demo();                   // or DCFormer.load(Path.of("my-model"))
+ *      GenerationSession session = model.newSession()) {
+ *     String text = session.generate("Mary has a pen.", GenerationConfig.greedy(20),
+ *             (piece, token) -> System.out.print(piece));
+ * }
+ * }</pre>
+ *
+ * <p>A model directory holds {@code config.json}, the checkpoint ({@code model.safetensors}, a sharded
+ * index or {@code pytorch_model.bin}) and {@code tokenizer.json}. The weights are shared read-only by all
+ * sessions; sessions may run on different threads at once. Closing the model closes its sessions; a closed
+ * model refuses every use with an {@link IllegalStateException}.
+ */
+public final class DCFormer implements AutoCloseable {
+    private final Path directory;
+    private final DCFormerModel model;
+    private final WeightSource weights;
+    private final Backend ownedBackend;
+    private final Tokenizer tokenizer;
+    private final Set<GenerationSession> sessions = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private DCFormer(Path directory, DCFormerModel model, WeightSource weights, Backend ownedBackend, Tokenizer tokenizer) {
+        this.directory = directory;
+        this.model = model;
+        this.weights = weights;
+        this.ownedBackend = ownedBackend;
+        this.tokenizer = tokenizer;
+    }
+
+    /** Loads a model directory on the backend chosen by the selection rules; the backend is closed with the model. */
+    public static DCFormer load(Path dir) {
+        Backend backend = Backends.open();
+        try {
+            return open(dir, backend, backend, LoadListener.NONE);
+        } catch (RuntimeException | Error e) {
+            backend.close();
+            throw e;
+        }
+    }
+
+    /** Loads a model directory on a backend the caller owns (it stays open after {@link #close()}). */
+    public static DCFormer load(Path dir, Backend backend) {
+        return open(dir, backend, null, LoadListener.NONE);
+    }
+
+    /** As {@link #load(Path, Backend)}, reporting per-tensor progress to {@code listener}. */
+    public static DCFormer load(Path dir, Backend backend, LoadListener listener) {
+        return open(dir, backend, null, listener == null ? LoadListener.NONE : listener);
+    }
+
+    /** The shipped demo DCFormer (no download), on the backend chosen by the selection rules. */
+    public static DCFormer demo() {
+        return load(DemoModels.directory("dcformer"));
+    }
+
+    /** The shipped demo DCFormer on a backend the caller owns. */
+    public static DCFormer demo(Backend backend) {
+        return load(DemoModels.directory("dcformer"), backend);
+    }
+
+    /** The shipped plain-MHA baseline of the demo (same size, data and training steps), on a caller's backend. */
+    public static DCFormer demoBaseline(Backend backend) {
+        return load(DemoModels.directory("mha"), backend);
+    }
+
+    /**
+     * The directory of a shipped demo model: {@code "dcformer"} or {@code "mha"} (copied out of the jar when
+     * needed).
+     *
+     * @throws IllegalStateException when this build has no such demo model
+     */
+    public static Path demoDirectory(String variant) {
+        if (!variant.equals("dcformer") && !variant.equals("mha")) {
+            throw new IllegalArgumentException("demo variant must be 'dcformer' or 'mha', got '" + variant + "'");
+        }
+        return DemoModels.directory(variant);
+    }
+
+    private static DCFormer open(Path dir, Backend backend, Backend owned, LoadListener listener) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("model directory " + dir + " does not exist or is not a directory");
+        }
+        ModelConfig config = ModelConfig.load(dir);
+        Tokenizer tokenizer = null;
+        Path tokFile = dir.resolve("tokenizer.json");
+        if (Files.isRegularFile(tokFile)) {
+            try {
+                tokenizer = Tokenizer.load(tokFile);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + tokFile + ": " + e.getMessage(), e);
+            }
+        }
+        WeightSource source = WeightSource.open(dir);
+        try {
+            DCFormerModel model = DCFormerModel.create(config, new ProgressWeightSource(source, listener), backend);
+            return new DCFormer(dir, model, source, owned, tokenizer);
+        } catch (RuntimeException | Error e) {
+            source.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The tokenizer read from the model directory's {@code tokenizer.json}.
+     *
+     * @throws IllegalStateException when the directory has none
+     */
+    public Tokenizer tokenizer() {
+        checkOpen();
+        if (tokenizer == null) {
+            throw new IllegalStateException("model directory " + directory + " has no tokenizer.json: text cannot be encoded");
+        }
+        return tokenizer;
+    }
+
+    /** The network, for logits-level use. */
+    public DCFormerModel model() {
+        checkOpen();
+        return model;
+    }
+
+    /** The configuration. */
+    public ModelConfig config() {
+        checkOpen();
+        return model.config();
+    }
+
+    /** The backend the weights live on. */
+    public Backend backend() {
+        checkOpen();
+        return model.backend();
+    }
+
+    /** The directory the model was loaded from. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** A new session with room for {@code block_size} tokens. */
+    public GenerationSession newSession() {
+        checkOpen();
+        GenerationSession s = new GenerationSession(this, model.newSession());
+        sessions.add(s);
+        return s;
+    }
+
+    void forget(GenerationSession s) {
+        sessions.remove(s);
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this DCFormer model (" + directory + ") is closed");
+        }
+    }
+
+    /** Closes open sessions, releases the weights and the checkpoint, and the backend when this model opened it. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        List<GenerationSession> open = new ArrayList<>(sessions);
+        for (GenerationSession s : open) {
+            s.cancel();
+        }
+        for (GenerationSession s : open) {
+            s.close();
+        }
+        closed = true;
+        try {
+            model.close();
+        } finally {
+            weights.close();
+            if (ownedBackend != null) {
+                ownedBackend.close();
+            }
+        }
+    }
+}

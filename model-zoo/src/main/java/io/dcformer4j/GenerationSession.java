@@ -1,0 +1,130 @@
+package io.dcformer4j;
+
+import io.dcformer4j.generate.CancellationToken;
+import io.dcformer4j.generate.GenerationConfig;
+import io.dcformer4j.generate.GenerationResult;
+import io.dcformer4j.generate.Generator;
+import io.dcformer4j.generate.LogitsModel;
+import io.dcformer4j.generate.TokenListener;
+import io.dcformer4j.model.Session;
+import java.util.Arrays;
+
+/**
+ * One growing text on a {@link DCFormer} model (no chat template): each {@code generate} call appends its
+ * prompt to what came before — earlier prompts and generated text — and continues from there, reusing the
+ * caches. {@link #reset()} starts a new text. A session is used by one thread at a time (calls are
+ * serialised); many sessions can run on one model concurrently. {@link #cancel()} may be called from any
+ * thread.
+ */
+public final class GenerationSession implements AutoCloseable {
+    private final DCFormer owner;
+    private final Session session;
+    // Generated tokens not yet fed to the model (the last pick of the previous call), fed before the next prompt.
+    private int[] pending = new int[0];
+    private volatile CancellationToken current;
+    private volatile boolean closed;
+
+    GenerationSession(DCFormer owner, Session session) {
+        this.owner = owner;
+        this.session = session;
+    }
+
+    /** Generates a continuation of {@code prompt}, streaming text pieces to {@code listener}; returns the text. */
+    public String generate(String prompt, GenerationConfig config, TokenListener listener) {
+        return run(prompt, config, listener, null).text();
+    }
+
+    /** Generates a continuation of {@code prompt} without streaming; returns the text. */
+    public String generate(String prompt, GenerationConfig config) {
+        return run(prompt, config, TokenListener.NONE, null).text();
+    }
+
+    /**
+     * Generates a continuation of {@code prompt}, with the full result (tokens, stop reason).
+     *
+     * @param cancellation a token another thread may cancel, or {@code null} (then {@link #cancel()} still works)
+     */
+    public GenerationResult run(String prompt, GenerationConfig config, TokenListener listener,
+                                CancellationToken cancellation) {
+        checkOpen();
+        return run(owner.tokenizer().encode(prompt), config, listener, cancellation);
+    }
+
+    /** As {@link #run(String, GenerationConfig, TokenListener, CancellationToken)} from token ids. */
+    public synchronized GenerationResult run(int[] promptTokens, GenerationConfig config, TokenListener listener,
+                                             CancellationToken cancellation) {
+        checkOpen();
+        CancellationToken cancel = cancellation != null ? cancellation : new CancellationToken();
+        current = cancel;
+        int[] prompt = new int[pending.length + promptTokens.length];
+        System.arraycopy(pending, 0, prompt, 0, pending.length);
+        System.arraycopy(promptTokens, 0, prompt, pending.length, promptTokens.length);
+        Adapter adapter = new Adapter();
+        try {
+            GenerationResult r = Generator.generate(adapter, owner.tokenizer(), prompt, config, listener, cancel);
+            pending = Arrays.copyOfRange(r.tokens(), adapter.decoded, r.tokens().length);
+            return r;
+        } finally {
+            current = null;
+        }
+    }
+
+    /** Stops the generation running in this session, if any (from any thread). */
+    public void cancel() {
+        CancellationToken c = current;
+        if (c != null) {
+            c.cancel();
+        }
+    }
+
+    /** Forgets the text so far. */
+    public synchronized void reset() {
+        checkOpen();
+        session.reset();
+        pending = new int[0];
+    }
+
+    /** Number of tokens the model has processed in this session. */
+    public int position() {
+        return session.position();
+    }
+
+    /** Releases the caches. Closing twice is a no-op. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        session.close();
+        owner.forget(this);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this generation session is closed");
+        }
+        owner.checkOpen();
+    }
+
+    /** The model session seen as a {@link LogitsModel}, counting decode calls. */
+    private final class Adapter implements LogitsModel {
+        int decoded;
+
+        @Override
+        public float[] prefill(int[] tokens) {
+            return session.prefillLast(tokens);
+        }
+
+        @Override
+        public float[] decode(int token) {
+            decoded++;
+            return session.decode(token);
+        }
+
+        @Override
+        public int remainingContext() {
+            return session.maxContext() - session.position();
+        }
+    }
+}
