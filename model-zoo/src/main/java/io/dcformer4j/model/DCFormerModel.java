@@ -225,12 +225,17 @@ public final class DCFormerModel implements AutoCloseable {
      * caches are sized to it, so a smaller value saves memory.
      */
     public Session newSession(int maxContext) {
+        return newSession(maxContext, Session.MAX_CHUNK);
+    }
+
+    /** As {@link #newSession(int)} with prefills run in pieces of at most {@code maxChunk} rows (for tests). */
+    Session newSession(int maxContext, int maxChunk) {
         checkOpen();
         if (maxContext <= 0 || maxContext > config.blockSize()) {
             throw new IllegalArgumentException("maxContext must be in [1, block_size=" + config.blockSize() + "], got "
                     + maxContext);
         }
-        return new Session(this, maxContext);
+        return new Session(this, maxContext, maxChunk);
     }
 
     LayerWeights layer(int i) {

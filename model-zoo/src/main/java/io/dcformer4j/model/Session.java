@@ -7,6 +7,7 @@ import io.dcformer4j.api.KvCache;
 import io.dcformer4j.api.KvCacheSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import java.util.Arrays;
 
 /**
  * One sequence being processed by a {@link DCFormerModel}: its position, its per-layer KV caches (with the
@@ -26,12 +27,15 @@ import io.dcformer4j.api.Tensor;
  * }</pre>
  */
 public final class Session implements AutoCloseable {
+    /** Rows of the largest piece a prefill is run in. */
+    public static final int MAX_CHUNK = 512;
     private static final float QK_NORM_EPS = 1e-6f;
 
     private final DCFormerModel model;
     private final ModelConfig config;
     private final Backend backend;
     private final int maxContext;
+    private final int maxChunk;
     private final AttentionSpec[] attention;
     private final KvCache[] caches;
     private final Activations step;
@@ -41,7 +45,11 @@ public final class Session implements AutoCloseable {
     private boolean failed;
     private boolean closed;
 
-    Session(DCFormerModel model, int maxContext) {
+    Session(DCFormerModel model, int maxContext, int maxChunk) {
+        if (maxChunk < 3) {
+            throw new IllegalArgumentException("prefill pieces need at least 3 rows, got " + maxChunk);
+        }
+        this.maxChunk = maxChunk;
         this.model = model;
         this.config = model.config();
         this.backend = model.backend();
@@ -106,31 +114,17 @@ public final class Session implements AutoCloseable {
 
     /**
      * Processes {@code tokens} at positions {@link #position()} onwards (one prefill call, or a chunk
-     * continuing an earlier one) and returns the logits of every new position, [T][V].
+     * continuing an earlier one) and returns the logits of every new position, [T][V]. Long inputs are run
+     * in pieces of at most {@value #MAX_CHUNK} rows to bound scratch memory; the result is the same as one
+     * call (chunked prefill is exact, and no piece has a single row, so the R24 window switch is honoured).
      */
     public float[][] prefill(int[] tokens) {
-        Tensor logits = run(tokens, false);
-        try {
-            float[] flat = logits.toFloatArray();
-            int v = config.vocabSize();
-            float[][] rows = new float[tokens.length][];
-            for (int t = 0; t < rows.length; t++) {
-                rows[t] = java.util.Arrays.copyOfRange(flat, t * v, (t + 1) * v);
-            }
-            return rows;
-        } finally {
-            logits.close();
-        }
+        return runChunks(tokens, false);
     }
 
     /** As {@link #prefill} but computes only the last position's logits [V] (the output head dominates for long prompts). */
     public float[] prefillLast(int[] tokens) {
-        Tensor logits = run(tokens, true);
-        try {
-            return logits.toFloatArray();
-        } finally {
-            logits.close();
-        }
+        return runChunks(tokens, true)[0];
     }
 
     /** Processes one token at {@link #position()} and returns its logits [V]. Allocates no tensors. */
@@ -152,20 +146,49 @@ public final class Session implements AutoCloseable {
         failed = false;
     }
 
-    private Tensor run(int[] tokens, boolean lastOnly) {
+    private float[][] runChunks(int[] tokens, boolean lastOnly) {
         checkInput(tokens);
-        int rows = tokens.length;
-        try (Activations act = new Activations(backend, config, model.composeRank(), rows)) {
-            System.arraycopy(tokens, 0, act.tokens, 0, rows);
-            Tensor logits = backend.allocate(DType.F32, Shape.of(lastOnly ? 1 : rows, config.vocabSize()), "logits");
-            try {
-                forward(act, lastOnly, logits);
-            } catch (RuntimeException e) {
-                logits.close();
-                throw e;
+        float[][] out = new float[lastOnly ? 1 : tokens.length][];
+        int vocab = config.vocabSize();
+        Activations act = null;
+        try {
+            for (int done = 0; done < tokens.length; ) {
+                int rows = chunkLength(tokens.length - done);
+                if (act == null || act.rows != rows) {
+                    if (act != null) {
+                        act.close();
+                    }
+                    act = new Activations(backend, config, model.composeRank(), rows);
+                }
+                System.arraycopy(tokens, done, act.tokens, 0, rows);
+                boolean last = done + rows == tokens.length;
+                if (lastOnly && !last) {
+                    forward(act, true, null);
+                } else {
+                    try (Tensor logits = backend.allocate(DType.F32, Shape.of(lastOnly ? 1 : rows, vocab), "logits")) {
+                        forward(act, lastOnly, logits);
+                        float[] flat = logits.toFloatArray();
+                        for (int t = 0; t * vocab < flat.length; t++) {
+                            out[lastOnly ? 0 : done + t] = Arrays.copyOfRange(flat, t * vocab, (t + 1) * vocab);
+                        }
+                    }
+                }
+                done += rows;
             }
-            return logits;
+        } finally {
+            if (act != null) {
+                act.close();
+            }
         }
+        return out;
+    }
+
+    /** The next piece of a long prefill: at most {@code maxChunk} rows, never leaving a single row behind. */
+    private int chunkLength(int remaining) {
+        if (remaining <= maxChunk) {
+            return remaining;
+        }
+        return remaining == maxChunk + 1 ? maxChunk - 1 : maxChunk;
     }
 
     private void checkInput(int[] tokens) {
@@ -204,7 +227,10 @@ public final class Session implements AutoCloseable {
         model.checkOpen();
     }
 
-    /** Runs all layers on {@code act.tokens} at the current position and writes logits (all rows or the last). */
+    /**
+     * Runs all layers on {@code act.tokens} at the current position and writes logits (all rows or the last)
+     * into {@code logits}, or skips the output head when it is {@code null}.
+     */
     private void forward(Activations act, boolean lastOnly, Tensor logits) {
         int start = position;
         failed = true;
@@ -217,6 +243,9 @@ public final class Session implements AutoCloseable {
         }
         failed = false;
         position = start + act.rows;
+        if (logits == null) {
+            return;
+        }
         norm(act.x, model.finalNorm(), model.finalNormBias(), act.xn);
         if (lastOnly && act.rows > 1) {
             backend.linear(backend.slice(act.xn, act.rows - 1, act.rows), model.output(), null, logits);

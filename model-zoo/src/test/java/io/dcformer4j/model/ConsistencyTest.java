@@ -107,6 +107,14 @@ class ConsistencyTest {
                 }
                 assertSame(name + ": chunked prefill", rows, whole);
             }
+            try (Session s = m.newSession(T, 8)) {
+                assertSame(name + ": prefill run in pieces of 8 rows", s.prefill(tok), whole);
+                assertThat(s.position()).isEqualTo(T);
+            }
+            try (Session s = m.newSession(T, 13)) {
+                float[] last = s.prefillLast(tok);
+                assertThat(maxAbs(last, whole[T - 1])).as("%s: last row in pieces of 13", name).isLessThan(1e-4);
+            }
         }
     }
 
@@ -134,7 +142,8 @@ class ConsistencyTest {
              DCFormerModel q = DCFormerModel.create(quirk, w, backend);
              Session plain = m.newSession();
              Session r24 = q.newSession();
-             Session r24Chunks = q.newSession()) {
+             Session r24Chunks = q.newSession();
+             Session r24Pieces = q.newSession(T, 13)) {
             float[][] a = plain.prefill(tok);
             float[][] b = r24.prefill(tok);
             for (int t = 0; t < 5; t++) {
@@ -145,6 +154,7 @@ class ConsistencyTest {
             System.arraycopy(r24Chunks.prefill(Arrays.copyOf(tok, 13)), 0, chunked, 0, 13);
             System.arraycopy(r24Chunks.prefill(Arrays.copyOfRange(tok, 13, T)), 0, chunked, 13, T - 13);
             assertSame("R24 chunked prefill", chunked, b);
+            assertSame("R24 prefill in pieces of 13 (40 = 13 + 13 + 12 + 2)", r24Pieces.prefill(tok), b);
         }
     }
 
