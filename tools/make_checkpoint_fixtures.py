@@ -12,6 +12,7 @@ It writes, with torch.save (zip + pickle protocol 2, as the released DCFormer fi
   sharded/pytorch_model-0000{1,2}-of-00002.bin + pytorch_model.bin.index.json   the same dict in two shards
   split_qkv/pytorch_model.bin     the same model with wq/wk/wv (weights and biases) instead of wqkv
   extras.bin                      F32 / BF16 / I64 / transposed / offset views sharing a storage
+  extras_protocol4.bin            the same dict pickled with protocol 4 (FRAME, MEMOIZE, SHORT_BINUNICODE)
   forbidden_os_system.bin         a state_dict whose pickle references os.system (must be refused)
   forbidden_custom_class.bin      a state_dict holding an instance of a custom class (must be refused)
 and the expected values, written as plain safetensors by hand (no safetensors package involved):
@@ -136,6 +137,7 @@ def main(out):
     torch.save(extras, buf)
     with open(os.path.join(out, "extras.bin"), "wb") as f:
         f.write(buf.getvalue())
+    torch.save(extras, os.path.join(out, "extras_protocol4.bin"), pickle_protocol=4)
     expected = {k: v.detach().contiguous() for k, v in extras.items()}
     expected["i64"] = expected["i64"].to(torch.int32)
     write_safetensors(os.path.join(out, "expected_extras.safetensors"), expected)

@@ -16,15 +16,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Writes a {@code .safetensors} file from tensors that already sit in memory segments (typically mapped from
  * another checkpoint), streaming each one to disk in bounded chunks so no tensor is copied to the heap. Tensors
- * are written in name order, back to back; the header is padded with spaces to a multiple of 8 bytes so data
- * offsets stay aligned. The file appears atomically (written beside the target, then moved).
+ * are written back to back; the header is padded with spaces to a multiple of 8 bytes, and tensors are laid
+ * out by decreasing element size (then name, as the reference safetensors library does) so each one starts
+ * aligned to its element size. The file appears atomically (written beside the target, then moved).
  */
 public final class SafetensorsWriter {
 
@@ -63,12 +67,14 @@ public final class SafetensorsWriter {
      * @throws UncheckedIOException     when writing fails (the target is then left untouched)
      */
     public static void write(Path file, Collection<Entry> entries, Map<String, String> metadata) {
-        Map<String, Entry> sorted = new TreeMap<>();
+        Map<String, Entry> byName = new TreeMap<>();
         for (Entry e : entries) {
-            if (sorted.put(e.name(), e) != null) {
+            if (byName.put(e.name(), e) != null) {
                 throw new IllegalArgumentException("tensor '" + e.name() + "' given twice for " + file);
             }
         }
+        List<Entry> sorted = new ArrayList<>(byName.values());
+        sorted.sort(Comparator.comparingInt((Entry e) -> -e.dtype().byteSize()).thenComparing(Entry::name));
         byte[] header = header(sorted, metadata);
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = null;
@@ -79,7 +85,7 @@ public final class SafetensorsWriter {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
                 writeFully(out, len);
                 writeFully(out, ByteBuffer.wrap(header));
-                for (Entry e : sorted.values()) {
+                for (Entry e : sorted) {
                     for (long off = 0; off < e.data().byteSize(); off += CHUNK) {
                         writeFully(out, e.data().asSlice(off, Math.min(CHUNK, e.data().byteSize() - off)).asByteBuffer());
                     }
@@ -100,14 +106,14 @@ public final class SafetensorsWriter {
         }
     }
 
-    private static byte[] header(Map<String, Entry> sorted, Map<String, String> metadata) {
+    private static byte[] header(List<Entry> sorted, Map<String, String> metadata) {
         ObjectNode root = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode m = root.putObject("__metadata__");
             metadata.forEach(m::put);
         }
         long offset = 0;
-        for (Entry e : sorted.values()) {
+        for (Entry e : sorted) {
             ObjectNode t = root.putObject(e.name());
             t.put("dtype", e.dtype().name());
             ArrayNode shape = t.putArray("shape");

@@ -64,8 +64,13 @@ final class TorchCheckpoint implements WeightSource {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 zip = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             }
+            if (size >= 2 && Byte.toUnsignedInt(zip.get(ValueLayout.JAVA_BYTE, 0)) == 0x80) {
+                throw new CheckpointException(file + ": legacy (pre-1.6, non-zip) torch.save format is not supported;"
+                        + " re-save it with torch.save from PyTorch 1.6 or later");
+            }
             Map<String, ZipDirectory.Entry> entries = ZipDirectory.read(file, zip);
             String top = topFolder(file, entries);
+            checkByteOrder(file, zip, entries.get(top + "byteorder"));
             ZipDirectory.Entry pklEntry = stored(file, entries.get(top + "data.pkl"));
             if (pklEntry.size() > MAX_PICKLE_BYTES) {
                 throw new CheckpointException(file + ": " + top + "data.pkl has " + pklEntry.size()
@@ -121,6 +126,19 @@ final class TorchCheckpoint implements WeightSource {
                     + entries.keySet().stream().limit(10).toList());
         }
         return found;
+    }
+
+    /** PyTorch 2 records the byte order of the storages; older versions wrote little-endian only. */
+    private static void checkByteOrder(Path file, MemorySegment zip, ZipDirectory.Entry entry) {
+        if (entry == null) {
+            return;
+        }
+        stored(file, entry);
+        String order = new String(zip.asSlice(entry.dataOffset(), Math.min(entry.size(), 16)).toArray(ValueLayout.JAVA_BYTE),
+                java.nio.charset.StandardCharsets.US_ASCII).strip();
+        if (!order.equals("little")) {
+            throw new CheckpointException(file + ": storages have byteorder '" + order + "'; only little-endian is supported");
+        }
     }
 
     private static ZipDirectory.Entry stored(Path file, ZipDirectory.Entry e) {

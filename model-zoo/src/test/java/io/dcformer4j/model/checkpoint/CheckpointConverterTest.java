@@ -56,7 +56,7 @@ class CheckpointConverterTest {
             }
             assertThat(converted.tensors()).hasSize(expected.tensors().size() - report.dropped().size());
             for (TensorInfo t : converted.tensors().values()) {
-                assertThat(t.offset() % 8).as(t.name() + " alignment").isZero();
+                assertThat(t.offset() % t.dtype().byteSize()).as(t.name() + " alignment").isZero();
             }
         }
     }
@@ -124,6 +124,20 @@ class CheckpointConverterTest {
             assertThat(w.tensors().get("b").shape()).isEqualTo(Shape.of(1, 1));
             assertThat(w.metadata()).containsEntry("k", "v");
             assertThat(w.tensors().get("a").offset()).isLessThan(w.tensors().get("b").offset());
+        }
+    }
+
+    @Test
+    void writerPutsWiderTypesFirstSoEveryTensorIsAligned() {
+        var odd = new SafetensorsWriter.Entry("a_half", DType.F16, Shape.of(3), java.lang.foreign.MemorySegment.ofArray(new byte[6]));
+        var f32 = new SafetensorsWriter.Entry("b_float", DType.F32, Shape.of(1), java.lang.foreign.MemorySegment.ofArray(
+                SafetensorsBytes.f32(3f)));
+        Path f = dir.resolve("align.safetensors");
+        SafetensorsWriter.write(f, List.of(odd, f32), java.util.Map.of());
+        try (SafetensorsFile w = SafetensorsFile.open(f)) {
+            assertThat(w.tensors().get("b_float").offset() % 8).isZero();
+            assertThat(w.tensors().get("a_half").offset()).isEqualTo(w.tensors().get("b_float").offset() + 4);
+            assertThat(TestResources.f32(w.data("b_float"))).containsExactly(3f);
         }
     }
 }

@@ -83,6 +83,46 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void protocol4PickleReadsTheSame() {
+        try (WeightSource bin = WeightSource.open(FIXTURES.resolve("extras_protocol4.bin"));
+             WeightSource expected = WeightSource.open(FIXTURES.resolve("expected_extras.safetensors"))) {
+            assertSameTensors(bin, expected);
+        }
+    }
+
+    @Test
+    void readsZip64Archives() throws IOException {
+        byte[] zip64 = Zip64Bytes.rewrite(Files.readAllBytes(FIXTURES.resolve("single/pytorch_model.bin")));
+        Path f = Files.write(dir.resolve("zip64.bin"), zip64);
+        try (WeightSource bin = WeightSource.open(f);
+             WeightSource expected = WeightSource.open(FIXTURES.resolve("expected.safetensors"))) {
+            assertSameTensors(bin, expected);
+        }
+        int locator = zip64.length - 22 - 20;
+        zip64[locator + 8] = (byte) 0xF0; // ZIP64 end record offset points nowhere
+        zip64[locator + 14] = (byte) 0x70;
+        assertRejected(Files.write(dir.resolve("zip64bad.bin"), zip64), "ZIP64 end-of-central-directory record",
+                "outside the file");
+    }
+
+    @Test
+    void rejectsBigEndianArchives() throws IOException {
+        Map<String, byte[]> e = single();
+        e.put("pytorch_model/byteorder", "big".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertRejected(ZipBytes.write(dir.resolve("big.bin"), e), "byteorder", "big");
+        e.put("pytorch_model/byteorder", "little".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        try (WeightSource w = WeightSource.open(ZipBytes.write(dir.resolve("little.bin"), e))) {
+            assertThat(w.tensors()).containsKey("norm.weight");
+        }
+    }
+
+    @Test
+    void rejectsLegacyNonZipFormatWithAHint() throws IOException {
+        Path f = Files.write(dir.resolve("legacy.bin"), new PickleBytes().proto().integer(1).op('.').bytes());
+        assertRejected(f, "legacy");
+    }
+
+    @Test
     void refusesOsSystemNamingTheGlobal() {
         assertThatThrownBy(() -> WeightSource.open(FIXTURES.resolve("forbidden_os_system.bin")))
                 .isInstanceOf(CheckpointException.class)
