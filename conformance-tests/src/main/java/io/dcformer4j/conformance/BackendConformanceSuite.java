@@ -120,6 +120,16 @@ public abstract class BackendConformanceSuite {
         }
     }
 
+    /** The official reference's golden logits through the model on this backend. */
+    @Nested
+    @DisplayName("model")
+    class Model extends ModelChecks {
+        @Override
+        TckContext tck() {
+            return context();
+        }
+    }
+
     /** Closing, mixing backends, leaks. */
     @Nested
     @DisplayName("lifecycle")
