@@ -21,13 +21,17 @@ import io.dcformer4j.backend.cuda.launch.TypeCode;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import jcuda.Pointer;
 
 /**
  * The CUDA backend: tensors live in device memory, weights are uploaded once, every operation is a kernel
  * launch on the default stream (host copies synchronise). Operations are serialised on this object, which
- * also makes the driver context current on the calling thread, so several sessions may share it.
+ * also makes the driver context current on the calling thread, so several sessions may share it. Closing
+ * frees every device buffer this instance allocated; the per-device context stays for the next backend.
  */
 final class CudaBackend implements Backend {
     /** Synchronise after every launch (names a failing kernel); option {@code cuda.syncEachLaunch}. */
@@ -38,15 +42,24 @@ final class CudaBackend implements Backend {
 
     private final BackendOptions options;
     private final CudaContext ctx;
+    private final Launcher launcher;
     private final Map<String, DeviceBuffer> scratch = new HashMap<>();
     private final Map<RopeSpec, DeviceBuffer> invFreqs = new HashMap<>();
+    private final Set<DeviceBuffer> owned = new HashSet<>();
     private long liveTensors;
     private long liveBytes;
     private boolean closed;
 
-    private CudaBackend(BackendOptions options, CudaContext ctx) {
+    private CudaBackend(BackendOptions options, CudaContext ctx, boolean syncEachLaunch) {
         this.options = options;
         this.ctx = ctx;
+        this.launcher = l -> ctx.launch(l, syncEachLaunch);
+    }
+
+    /** Runs one planned launch. */
+    @FunctionalInterface
+    private interface Launcher {
+        void launch(Launch l);
     }
 
     static CudaBackend open(BackendOptions options) {
@@ -60,7 +73,7 @@ final class CudaBackend implements Backend {
         boolean sync = Boolean.parseBoolean(options.properties().getOrDefault(SYNC_OPTION,
                 System.getProperty("dcformer4j." + SYNC_OPTION, "false")));
         try {
-            return new CudaBackend(options, CudaContext.create(ordinal, sync));
+            return new CudaBackend(options, CudaContext.forDevice(ordinal), sync);
         } catch (RuntimeException | LinkageError e) {
             throw new BackendUnavailableException("cuda backend: cannot open device " + ordinal + ": " + e, e);
         }
@@ -93,6 +106,7 @@ final class CudaBackend implements Backend {
     private DeviceBuffer alloc(long bytes) {
         DeviceBuffer b = new DeviceBuffer(ctx.allocate(bytes), bytes);
         liveBytes += bytes;
+        owned.add(b);
         return b;
     }
 
@@ -102,6 +116,7 @@ final class CudaBackend implements Backend {
             ctx.free(b.pointer);
             b.markFreed();
             liveBytes -= b.bytes;
+            owned.remove(b);
         }
     }
 
@@ -209,7 +224,7 @@ final class CudaBackend implements Backend {
         if (s.dtype() == d.dtype()) {
             ctx.copy(d.buffer.pointer, d.byteOffset, s.buffer.pointer, s.byteOffset, s.byteSize());
         } else if (s.dtype().isFloating() && d.dtype().isFloating()) {
-            ctx.launch(LaunchPlanner.convert(s.address(), TypeCode.of(s.dtype()), d.address(), TypeCode.of(d.dtype()),
+            launcher.launch(LaunchPlanner.convert(s.address(), TypeCode.of(s.dtype()), d.address(), TypeCode.of(d.dtype()),
                     s.shape().numel()));
         } else {
             throw new IllegalArgumentException("copy: cannot convert " + s.label() + " (" + s.dtype() + ") to "
@@ -338,7 +353,7 @@ final class CudaBackend implements Backend {
         DeviceBuffer ids = scratch("tokens", 4L * tokens.length);
         byte[] bytes = HostCodec.encodeInts(tokens);
         ctx.upload(ids.pointer, 0, Pointer.to(bytes), bytes.length);
-        ctx.launch(LaunchPlanner.embedding(tb.address(), typeOf(tb), ids.pointer.address(), o.address(), tokens.length, e));
+        launcher.launch(LaunchPlanner.embedding(tb.address(), typeOf(tb), ids.pointer.address(), o.address(), tokens.length, e));
     }
 
     @Override
@@ -370,7 +385,7 @@ final class CudaBackend implements Backend {
             return;
         }
         enter();
-        ctx.launch(LaunchPlanner.linear(wt.dtype(), xt.address(), wt.address(), addr(bt), typeOf(bt), ot.address(),
+        launcher.launch(LaunchPlanner.linear(wt.dtype(), xt.address(), wt.address(), addr(bt), typeOf(bt), ot.address(),
                 Math.toIntExact(rows), outF, inF));
     }
 
@@ -389,7 +404,7 @@ final class CudaBackend implements Backend {
             return;
         }
         enter();
-        ctx.launch(LaunchPlanner.rmsNorm(xt.address(), gt.address(), typeOf(gt), ot.address(), xt.shape().numel() / g,
+        launcher.launch(LaunchPlanner.rmsNorm(xt.address(), gt.address(), typeOf(gt), ot.address(), xt.shape().numel() / g,
                 (int) g, eps));
     }
 
@@ -409,7 +424,7 @@ final class CudaBackend implements Backend {
             return;
         }
         enter();
-        ctx.launch(LaunchPlanner.layerNorm(xt.address(), gt.address(), typeOf(gt), addr(bt), typeOf(bt), ot.address(),
+        launcher.launch(LaunchPlanner.layerNorm(xt.address(), gt.address(), typeOf(gt), addr(bt), typeOf(bt), ot.address(),
                 xt.shape().rows(), e, eps));
     }
 
@@ -442,7 +457,7 @@ final class CudaBackend implements Backend {
             ctx.upload(inv.pointer, 0, Pointer.to(f), 4L * f.length);
             invFreqs.put(spec, inv);
         }
-        ctx.launch(LaunchPlanner.rope(xt.address(), ot.address(), inv.pointer.address(), t, h, d, spec.rotaryDim(), startPos));
+        launcher.launch(LaunchPlanner.rope(xt.address(), ot.address(), inv.pointer.address(), t, h, d, spec.rotaryDim(), startPos));
     }
 
     @Override
@@ -454,7 +469,7 @@ final class CudaBackend implements Backend {
         sameNumel("swiglu", g, o);
         if (g.shape().numel() > 0) {
             enter();
-            ctx.launch(LaunchPlanner.swiglu(g.address(), u.address(), o.address(), g.shape().numel()));
+            launcher.launch(LaunchPlanner.swiglu(g.address(), u.address(), o.address(), g.shape().numel()));
         }
     }
 
@@ -473,7 +488,7 @@ final class CudaBackend implements Backend {
         sameNumel("mgate", ut, ot);
         if (t > 0 && f > 0) {
             enter();
-            ctx.launch(LaunchPlanner.mgate(ut.address(), gt.address(), ot.address(), Math.toIntExact(t), f, mg));
+            launcher.launch(LaunchPlanner.mgate(ut.address(), gt.address(), ot.address(), Math.toIntExact(t), f, mg));
         }
     }
 
@@ -484,7 +499,7 @@ final class CudaBackend implements Backend {
         sameNumel("gelu", xt, ot);
         if (xt.shape().numel() > 0) {
             enter();
-            ctx.launch(LaunchPlanner.gelu(xt.address(), ot.address(), xt.shape().numel()));
+            launcher.launch(LaunchPlanner.gelu(xt.address(), ot.address(), xt.shape().numel()));
         }
     }
 
@@ -500,7 +515,7 @@ final class CudaBackend implements Backend {
         sameNumel("add", at, ot);
         if (at.shape().numel() > 0) {
             enter();
-            ctx.launch(LaunchPlanner.add(at.address(), bt.address(), ot.address(), at.shape().numel()));
+            launcher.launch(LaunchPlanner.add(at.address(), bt.address(), ot.address(), at.shape().numel()));
         }
     }
 
@@ -511,7 +526,7 @@ final class CudaBackend implements Backend {
         sameNumel("softmax", xt, ot);
         if (xt.shape().numel() > 0) {
             enter();
-            ctx.launch(LaunchPlanner.softmax(xt.address(), ot.address(), xt.shape().rows(), xt.shape().cols()));
+            launcher.launch(LaunchPlanner.softmax(xt.address(), ot.address(), xt.shape().rows(), xt.shape().cols()));
         }
     }
 
@@ -543,7 +558,7 @@ final class CudaBackend implements Backend {
         DeviceBuffer hid = scratch("dw-hidden", 4L * LaunchPlanner.dynamicHiddenFloats(Math.toIntExact(t), k, n));
         for (Launch l : LaunchPlanner.dynamicWeights(at.address(), dw1.address(), typeOf(dw1), dd.address(), typeOf(dd),
                 qkw.address(), typeOf(qkw), hid.pointer.address(), ot.address(), Math.toIntExact(t), e, k, n, rank)) {
-            ctx.launch(l);
+            launcher.launch(l);
         }
     }
 
@@ -671,14 +686,14 @@ final class CudaBackend implements Backend {
                     scratch("decode-lse", 4L * n).pointer.address(),
                     scratch("decode-opart", 4L * tiling.outputPartialFloats(n, d)).pointer.address());
             for (Launch l : LaunchPlanner.attentionDecode(buffers, shape, tiling, s)) {
-                ctx.launch(l);
+                launcher.launch(l);
             }
         } else {
             AttentionTiling.Prefill tiling = AttentionTiling.prefill(t, n, staticWeights,
                     AttentionTiling.DEFAULT_SHARED_BUDGET);
-            ctx.launch(LaunchPlanner.attentionPrefill(buffers, shape, tiling));
+            launcher.launch(LaunchPlanner.attentionPrefill(buffers, shape, tiling));
         }
-        ctx.launch(LaunchPlanner.kvAppend(buffers, shape, mode.usesKeySide()));
+        launcher.launch(LaunchPlanner.kvAppend(buffers, shape, mode.usesKeySide()));
         cache.advance(t);
     }
 
@@ -707,15 +722,13 @@ final class CudaBackend implements Backend {
             return;
         }
         ctx.makeCurrent();
-        for (DeviceBuffer b : scratch.values()) {
-            release(b);
-        }
-        for (DeviceBuffer b : invFreqs.values()) {
+        // The device context outlives this backend: free everything it still holds, tensors left open included
+        // (they report closed afterwards).
+        for (DeviceBuffer b : List.copyOf(owned)) {
             release(b);
         }
         scratch.clear();
         invFreqs.clear();
         closed = true;
-        ctx.close();
     }
 }

@@ -1,7 +1,6 @@
 package io.dcformer4j.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxCreate;
-import static jcuda.driver.JCudaDriver.cuCtxDestroy;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
@@ -40,21 +39,23 @@ import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 
 /**
- * The JCuda side: one driver context on one device, the PTX modules and their functions, device memory
- * and launches. Every call runs on the caller's thread after making the context current. Kernel launches
- * are asynchronous on the default stream; host copies synchronise.
+ * The JCuda side: one driver context per device for the whole JVM (created on first use, kept until the
+ * process ends, like the CUDA primary context), the PTX modules and their functions, device memory and
+ * launches. Backends opened on a device share its context and modules, so opening one is cheap; each backend
+ * frees only what it allocated. Every call runs on the caller's thread after making the context current.
+ * Kernel launches are asynchronous on the default stream; host copies synchronise.
  */
-final class CudaContext implements AutoCloseable {
+final class CudaContext {
     /** Class-path folder of the kept PTX. */
     static final String PTX_RESOURCE_DIR = "/io/dcformer4j/backend/cuda/ptx/";
+
+    private static final Map<Integer, CudaContext> DEVICES = new HashMap<>();
 
     private final CUcontext context = new CUcontext();
     private final Map<KernelSpec, CUfunction> functions = new HashMap<>();
     private final String description;
-    private final boolean syncEachLaunch;
 
-    private CudaContext(int ordinal, boolean syncEachLaunch) {
-        this.syncEachLaunch = syncEachLaunch;
+    private CudaContext(int ordinal) {
         JCudaDriver.setExceptionsEnabled(true);
         cuInit(0);
         CUdevice device = new CUdevice();
@@ -86,13 +87,14 @@ final class CudaContext implements AutoCloseable {
         }
     }
 
-    /**
-     * Creates a context on a device, loads the modules and resolves every kernel.
-     *
-     * @param syncEachLaunch synchronise after every launch so a failing kernel is named (slower)
-     */
-    static CudaContext create(int ordinal, boolean syncEachLaunch) {
-        return new CudaContext(ordinal, syncEachLaunch);
+    /** The context of a device: created, with its modules loaded and kernels resolved, on first use. */
+    static synchronized CudaContext forDevice(int ordinal) {
+        CudaContext c = DEVICES.get(ordinal);
+        if (c == null) {
+            c = new CudaContext(ordinal);
+            DEVICES.put(ordinal, c);
+        }
+        return c;
     }
 
     private static byte[] ptx(String module) {
@@ -151,8 +153,12 @@ final class CudaContext implements AutoCloseable {
         }
     }
 
-    /** Launches one kernel on the default stream. */
-    void launch(Launch l) {
+    /**
+     * Launches one kernel on the default stream.
+     *
+     * @param sync wait for it, so that a failing kernel is named in the exception (slower)
+     */
+    void launch(Launch l, boolean sync) {
         CUfunction f = functions.get(l.kernel());
         List<KernelArg> args = l.args();
         NativePointerObject[] params = new NativePointerObject[args.size()];
@@ -166,7 +172,7 @@ final class CudaContext implements AutoCloseable {
         try {
             cuLaunchKernel(f, l.grid().x(), l.grid().y(), l.grid().z(), l.block().x(), l.block().y(), l.block().z(),
                     l.sharedBytes(), null, Pointer.to(params), null);
-            if (syncEachLaunch) {
+            if (sync) {
                 cuCtxSynchronize();
             }
         } catch (CudaException e) {
@@ -180,8 +186,4 @@ final class CudaContext implements AutoCloseable {
         cuCtxSynchronize();
     }
 
-    @Override
-    public void close() {
-        cuCtxDestroy(context);
-    }
 }
