@@ -86,8 +86,8 @@ public final class BenchEngine {
                     ours.add(new GemmResult(s, DType.F32, GemmProbe.gflops(backend, s, DType.F32, 3, options.probeSeconds())));
                 }
             }
-            return new BlasComparison(blas.library(), "cblas_sgemm from " + blas.library() + ", " + threads + " threads",
-                    theirs, ours);
+            return new BlasComparison(blas.library(), "cblas_sgemm from " + blas.library() + " (" + blas.coreType()
+                    + " kernels), " + threads + " threads", theirs, ours);
         }
     }
 

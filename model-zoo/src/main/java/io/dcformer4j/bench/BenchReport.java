@@ -117,7 +117,7 @@ public final class BenchReport {
         }
         line(b, "");
         if (r.blas().available()) {
-            line(b, "GEMM vs OpenBLAS (%s), F32 weights:", r.blas().library());
+            line(b, "GEMM vs OpenBLAS, F32 weights: %s", r.blas().note());
             for (int i = 0; i < r.blas().blas().size(); i++) {
                 GemmResult theirs = r.blas().blas().get(i);
                 GemmResult ours = r.blas().ours().get(i);

@@ -28,6 +28,7 @@ public final class OpenBlas implements AutoCloseable {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
 
     private final Path library;
+    private final String coreType;
     private final Arena arena;
     private final MethodHandle sgemm;
     private final MethodHandle setThreads;
@@ -38,6 +39,15 @@ public final class OpenBlas implements AutoCloseable {
         this.arena = Arena.ofShared();
         SymbolLookup lookup = SymbolLookup.libraryLookup(library, arena);
         Linker linker = Linker.nativeLinker();
+        this.coreType = lookup.find("openblas_get_corename").map(s -> {
+            try {
+                MemorySegment name = (MemorySegment) linker.downcallHandle(s, FunctionDescriptor.of(ValueLayout.ADDRESS))
+                        .invokeExact();
+                return name.reinterpret(64).getString(0);
+            } catch (Throwable t) {
+                return "unknown";
+            }
+        }).orElse("unknown");
         this.sgemm = linker.downcallHandle(lookup.findOrThrow("cblas_sgemm"), FunctionDescriptor.ofVoid(
                 INT, INT, INT, INT, INT, INT, FLOAT, ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, INT, FLOAT,
                 ValueLayout.ADDRESS, INT));
@@ -60,8 +70,14 @@ public final class OpenBlas implements AutoCloseable {
         return c;
     }
 
-    /** Opens the first candidate that exists and exports {@code cblas_sgemm}. */
+    /**
+     * Opens the first candidate that exists and exports {@code cblas_sgemm}. Before the first load, when
+     * {@code OPENBLAS_CORETYPE} is unset, it is set from the CPU's vector extensions: OpenBLAS releases older
+     * than the CPU (Debian 12 ships 0.3.21) fall back to their generic SSE3 "Prescott" kernels on CPUs they
+     * do not recognise, which would make a meaningless yardstick.
+     */
     public static Optional<OpenBlas> find(List<Path> candidates) {
+        chooseCoreType();
         for (Path p : candidates) {
             if (!isElf(p)) {
                 continue;
@@ -85,6 +101,11 @@ public final class OpenBlas implements AutoCloseable {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** The kernel family OpenBLAS chose ({@code openblas_get_corename}). */
+    public String coreType() {
+        return coreType;
     }
 
     /** The library file that was loaded. */
@@ -139,6 +160,40 @@ public final class OpenBlas implements AutoCloseable {
             m.setAtIndex(FLOAT, i, (float) (rnd.nextDouble() - 0.5));
         }
         return m;
+    }
+
+    @SuppressWarnings("restricted") // setenv from libc, before OpenBLAS reads its environment
+    private static void chooseCoreType() {
+        if (System.getenv("OPENBLAS_CORETYPE") != null) {
+            return;
+        }
+        String flags;
+        try {
+            flags = Files.readString(Path.of("/proc/cpuinfo"));
+        } catch (IOException e) {
+            return;
+        }
+        String core = flags.contains(" avx512f") ? "SkylakeX" : flags.contains(" avx2") ? "Haswell" : null;
+        if (core == null) {
+            return;
+        }
+        Linker linker = Linker.nativeLinker();
+        Optional<MemorySegment> setenv = linker.defaultLookup().find("setenv");
+        if (setenv.isEmpty()) {
+            return;
+        }
+        MethodHandle h = linker.downcallHandle(setenv.get(),
+                FunctionDescriptor.of(INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT));
+        try (Arena a = Arena.ofConfined()) {
+            int rc = (int) h.invokeExact(a.allocateFrom("OPENBLAS_CORETYPE"), a.allocateFrom(core), 0);
+            if (rc != 0) {
+                throw new IllegalStateException("setenv(OPENBLAS_CORETYPE) failed with " + rc);
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("setenv(OPENBLAS_CORETYPE) failed", t);
+        }
     }
 
     private static List<Path> fromLdconfig() {
