@@ -10,7 +10,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dcformer4j", mixinStandardHelpOptions = true, version = "dcformer4j 0.1.0",
         description = "DCFormer / DCPythia inference on the JVM.",
-        subcommands = {LogitsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, LogitsCommand.class, BenchCommand.class, BackendsCommand.class,
+                InspectCommand.class, ConvertCommand.class, TokenizeCommand.class, EvalSyntheticCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a failure while running a command. */
     public static final int EXIT_FAILURE = 1;

@@ -159,6 +159,16 @@ public final class Tokenizer {
         return t;
     }
 
+    /**
+     * The bytes a token contributes to decoded text (UTF-8, possibly a fragment of a character), for
+     * aligning tokens with character positions.
+     */
+    public byte[] tokenBytes(int id) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        appendBytes(id, out);
+        return out.toByteArray();
+    }
+
     /** Whether the id is an added token marked special (end of text, chat markers). */
     public boolean isSpecial(int id) {
         return id >= 0 && id < addedById.length && addedById[id] != null && addedById[id].special();

@@ -1,0 +1,48 @@
+package io.dcformer4j.cli;
+
+import io.dcformer4j.api.Availability;
+import io.dcformer4j.api.BackendProvider;
+import io.dcformer4j.api.BackendSelector;
+import io.dcformer4j.api.BackendUnavailableException;
+import io.dcformer4j.api.Backends;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code dcformer4j backends}: every provider found, available or why not, and the one the rules would choose. */
+@Command(name = "backends", mixinStandardHelpOptions = true,
+        description = "List the backend providers found, whether each is available (or why not), and which one "
+                + "would be chosen and why.")
+public final class BackendsCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        BackendSelector selector = Backends.selector();
+        List<BackendProvider> providers = selector.providers();
+        if (providers.isEmpty()) {
+            out.println("No backend providers found (is a backend jar on the class path?)");
+        } else {
+            out.println("Backend providers (highest priority first):");
+            for (BackendProvider p : providers) {
+                Availability a = BackendSelector.safeAvailability(p);
+                out.printf("  %-8s priority %4d  %-11s  %s%n", p.name(), p.priority(),
+                        a.available() ? "available" : "unavailable", a.reason());
+            }
+        }
+        try {
+            BackendSelector.Choice c = selector.choose(null);
+            out.println("Would use: " + c.provider().name() + " (" + c.source() + ")");
+            out.flush();
+            return 0;
+        } catch (BackendUnavailableException e) {
+            out.println("Would use: none — " + e.getMessage().lines().findFirst().orElse(""));
+            out.flush();
+            return Main.EXIT_FAILURE;
+        }
+    }
+}
