@@ -52,6 +52,12 @@ final class RestrictedUnpickler {
             "torch.float32", "torch.float16", "torch.bfloat16", "torch.int32", "torch.int64",
             "torch.float", "torch.half", "torch.int", "torch.long");
 
+    /**
+     * Opcodes executed before giving up: a state_dict needs a few dozen per tensor (the 6.9B model about 25
+     * thousand in all), and the cap bounds the heap a hostile pickle can make this reader allocate.
+     */
+    static final int MAX_OPERATIONS = 2_000_000;
+
     private static final Object MARK_SENTINEL = new Object();
 
     private final byte[] in;
@@ -77,9 +83,12 @@ final class RestrictedUnpickler {
     }
 
     private Object run() {
-        while (true) {
+        for (int executed = 0; ; executed++) {
             if (pos >= in.length) {
                 throw error("pickle ends without STOP");
+            }
+            if (executed == MAX_OPERATIONS) {
+                throw error("more than " + MAX_OPERATIONS + " pickle operations; a state_dict needs far fewer");
             }
             int at = pos;
             int op = in[pos++] & 0xFF;

@@ -25,6 +25,9 @@ import java.util.TreeMap;
  */
 final class ShardedWeightSource implements WeightSource {
 
+    /** Index files larger than this are refused (the 6.9B model's index is about 60 KB). */
+    static final long MAX_INDEX_BYTES = 64L << 20;
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final Path index;
@@ -83,6 +86,11 @@ final class ShardedWeightSource implements WeightSource {
     private static Map<String, String> readWeightMap(Path index) {
         JsonNode root;
         try {
+            long size = Files.size(index);
+            if (size > MAX_INDEX_BYTES) {
+                throw new CheckpointException(index + ": checkpoint index of " + size + " bytes is absurd (limit "
+                        + MAX_INDEX_BYTES + ")");
+            }
             root = JSON.readTree(Files.readAllBytes(index));
         } catch (JacksonException e) {
             throw new CheckpointException(index + ": bad JSON in checkpoint index: " + e.getOriginalMessage(), e);

@@ -29,6 +29,8 @@ final class ZipDirectory {
     private static final int CENTRAL = 0x02014b50;
     private static final int LOCAL = 0x04034b50;
     private static final long U32_MAX = 0xFFFFFFFFL;
+    /** Far more members than any checkpoint archive has (one per storage); bounds what a hostile directory costs. */
+    static final long MAX_ENTRIES = 200_000;
 
     private final Path file;
     private final MemorySegment zip;
@@ -72,6 +74,9 @@ final class ZipDirectory {
         }
         if (count < 0 || count > cdSize / 46) {
             throw error("central directory claims " + count + " entries in " + cdSize + " bytes");
+        }
+        if (count > MAX_ENTRIES) {
+            throw error("archive has " + count + " entries, more than a checkpoint holds (limit " + MAX_ENTRIES + ")");
         }
         Map<String, Entry> entries = new LinkedHashMap<>();
         long p = cdOffset;

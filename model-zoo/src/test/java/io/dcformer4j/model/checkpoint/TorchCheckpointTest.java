@@ -259,6 +259,13 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void stopsPicklesThatWouldFillTheHeap() throws IOException {
+        byte[] nones = new byte[RestrictedUnpickler.MAX_OPERATIONS + 10];
+        Arrays.fill(nones, (byte) 'N');
+        assertRejected(withPickle("nones.bin", nones), "more than " + RestrictedUnpickler.MAX_OPERATIONS + " pickle operations");
+    }
+
+    @Test
     void survivesSelfReferencingAndDeeplyNestedPickles() throws IOException {
         PickleBytes deep = new PickleBytes().proto();
         for (int i = 0; i < 200_000; i++) {
