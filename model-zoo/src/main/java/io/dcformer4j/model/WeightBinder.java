@@ -68,11 +68,6 @@ final class WeightBinder {
         return backend.slice(t, start, end);
     }
 
-    /** {@link #vector} when present, {@code null} when absent. */
-    Tensor optionalVector(String name, Shape expected) {
-        return has(name) ? vector(name, expected) : null;
-    }
-
     private TensorInfo info(String name) {
         TensorInfo info = source.tensors().get(name);
         if (info == null) {
