@@ -55,6 +55,10 @@ final class ShardedWeightSource implements WeightSource {
                     continue;
                 }
                 Path shard = resolveShard(index, dir, e.getKey(), fileName);
+                if (fileName.endsWith(".index.json")) {
+                    throw new CheckpointException(index + ": weight_map entry for tensor '" + e.getKey() + "' names "
+                            + fileName + ", another index; shards must be tensor files");
+                }
                 byFile.put(fileName, CheckpointOpener.openFile(shard));
             }
             Map<String, WeightSource> owner = new HashMap<>();

@@ -92,6 +92,21 @@ class ShardedWeightSourceTest {
     }
 
     @Test
+    void rejectsAnIndexThatNamesAnIndex() throws IOException {
+        index("\"a\":\"model.safetensors.index.json\"");
+        assertThatThrownBy(() -> WeightSource.open(dir)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("'a'").hasMessageContaining("another index");
+    }
+
+    @Test
+    void keepsTensorsAShardHoldsBeyondTheMap() throws IOException {
+        index("\"a\":\"model-00001-of-00002.safetensors\",\"c\":\"model-00002-of-00002.safetensors\"");
+        try (WeightSource w = WeightSource.open(dir.resolve("model.safetensors.index.json"))) {
+            assertThat(w.tensors().keySet()).containsExactly("a", "b", "c");
+        }
+    }
+
+    @Test
     void rejectsBrokenIndexes() throws IOException {
         Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\":");
         assertThatThrownBy(() -> WeightSource.open(dir)).isInstanceOf(CheckpointException.class)
