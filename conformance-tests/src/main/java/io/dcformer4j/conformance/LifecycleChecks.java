@@ -66,6 +66,18 @@ abstract class LifecycleChecks extends Checks {
     }
 
     @Test
+    void backendUseAfterCloseFails() {
+        Backend b = tck().openUnmanaged(1);
+        b.close();
+        assertThatThrownBy(() -> b.allocate(DType.F32, Shape.of(2), "late")).as("allocate on a closed backend")
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> b.fromFloats(DType.F32, Shape.of(2), new float[2], "late")).as("fromFloats on a closed backend")
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> b.allocateKvCache(new KvCacheSpec(4, 1, 4, 1, true))).as("allocateKvCache on a closed backend")
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void kvCacheCloseTwiceFails() {
         KvCache cache = backend().allocateKvCache(new KvCacheSpec(8, 2, 4, 1, true));
         assertThat(cache.length()).isZero();
