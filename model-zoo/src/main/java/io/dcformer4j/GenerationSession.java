@@ -54,6 +54,15 @@ public final class GenerationSession implements AutoCloseable {
     public synchronized GenerationResult run(int[] promptTokens, GenerationConfig config, TokenListener listener,
                                              CancellationToken cancellation) {
         checkOpen();
+        int vocab = owner.config().vocabSize();
+        for (int i = 0; i < promptTokens.length; i++) {
+            if (promptTokens[i] < 0 || promptTokens[i] >= vocab) {
+                throw new IllegalArgumentException("prompt token " + i + " has id " + promptTokens[i]
+                        + ", outside the model's vocabulary [0, " + vocab + ")"
+                        + (promptTokens[i] >= vocab ? ": the tokenizer knows more ids than the model's embedding table"
+                        + " (for example GPT-NeoX whitespace-run tokens, spec §9)" : ""));
+            }
+        }
         CancellationToken cancel = cancellation != null ? cancellation : new CancellationToken();
         current = cancel;
         int[] prompt = new int[pending.length + promptTokens.length];

@@ -160,6 +160,21 @@ class DCFormerTest {
         }
     }
 
+    @Test
+    void promptIdsOutsideTheModelVocabularyAreExplained() throws Exception {
+        Path big = Files.createDirectories(tmp.resolve("bigtok"));
+        Files.copy(dir.resolve("config.json"), big.resolve("config.json"));
+        Files.copy(dir.resolve("model.safetensors"), big.resolve("model.safetensors"));
+        var json = io.dcformer4j.tokenizer.TinyTokenizers.ascii97();
+        json.withArray("added_tokens").addObject().put("id", 97).put("content", "   ").put("normalized", true);
+        io.dcformer4j.tokenizer.TinyTokenizers.write(json, big.resolve("tokenizer.json"));
+        try (DCFormer model = DCFormer.load(big, backend); GenerationSession s = model.newSession()) {
+            assertThatThrownBy(() -> s.generate("a   b", GenerationConfig.greedy(2)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("id 97")
+                    .hasMessageContaining("[0, 97)");
+        }
+    }
+
     private static int[] concat(int[]... parts) {
         int n = 0;
         for (int[] p : parts) {

@@ -47,7 +47,7 @@ public final class Generator {
                 reason = StopReason.CANCELLED;
                 break;
             }
-            int token = sampler.next(logits);
+            int token = sampler.next(logits, Math.min(logits.length, tokenizer.vocabSize()));
             generated[count++] = token;
             if (config.stopTokens().contains(token) || config.stopOnSpecial() && tokenizer.isSpecial(token)) {
                 reason = StopReason.STOP_TOKEN;

@@ -34,7 +34,18 @@ public final class Sampler {
 
     /** Picks the next token; {@code logits} is not modified. The chosen token is recorded as seen. */
     public int next(float[] logits) {
-        int v = logits.length;
+        return next(logits, logits.length);
+    }
+
+    /**
+     * Picks the next token among ids {@code 0 .. size-1} only (a model whose embedding table is padded past
+     * the tokenizer's vocabulary must not produce ids the tokenizer cannot decode).
+     */
+    public int next(float[] logits, int size) {
+        if (size < 1 || size > logits.length) {
+            throw new IllegalArgumentException("size must be in [1, " + logits.length + "], got " + size);
+        }
+        int v = size;
         double[] x = new double[v]; // [V]
         for (int i = 0; i < v; i++) {
             x[i] = logits[i];

@@ -81,6 +81,16 @@ class SamplerTest {
     }
 
     @Test
+    void sizeLimitsTheCandidates() {
+        Sampler s = new Sampler(GenerationConfig.builder().temperature(3).seed(4).build());
+        for (int i = 0; i < 300; i++) {
+            assertThat(s.next(LOGITS, 2)).isIn(0, 1);
+        }
+        assertThat(new Sampler(GenerationConfig.greedy(1)).next(LOGITS, 1)).isZero();
+        assertThatThrownBy(() -> s.next(LOGITS, 6)).hasMessageContaining("size");
+    }
+
+    @Test
     void invalidSettingsAreRejected() {
         assertThatThrownBy(() -> GenerationConfig.builder().temperature(-1).build()).hasMessageContaining("temperature");
         assertThatThrownBy(() -> GenerationConfig.builder().topP(0).build()).hasMessageContaining("topP");

@@ -54,8 +54,22 @@ public final class TinyTokenizers {
         }
     }
 
-    /** A real tokenizer from test resources: {@code gpt2}, {@code claude} or {@code qwen3} (stored gzip-compressed). */
-    public static Tokenizer resource(String name) throws IOException {
+    private static final java.util.Map<String, Tokenizer> LOADED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A real tokenizer from test resources: {@code gpt2}, {@code claude} or {@code qwen3} (stored
+     * gzip-compressed). Loaded once per test JVM (tokenizers are immutable).
+     */
+    public static synchronized Tokenizer resource(String name) throws IOException {
+        Tokenizer cached = LOADED.get(name);
+        if (cached == null) {
+            cached = loadResource(name);
+            LOADED.put(name, cached);
+        }
+        return cached;
+    }
+
+    private static Tokenizer loadResource(String name) throws IOException {
         java.io.InputStream plain = TinyTokenizers.class.getResourceAsStream("/tokenizer/" + name + "/tokenizer.json");
         if (plain != null) {
             try (plain) {
