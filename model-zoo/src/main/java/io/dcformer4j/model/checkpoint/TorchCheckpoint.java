@@ -85,6 +85,7 @@ final class TorchCheckpoint implements WeightSource {
             SortedMap<String, TensorInfo> tensors = new TreeMap<>();
             Map<String, MemorySegment> data = new HashMap<>();
             Map<String, ZipDirectory.Entry> storages = new HashMap<>();
+            Map<String, StorageRef> refs = new HashMap<>();
             for (Map.Entry<?, ?> e : dict.entrySet()) {
                 if (!(e.getKey() instanceof String name)) {
                     throw new CheckpointException(file + ": state_dict key " + e.getKey() + " is not a string");
@@ -92,6 +93,12 @@ final class TorchCheckpoint implements WeightSource {
                 if (!(e.getValue() instanceof TensorRef t)) {
                     throw new CheckpointException(file + ": state_dict entry '" + name + "' is a "
                             + (e.getValue() == null ? "None" : e.getValue().getClass().getSimpleName()) + ", not a tensor");
+                }
+                StorageRef first = refs.putIfAbsent(t.storage().key(), t.storage());
+                if (first != null && !first.equals(t.storage())) {
+                    throw new CheckpointException(file + ": tensor '" + name + "' describes storage '" + t.storage().key()
+                            + "' as " + t.storage().storageClass() + " of " + t.storage().numel() + " elements, an earlier tensor as "
+                            + first.storageClass() + " of " + first.numel());
                 }
                 ZipDirectory.Entry storage = storages.computeIfAbsent(t.storage().key(),
                         k -> storageEntry(file, entries, top, name, t.storage()));

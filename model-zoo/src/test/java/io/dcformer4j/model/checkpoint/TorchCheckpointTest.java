@@ -236,6 +236,15 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void rejectsAStorageDescribedTwoWays() throws IOException {
+        byte[] p = new PickleBytes().proto().orderedDict().mark()
+                .str("a").tensor("HalfStorage", "0", 8, 0, new int[] {8}, new int[] {1})
+                .str("b").tensor("FloatStorage", "0", 4, 0, new int[] {4}, new int[] {1})
+                .op('u').op('.').bytes();
+        assertRejected(withPickle("twice.bin", p), "tensor 'b'", "storage '0'", "torch.HalfStorage of 8");
+    }
+
+    @Test
     void rejectsForbiddenGlobalsBeforeCallingAnything() throws IOException {
         byte[] p = new PickleBytes().proto().global("builtins", "eval").str("1").op(0x85).op('R').op('.').bytes();
         assertRejected(withPickle("eval.bin", p), "forbidden global 'builtins.eval'");
