@@ -98,6 +98,8 @@ public final class BenchEngine {
         SortedMap<Integer, Double> decode = new TreeMap<>();
         long backendBytes = 0;
         long resident = -1;
+        long peak = -1;
+        boolean peakReset = ProcessMemory.resetPeak();
         SplittableRandom rnd = new SplittableRandom(options.seed());
         try (BenchModel model = factory.open(options.preset(), dcmha, backend, options.seed())) {
             for (int t : options.prefillLengths()) {
@@ -131,11 +133,12 @@ public final class BenchEngine {
                     if (ctx == longest) {
                         backendBytes = backend.liveBytes();
                         resident = ProcessMemory.residentBytes();
+                        peak = peakReset ? ProcessMemory.peakResidentBytes() : -1;
                     }
                 }
             }
         }
-        return new ModelTiming(prefill, decode, backendBytes, resident);
+        return new ModelTiming(prefill, decode, backendBytes, resident, peak);
     }
 
     private int[] tokens(SplittableRandom rnd, int n) {

@@ -56,6 +56,7 @@ public final class BenchReport {
         putMap(ratios, "dcmha_decode_overhead", r.decodeOverhead());
         putNumber(ratios, "gemm_vs_blas", r.blas().ratio());
         putNumber(ratios, "rss_vs_weights_and_caches", r.residentVsWeightsAndCaches());
+        putNumber(ratios, "peak_rss_vs_weights_and_caches", r.peakResidentVsWeightsAndCaches());
 
         ObjectNode blas = o.putObject("blas");
         blas.put("available", r.blas().available());
@@ -68,6 +69,7 @@ public final class BenchReport {
 
         ObjectNode mem = o.putObject("memory");
         mem.put("rss_bytes", r.dcmha().residentBytes());
+        mem.put("peak_rss_bytes", r.dcmha().peakResidentBytes());
         mem.put("weight_bytes", p.weightBytes(true));
         mem.put("backend_bytes", r.dcmha().backendBytes());
         mem.put("mha_rss_bytes", r.mha().residentBytes());
@@ -128,8 +130,9 @@ public final class BenchReport {
         } else {
             line(b, "GEMM vs OpenBLAS: %s", r.blas().note());
         }
-        line(b, "memory: RSS %.0f MB = %.2f x (weights %.0f MB + backend %.0f MB)", r.dcmha().residentBytes() / 1e6,
-                r.residentVsWeightsAndCaches(), p.weightBytes(true) / 1e6, r.dcmha().backendBytes() / 1e6);
+        line(b, "memory: RSS %.0f MB = %.2f x (weights %.0f MB + backend %.0f MB); peak RSS %.0f MB = %.2f x",
+                r.dcmha().residentBytes() / 1e6, r.residentVsWeightsAndCaches(), p.weightBytes(true) / 1e6,
+                r.dcmha().backendBytes() / 1e6, r.dcmha().peakResidentBytes() / 1e6, r.peakResidentVsWeightsAndCaches());
         return b.toString();
     }
 

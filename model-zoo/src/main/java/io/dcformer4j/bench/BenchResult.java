@@ -73,6 +73,14 @@ public record BenchResult(BenchPreset preset, String backend, int threads, doubl
         return (double) dcmha.residentBytes() / (preset.weightBytes(true) + dcmha.backendBytes());
     }
 
+    /** Peak resident set during the DCMHA model's run ÷ (weight bytes + backend bytes). */
+    public double peakResidentVsWeightsAndCaches() {
+        if (dcmha.peakResidentBytes() < 0) {
+            return Double.NaN;
+        }
+        return (double) dcmha.peakResidentBytes() / (preset.weightBytes(true) + dcmha.backendBytes());
+    }
+
     private static SortedMap<Integer, Double> scale(SortedMap<Integer, Double> m, double f) {
         SortedMap<Integer, Double> r = new TreeMap<>();
         m.forEach((k, v) -> r.put(k, v * f));

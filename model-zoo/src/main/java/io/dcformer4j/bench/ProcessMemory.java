@@ -11,17 +11,37 @@ public final class ProcessMemory {
 
     /** VmRSS in bytes, or -1 where {@code /proc/self/status} is not available. */
     public static long residentBytes() {
-        return parseVmRss(read(Path.of("/proc/self/status")));
+        return parseKb(read(Path.of("/proc/self/status")), "VmRSS:");
     }
 
-    /** The {@code VmRSS:} line of a status file's text in bytes, or -1 when absent. */
-    static long parseVmRss(String status) {
+    /** VmHWM (the peak resident set since start or since {@link #resetPeak()}) in bytes, or -1. */
+    public static long peakResidentBytes() {
+        return parseKb(read(Path.of("/proc/self/status")), "VmHWM:");
+    }
+
+    /**
+     * Restarts the peak-resident-set counter (writes 5 to {@code /proc/self/clear_refs}), so that a later
+     * {@link #peakResidentBytes()} covers only what follows.
+     *
+     * @return whether the kernel accepted it
+     */
+    public static boolean resetPeak() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /** The value of a {@code key:} line (such as {@code VmRSS:}) of a status file's text in bytes, or -1 when absent. */
+    static long parseKb(String status, String key) {
         if (status == null) {
             return -1;
         }
         for (String line : status.split("\n")) {
-            if (line.startsWith("VmRSS:")) {
-                String[] parts = line.substring(6).trim().split("\\s+");
+            if (line.startsWith(key)) {
+                String[] parts = line.substring(key.length()).trim().split("\\s+");
                 long value = Long.parseLong(parts[0]);
                 return parts.length > 1 && parts[1].equalsIgnoreCase("kB") ? value * 1024 : value;
             }

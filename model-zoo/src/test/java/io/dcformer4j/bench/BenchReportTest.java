@@ -32,6 +32,9 @@ class BenchReportTest {
         assertThat(ratios.get("dcmha_decode_overhead").get("2048").asDouble()).isCloseTo(0.1, within(1e-12));
         assertThat(ratios.get("gemm_vs_blas").isNull()).isTrue();
         assertThat(ratios.get("rss_vs_weights_and_caches").asDouble()).isCloseTo(r.residentVsWeightsAndCaches(), within(1e-12));
+        assertThat(ratios.get("peak_rss_vs_weights_and_caches").asDouble())
+                .isCloseTo(r.peakResidentVsWeightsAndCaches(), within(1e-12));
+        assertThat(j.get("memory").get("peak_rss_bytes").asLong()).isEqualTo(900_000_000L);
         assertThat(j.get("blas").get("available").asBoolean()).isFalse();
         assertThat(j.get("blas").get("note").asText()).contains("not found");
         assertThat(j.get("gemm")).hasSize(3);

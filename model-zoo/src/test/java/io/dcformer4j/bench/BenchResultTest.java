@@ -19,9 +19,9 @@ class BenchResultTest {
                 new GemmResult(new GemmShape(512, 512, 512), DType.BF16, 100),
                 new GemmResult(new GemmShape(512, 1408, 512), DType.BF16, 90));
         ModelTiming dcmha = new ModelTiming(new TreeMap<>(Map.of(128, 1000.0, 512, 800.0)),
-                new TreeMap<>(Map.of(512, 40.0, 2048, 30.0)), 50_000_000L, 600_000_000L);
+                new TreeMap<>(Map.of(512, 40.0, 2048, 30.0)), 50_000_000L, 600_000_000L, 900_000_000L);
         ModelTiming mha = new ModelTiming(new TreeMap<>(Map.of(128, 1100.0, 512, 1000.0)),
-                new TreeMap<>(Map.of(512, 44.0, 2048, 33.0)), 40_000_000L, 550_000_000L);
+                new TreeMap<>(Map.of(512, 44.0, 2048, 33.0)), 40_000_000L, 550_000_000L, 800_000_000L);
         return new BenchResult(p, "test backend", 2, 20.0, gemm, blas, dcmha, mha);
     }
 
@@ -46,6 +46,8 @@ class BenchResultTest {
         assertThat(r.decodeOverhead().get(2048)).isCloseTo(0.1, within(1e-12));
         assertThat(r.residentVsWeightsAndCaches())
                 .isCloseTo(600e6 / (r.preset().weightBytes(true) + 50e6), within(1e-12));
+        assertThat(r.peakResidentVsWeightsAndCaches())
+                .isCloseTo(900e6 / (r.preset().weightBytes(true) + 50e6), within(1e-12));
         assertThat(r.blas().ratio()).isNaN();
     }
 

@@ -48,11 +48,14 @@ class ProbesTest {
 
     @Test
     void residentSetIsReadFromProcStatus() {
-        assertThat(ProcessMemory.parseVmRss("Name:\tjava\nVmRSS:\t  123456 kB\nVmSwap:\t0 kB\n")).isEqualTo(123456L * 1024);
-        assertThat(ProcessMemory.parseVmRss("Name:\tjava\n")).isEqualTo(-1);
-        assertThat(ProcessMemory.parseVmRss(null)).isEqualTo(-1);
+        String status = "Name:\tjava\nVmHWM:\t  200000 kB\nVmRSS:\t  123456 kB\nVmSwap:\t0 kB\n";
+        assertThat(ProcessMemory.parseKb(status, "VmRSS:")).isEqualTo(123456L * 1024);
+        assertThat(ProcessMemory.parseKb(status, "VmHWM:")).isEqualTo(200000L * 1024);
+        assertThat(ProcessMemory.parseKb("Name:\tjava\n", "VmRSS:")).isEqualTo(-1);
+        assertThat(ProcessMemory.parseKb(null, "VmRSS:")).isEqualTo(-1);
         if (Files.isReadable(Path.of("/proc/self/status"))) {
             assertThat(ProcessMemory.residentBytes()).isPositive();
+            assertThat(ProcessMemory.peakResidentBytes()).isGreaterThanOrEqualTo(ProcessMemory.residentBytes() / 2);
         }
     }
 
