@@ -5,7 +5,7 @@ import io.dcformer4j.api.BackendOptions;
 import java.lang.reflect.Method;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,6 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * start with the operation they check.
  */
 @ExtendWith(TckSeed.class)
+@DisplayNameGeneration(TckDisplayNames.class)
 public abstract class BackendConformanceSuite {
     private TckContext tck;
 
@@ -62,7 +63,6 @@ public abstract class BackendConformanceSuite {
 
     /** Host copies, rounding to BF16/F16, raw weight bytes, views, slices, copies. */
     @Nested
-    @DisplayName("storage")
     class Storage extends StorageChecks {
         @Override
         TckContext tck() {
@@ -72,7 +72,6 @@ public abstract class BackendConformanceSuite {
 
     /** add, swiglu, gelu, softmax, mgate. */
     @Nested
-    @DisplayName("element-wise")
     class Elementwise extends ElementwiseChecks {
         @Override
         TckContext tck() {
@@ -82,7 +81,6 @@ public abstract class BackendConformanceSuite {
 
     /** linear with F32/BF16/F16 weights, and embedding. */
     @Nested
-    @DisplayName("linear and embedding")
     class Linear extends LinearChecks {
         @Override
         TckContext tck() {
@@ -92,7 +90,6 @@ public abstract class BackendConformanceSuite {
 
     /** rmsNorm, layerNorm, rope. */
     @Nested
-    @DisplayName("norms and rope")
     class Norms extends NormChecks {
         @Override
         TckContext tck() {
@@ -102,7 +99,6 @@ public abstract class BackendConformanceSuite {
 
     /** The DCMHA dynamic weights. */
     @Nested
-    @DisplayName("dynamic weights")
     class DynamicWeights extends DynamicWeightChecks {
         @Override
         TckContext tck() {
@@ -112,7 +108,6 @@ public abstract class BackendConformanceSuite {
 
     /** Fused attention against the unfused oracle. */
     @Nested
-    @DisplayName("attention")
     class Attention extends AttentionChecks {
         @Override
         TckContext tck() {
@@ -122,7 +117,6 @@ public abstract class BackendConformanceSuite {
 
     /** The official reference's golden logits through the model on this backend. */
     @Nested
-    @DisplayName("model")
     class Model extends ModelChecks {
         @Override
         TckContext tck() {
@@ -132,7 +126,6 @@ public abstract class BackendConformanceSuite {
 
     /** Closing, mixing backends, leaks. */
     @Nested
-    @DisplayName("lifecycle")
     class Lifecycle extends LifecycleChecks {
         @Override
         TckContext tck() {

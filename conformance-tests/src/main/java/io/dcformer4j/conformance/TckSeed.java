@@ -3,6 +3,7 @@ package io.dcformer4j.conformance;
 import java.security.SecureRandom;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.opentest4j.TestAbortedException;
 
@@ -11,7 +12,7 @@ import org.opentest4j.TestAbortedException;
  * one. Each test derives its own generator from the seed and its method name, so one failing test replays
  * alone. As a JUnit extension it prefixes every failure with the seed and the flag that replays it.
  */
-public final class TckSeed implements TestExecutionExceptionHandler {
+public final class TckSeed implements TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler {
     /** System property that fixes the seed, to replay a failure. */
     public static final String PROPERTY = "dcformer4j.tck.seed";
 
@@ -34,11 +35,25 @@ public final class TckSeed implements TestExecutionExceptionHandler {
 
     @Override
     public void handleTestExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        if (throwable instanceof TestAbortedException) {
-            throw throwable;
+        throw withSeed(context, throwable);
+    }
+
+    @Override
+    public void handleBeforeEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        throw withSeed(context, throwable);
+    }
+
+    @Override
+    public void handleAfterEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        throw withSeed(context, throwable);
+    }
+
+    /** The failure with the seed in front of its message; assumptions (skips) pass through unchanged. */
+    private static Throwable withSeed(ExtensionContext context, Throwable throwable) {
+        if (throwable instanceof TestAbortedException || String.valueOf(throwable.getMessage()).startsWith("[dcformer4j TCK seed")) {
+            return throwable;
         }
-        AssertionError wrapped = new AssertionError(replayHint() + " " + context.getDisplayName() + ": " + throwable, throwable);
-        throw wrapped;
+        return new AssertionError(replayHint() + " " + context.getDisplayName() + ": " + throwable, throwable);
     }
 
     private static long chooseSeed() {

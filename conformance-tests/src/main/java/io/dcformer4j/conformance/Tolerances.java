@@ -52,9 +52,12 @@ public final class Tolerances {
     public static final Tolerance RMS_NORM = new Tolerance(1e-7, 2e-5,
             "sum of up to 1000 squares in float32 (positive terms: relative error <= K·u worst case, ~sqrt(K)·u typical), sqrt halves it: 2e-5");
 
-    /** LayerNorm: mean and variance sums, judged against |gain·x̂| + |bias|. */
+    /**
+     * LayerNorm, judged against |g|·(|x| + |μ|)/σ + |b|: x − μ cancels, so the float32 roundings of the mean
+     * (a sum of up to 1000 elements) and of x set an absolute error of about sqrt(E)·u·(|x| + |μ|)/σ.
+     */
     public static final Tolerance LAYER_NORM = new Tolerance(1e-6, 2e-5,
-            "mean and population variance summed in float32 over up to 1000 elements of O(1) inputs: 2e-5 relative to |gain·x̂| + |bias|");
+            "mean and population variance summed in float32 over up to 1000 elements; x − μ cancels, so 2e-5 relative to |g|·(|x| + |μ|)/σ + |b|");
 
     /**
      * RoPE: one float32 angle (bit-identical with the oracle's, spec §1.4), cos/sin, two products and a sum,
