@@ -27,13 +27,14 @@ final class ZipBytes {
         return r;
     }
 
-    /** Writes the entries stored (uncompressed), except those named in {@code deflated}. */
+    /** Writes the entries stored (uncompressed) and 64-byte aligned, except those named in {@code deflated}. */
     static Path write(Path file, Map<String, byte[]> entries, String... deflated) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream out = new ZipOutputStream(bytes)) {
             for (var e : entries.entrySet()) {
                 ZipEntry z = new ZipEntry(e.getKey());
                 if (!java.util.Arrays.asList(deflated).contains(e.getKey())) {
+                    z.setExtra(padding(bytes.size(), e.getKey()));
                     z.setMethod(ZipEntry.STORED);
                     z.setSize(e.getValue().length);
                     CRC32 crc = new CRC32();
@@ -46,5 +47,19 @@ final class ZipBytes {
             }
         }
         return Files.write(file, bytes.toByteArray());
+    }
+
+    /**
+     * An extra field that puts the entry's data on a 64-byte boundary, as PyTorch's writer does (so F32
+     * storages are aligned like in real files).
+     */
+    private static byte[] padding(long localHeaderOffset, String name) {
+        long unpadded = localHeaderOffset + 30 + name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 4;
+        int pad = (int) ((64 - unpadded % 64) % 64);
+        byte[] extra = new byte[4 + pad];
+        extra[0] = 'F';
+        extra[1] = 'B';
+        extra[2] = (byte) pad;
+        return extra;
     }
 }
