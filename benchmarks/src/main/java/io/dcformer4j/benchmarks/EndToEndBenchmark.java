@@ -45,12 +45,15 @@ public class EndToEndBenchmark {
 
         Backend backend;
         BenchModel model;
+        int vocab;
 
         /** Generates the weights and binds the model. */
         @Setup(Level.Trial)
         public void setUp() {
+            BenchPreset p = BenchPreset.byName(preset);
+            vocab = p.vocab();
             backend = Fixtures.open(backendName, threads);
-            model = new DCFormerBenchModels().open(BenchPreset.byName(preset), dcmha, backend, 42);
+            model = new DCFormerBenchModels().open(p, dcmha, backend, 42);
         }
 
         /** Releases the model and the backend. */
@@ -71,8 +74,8 @@ public class EndToEndBenchmark {
 
         /** Draws the token ids. */
         @Setup(Level.Trial)
-        public void setUp() {
-            ids = new SplittableRandom(7).ints(tokens, 0, 32000).toArray();
+        public void setUp(Model m) {
+            ids = new SplittableRandom(7).ints(tokens, 0, m.vocab).toArray();
         }
     }
 
@@ -84,6 +87,7 @@ public class EndToEndBenchmark {
         public int context;
         BenchModel.Sequence sequence;
         private final SplittableRandom rnd = new SplittableRandom(9);
+        private int vocab;
 
         /** Starts a fresh sequence at exactly C positions. */
         @Setup(Level.Iteration)
@@ -91,8 +95,9 @@ public class EndToEndBenchmark {
             if (sequence != null) {
                 sequence.close();
             }
+            vocab = m.vocab;
             sequence = m.model.newSequence();
-            sequence.prefill(rnd.ints(context, 0, 32000).toArray());
+            sequence.prefill(rnd.ints(context, 0, vocab).toArray());
         }
 
         /** Releases the sequence. */
@@ -102,7 +107,7 @@ public class EndToEndBenchmark {
         }
 
         int nextToken() {
-            return rnd.nextInt(32000);
+            return rnd.nextInt(vocab);
         }
     }
 
