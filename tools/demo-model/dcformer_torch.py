@@ -150,14 +150,23 @@ class Attention(nn.Module):
 
 
 class FeedForward(nn.Module):
-    def __init__(self, e, f):
+    """SwiGLU; with mgate_dim > 0 the R25 grouped gate of spec §1.5 (only used to check the golden)."""
+
+    def __init__(self, e, f, mgate_dim=0):
         super().__init__()
         self.w1 = nn.Linear(e, f, bias=False)
         self.w2 = nn.Linear(f, e, bias=False)
         self.w3 = nn.Linear(e, f, bias=False)
+        self.mgate_dim = mgate_dim
+        if mgate_dim:
+            self.mg = nn.Linear(e, mgate_dim, bias=False)
 
     def forward(self, x):
-        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+        u = F.silu(self.w1(x)) * self.w3(x)                                  # [B, T, F]
+        if self.mgate_dim:
+            g = torch.softmax(self.mg(x), dim=-1)                             # [B, T, Mg]
+            u = (u.unflatten(-1, (self.mgate_dim, -1)) * g.unsqueeze(-1)).flatten(-2)
+        return self.w2(u)
 
 
 class Block(nn.Module):
@@ -166,7 +175,8 @@ class Block(nn.Module):
         self.attention_norm = RMSNorm(cfg["dim"], cfg["norm_eps"])
         self.attention = Attention(cfg)
         self.ffn_norm = RMSNorm(cfg["dim"], cfg["norm_eps"])
-        self.feed_forward = FeedForward(cfg["dim"], cfg["intermediate_size"])
+        self.feed_forward = FeedForward(cfg["dim"], cfg["intermediate_size"],
+                                        cfg["mgate_dim"] if cfg.get("mgate") else 0)
 
     def forward(self, x, cos, sin, mask):
         h = x + self.attention(self.attention_norm(x), cos, sin, mask)
@@ -199,12 +209,16 @@ class DCFormer(nn.Module):
         return self.output(self.norm(x))
 
 
+WINDOW_PATTERNS = {None: "LG", "LG": "LG", "LGLL": "LGLL", "LGL6": "LGLLLLLL"}
+
+
 def layer_window(cfg, i):
-    """Window of layer i (0 = global), spec §1.6 with window_type null."""
+    """Window of layer i (0 = global), spec §1.6: local layers use window_size for every pattern."""
     w = cfg.get("window_size")
     if not w:
         return 0
-    return w if i % 2 == 0 else 0
+    pattern = WINDOW_PATTERNS[cfg.get("window_type")]
+    return w if pattern[i % len(pattern)] == "L" else 0
 
 
 # ----------------------------------------------------------------------------- data
@@ -285,6 +299,8 @@ def load_safetensors(path):
             arr = bits.view(np.float32)
         elif h["dtype"] == "F32":
             arr = np.frombuffer(buf, dtype="<f4")
+        elif h["dtype"] == "I32":
+            arr = np.frombuffer(buf, dtype="<i4")
         else:
             raise ValueError(f"{path}: tensor {name} has unsupported dtype {h['dtype']}")
         out[name] = torch.from_numpy(arr.copy()).reshape(h["shape"])
@@ -329,13 +345,15 @@ def hf_config(cfg):
 def load_model(model_dir):
     with open(os.path.join(model_dir, "config.json")) as f:
         hc = json.load(f)
-    cfg = {k: hc[k] for k in ("block_size", "vocab_size", "n_layer", "n_head", "dim", "intermediate_size",
-                              "rope_base", "norm_eps", "use_dcmha", "window_size")}
+    cfg = {k: hc.get(k) for k in ("block_size", "vocab_size", "n_layer", "n_head", "dim", "intermediate_size",
+                                  "rope_base", "norm_eps", "use_dcmha", "window_size", "window_type", "mgate",
+                                  "mgate_dim")}
     model = DCFormer(cfg)
     sd = load_safetensors(os.path.join(model_dir, "model.safetensors"))
     model.load_state_dict(sd, strict=True)
     model.eval()
-    return model, Tokenizer.load(os.path.join(model_dir, "tokenizer.json"))
+    tok_path = os.path.join(model_dir, "tokenizer.json")
+    return model, (Tokenizer.load(tok_path) if os.path.exists(tok_path) else None)
 
 
 # ----------------------------------------------------------------------------- evaluation
