@@ -69,6 +69,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--decode-steps", paramLabel = "N", description = "Decode steps timed per context (default 32, quick 8).")
     private Integer decodeSteps;
 
+    @Option(names = "--bandwidth-mib", paramLabel = "MIB",
+            description = "Size of the streaming-read buffer of the bandwidth probe (default 1024, quick 256); keep it well above the last-level cache.")
+    private Integer bandwidthMib;
+
     @Override
     public Integer call() {
         BenchPreset p = preset();
@@ -89,6 +93,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (prefill != null || decode != null || decodeSteps != null) {
             o = o.withLengths(prefill != null ? prefill : o.prefillLengths(), decode != null ? decode : o.decodeContexts(),
                     decodeSteps != null ? decodeSteps : o.decodeSteps());
+        }
+        if (bandwidthMib != null) {
+            if (bandwidthMib <= 0) {
+                throw usage("--bandwidth-mib must be positive, got " + bandwidthMib);
+            }
+            o = o.withProbes((long) bandwidthMib << 20, o.probeSeconds());
         }
         BenchResult result;
         try (Backend be = Backends.open(backend, BackendOptions.withThreads(threads))) {

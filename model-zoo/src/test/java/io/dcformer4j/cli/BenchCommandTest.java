@@ -28,7 +28,7 @@ class BenchCommandTest {
     @Test
     void jsonRunOnTheTinyPresetHasTheIssueFields() throws Exception {
         Result r = run("bench", "--preset", "tiny", "--quick", "--json", "--backend", "cpu", "--threads", "1",
-                "--prefill", "8", "--decode", "8", "--decode-steps", "2");
+                "--prefill", "8", "--decode", "8", "--decode-steps", "2", "--bandwidth-mib", "16");
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(r.out());
         for (String f : new String[] {"prefill_tokens_per_s", "decode_tokens_per_s", "mha_prefill_tokens_per_s",
@@ -48,5 +48,6 @@ class BenchCommandTest {
         assertThat(run("bench", "--preset", "tiny", "--dtype", "I32").exit()).isEqualTo(Main.EXIT_USAGE);
         assertThat(run("bench", "--preset", "tiny", "--threads", "-1").exit()).isEqualTo(Main.EXIT_USAGE);
         assertThat(run("bench").exit()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("bench", "--preset", "tiny", "--bandwidth-mib", "0").exit()).isEqualTo(Main.EXIT_USAGE);
     }
 }
