@@ -103,8 +103,10 @@ __device__ __forceinline__ float from_bits16(unsigned short b) {
     return DT == DT_F16 ? f16_bits_to_float(b) : bf16_bits_to_float(b);
 }
 
+// c += a . b for one m16n8k16 tile of the warp (fragment layout of the PTX ISA, F32 accumulators).
 template <int DT>
 __device__ __forceinline__ void mma16816(float* c, const unsigned int* a, const unsigned int* b) {
+#ifdef __CUDA_ARCH__
     if (DT == DT_F16) {
         asm volatile(
             "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
@@ -116,6 +118,10 @@ __device__ __forceinline__ void mma16816(float* c, const unsigned int* a, const 
             : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
             : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
     }
+#else
+    // Only the CPU emulator of src/test/emu compiles this file for the host; it models the warp-wide mma.
+    emu_mma_m16n8k16(c, a, b, DT == DT_F16);
+#endif
 }
 
 // 128 threads = 4 warps in a 2x2 arrangement, each warp owns a 32x32 block of the 64x64 output tile.

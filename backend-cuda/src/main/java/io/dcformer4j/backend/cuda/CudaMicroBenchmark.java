@@ -31,7 +31,7 @@ import java.util.SplittableRandom;
  * all layers (each larger than the L2 cache, so nothing is served from cache across layers); every layer
  * has its own caches. Times are medians of wall-clock times taken after a device synchronisation.
  *
- * <p>Usage: {@code CudaMicroBenchmark [summary-file]}; system properties {@code bench.layers} (32),
+ * <p>Usage: {@code CudaMicroBenchmark [summary-file] | --describe}; system properties {@code bench.layers} (32),
  * {@code bench.context} (512), {@code bench.tokens} (16).
  */
 public final class CudaMicroBenchmark {
@@ -53,8 +53,15 @@ public final class CudaMicroBenchmark {
         this.b = b;
     }
 
-    /** Runs every benchmark and prints (and optionally writes) the summary table. */
+    /**
+     * Runs every benchmark and prints (and optionally writes) the summary table; with {@code --describe} only
+     * prints every provider's availability and exits with 0 when cuda is available, 3 when not.
+     */
     public static void main(String[] args) throws IOException {
+        if (args.length > 0 && args[0].equals("--describe")) {
+            System.out.println(io.dcformer4j.api.Backends.describe());
+            System.exit(new CudaBackendProvider().availability().available() ? 0 : 3);
+        }
         int layers = Integer.getInteger("bench.layers", 32);
         int context = Integer.getInteger("bench.context", 512);
         int tokens = Integer.getInteger("bench.tokens", 16);
