@@ -22,6 +22,10 @@ import java.util.List;
  * <p>Two fields are ours, not the reference's: {@code use_sw} (static composition weights, spec §2.3) and
  * {@code r24_prefill_window_plus_one} (the R24 prefill window quirk, spec §1.6); both default to off.
  *
+ * <p>Fields that do not change the inference maths are accepted and not used: {@code head_dim} (recomputed as
+ * dim / n_head, as the reference does), {@code is_training}, {@code use_gradient_checkpointing},
+ * {@code q_chunk_size}, {@code prefill_pad} and unknown keys.
+ *
  * <p>Every inconsistency fails at load with an {@link IllegalArgumentException} naming the field and the
  * offending value. Instances are immutable.
  */
@@ -52,6 +56,9 @@ public final class ModelConfig {
     private final boolean useSw;
     private final boolean tieWordEmbeddings;
     private final String torchDtype;
+    private final Integer bosTokenId;
+    private final Integer eosTokenId;
+    private final Integer padTokenId;
     private final boolean r24PrefillWindowPlusOne;
 
     private ModelConfig(Fields f, boolean r24) {
@@ -149,6 +156,9 @@ public final class ModelConfig {
         }
         JsonNode dt = f.root.get("torch_dtype");
         this.torchDtype = dt == null || dt.isNull() ? null : dt.asText();
+        this.bosTokenId = f.tokenId("bos_token_id", pythia ? 0 : 1);
+        this.eosTokenId = f.tokenId("eos_token_id", pythia ? 0 : 2);
+        this.padTokenId = f.tokenId("pad_token_id", null);
         this.r24PrefillWindowPlusOne = r24 || f.bool("r24_prefill_window_plus_one", false);
     }
 
@@ -176,6 +186,9 @@ public final class ModelConfig {
         this.useSw = base.useSw;
         this.tieWordEmbeddings = base.tieWordEmbeddings;
         this.torchDtype = base.torchDtype;
+        this.bosTokenId = base.bosTokenId;
+        this.eosTokenId = base.eosTokenId;
+        this.padTokenId = base.padTokenId;
         this.r24PrefillWindowPlusOne = r24;
     }
 
@@ -398,6 +411,21 @@ public final class ModelConfig {
         return torchDtype;
     }
 
+    /** {@code bos_token_id} (bookkeeping only: the forward pass never adds it), or {@code null}. */
+    public Integer bosTokenId() {
+        return bosTokenId;
+    }
+
+    /** {@code eos_token_id} (the first one when config.json lists several), or {@code null}. */
+    public Integer eosTokenId() {
+        return eosTokenId;
+    }
+
+    /** {@code pad_token_id}, or {@code null}. */
+    public Integer padTokenId() {
+        return padTokenId;
+    }
+
     /** Whether local layers use W+1 keys in multi-token calls (the R24 quirk). */
     public boolean r24PrefillWindowPlusOne() {
         return r24PrefillWindowPlusOne;
@@ -457,6 +485,23 @@ public final class ModelConfig {
                 return (int) n.doubleValue();
             }
             throw new IllegalArgumentException(origin + ": " + name + " must be an integer, got " + n);
+        }
+
+        /** A token id: an integer, the first of a list of integers, or null. */
+        Integer tokenId(String name, Integer dflt) {
+            JsonNode n = root.get(name);
+            if (n != null && n.isArray()) {
+                return n.isEmpty() ? null : new Fields(n, origin).nullableInt(0, name);
+            }
+            return nullableInt(name, dflt);
+        }
+
+        private Integer nullableInt(int index, String name) {
+            JsonNode n = root.get(index);
+            if (n.isIntegralNumber() && n.canConvertToInt()) {
+                return n.intValue();
+            }
+            throw new IllegalArgumentException(origin + ": " + name + " must list integers, got " + root);
         }
 
         double positiveDouble(String name, double dflt) {

@@ -99,6 +99,20 @@ class ModelConfigTest {
     }
 
     @Test
+    void specialTokenIds() {
+        ModelConfig former = parse("\"model_type\": \"dcformer\"");
+        assertThat(former.bosTokenId()).isEqualTo(1);
+        assertThat(former.eosTokenId()).isEqualTo(2);
+        assertThat(former.padTokenId()).isNull();
+        ModelConfig pythia = parse("\"model_type\": \"dcpythia\", \"eos_token_id\": [7, 8], \"pad_token_id\": 3");
+        assertThat(pythia.bosTokenId()).isZero();
+        assertThat(pythia.eosTokenId()).isEqualTo(7);
+        assertThat(pythia.padTokenId()).isEqualTo(3);
+        assertThatThrownBy(() -> parse("\"model_type\": \"dcformer\", \"eos_token_id\": [\"x\"]"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eos_token_id");
+    }
+
+    @Test
     void familyFromArchitecturesWhenModelTypeIsAbsent() {
         assertThat(parse("\"architectures\": [\"DCPythia\"]").family()).isEqualTo(ModelFamily.DCPYTHIA);
     }
