@@ -30,6 +30,7 @@ public final class CpuBackend implements Backend {
     private final AtomicLong liveBytes = new AtomicLong();
     private final ThreadLocal<AttentionKernel.Scratch> attentionScratch =
             ThreadLocal.withInitial(AttentionKernel.Scratch::new);
+    private final ThreadLocal<LinearKernel.Buffers> linearScratch = ThreadLocal.withInitial(LinearKernel.Buffers::new);
     private final ThreadLocal<DynamicWeightsKernel.Buffers> dynamicScratch =
             ThreadLocal.withInitial(DynamicWeightsKernel.Buffers::new);
     private volatile boolean closed;
@@ -218,7 +219,7 @@ public final class CpuBackend implements Backend {
             }
         }
         requireDistinct(op, xt, ot);
-        pool.parallelFor(o, 16, (a, b) -> LinearKernel.columns(xt, wt, bt, ot, t, in, o, a, b));
+        LinearKernel.run(pool, linearScratch, xt, wt, bt, ot, t, in, o);
     }
 
     @Override

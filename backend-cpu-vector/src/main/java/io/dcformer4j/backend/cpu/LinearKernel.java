@@ -1,85 +1,130 @@
 package io.dcformer4j.backend.cpu;
 
 import io.dcformer4j.api.DType;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
-import static io.dcformer4j.backend.cpu.Vec.L;
-
 /**
- * {@code out = x · wᵀ + bias} with w [O, in] of any float dtype, by dot products of four weight rows at
- * a time against each input row (the weight rows stay in cache while all T input rows pass).
+ * {@code out = x · wᵀ + bias}. A few input rows (decode) take the streaming GEMV of {@link LinearLoops},
+ * split by output columns. More rows take a packed GEMM in the GotoBLAS arrangement: per worker a range
+ * of output columns; weight blocks [KC × NC] widened to F32 while packing (panels of NR columns), input
+ * blocks [MC × KC] packed in panels of MR rows, and an MR × NR register tile that keeps every
+ * accumulator in a register (8 × 3 vectors with 32 vector registers, 6 × 2 with 16).
  */
 final class LinearKernel {
+    /** Up to this many input rows the weights are streamed once per call without packing. */
+    static final int GEMV_MAX_ROWS = 4;
+    static final boolean WIDE = Vec.FS.vectorBitSize() >= 512;
+    static final int MR = WIDE ? 8 : 6;
+    static final int NV = WIDE ? 3 : 2;
+    static final int NR = NV * Vec.L;
+    static final int KC = 192;
+    static final int MC = 192;
+    static final int NC = 10 * NR;
+
+    /** Per-thread packing buffers. */
+    static final class Buffers {
+        final float[] a = new float[MC * KC];       // [MC/MR][KC][MR]
+        final float[] b = new float[NC * KC];       // [NC/NR][KC][NR]
+        final float[] row = new float[KC];
+        final float[] tile = new float[MR * NR];
+    }
+
     private LinearKernel() {
     }
 
-    /** Output columns [o0, o1) for all T rows. */
-    static void columns(CpuTensor x, CpuTensor w, CpuTensor bias, CpuTensor out, int t, int in, int o, int o0, int o1) {
-        MemorySegment xs = x.seg();
-        MemorySegment ws = w.seg();
-        MemorySegment os = out.seg();
-        DType wt = w.dtype();
-        long wb = wt.byteSize();
-        int c = o0;
-        for (; c + 4 <= o1; c += 4) {
-            long w0 = w.offset + wb * (long) c * in;
-            long w1 = w0 + wb * in;
-            long w2 = w1 + wb * in;
-            long w3 = w2 + wb * in;
-            for (int r = 0; r < t; r++) {
-                long xo = x.offset + 4L * r * in;
-                FloatVector a0 = FloatVector.zero(Vec.FS);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                int i = 0;
-                for (; i <= in - L; i += L) {
-                    FloatVector xv = Vec.f32(xs, xo + 4L * i);
-                    a0 = Vec.load(wt, ws, w0, i).fma(xv, a0);
-                    a1 = Vec.load(wt, ws, w1, i).fma(xv, a1);
-                    a2 = Vec.load(wt, ws, w2, i).fma(xv, a2);
-                    a3 = Vec.load(wt, ws, w3, i).fma(xv, a3);
-                }
-                float s0 = a0.reduceLanes(VectorOperators.ADD);
-                float s1 = a1.reduceLanes(VectorOperators.ADD);
-                float s2 = a2.reduceLanes(VectorOperators.ADD);
-                float s3 = a3.reduceLanes(VectorOperators.ADD);
-                for (; i < in; i++) {
-                    float xv = Vec.getF(xs, xo + 4L * i);
-                    s0 += xv * Vec.get(wt, ws, w0, i);
-                    s1 += xv * Vec.get(wt, ws, w1, i);
-                    s2 += xv * Vec.get(wt, ws, w2, i);
-                    s3 += xv * Vec.get(wt, ws, w3, i);
-                }
-                long oo = out.offset + 4L * ((long) r * o + c);
-                Vec.setF(os, oo, s0 + biasAt(bias, c));
-                Vec.setF(os, oo + 4, s1 + biasAt(bias, c + 1));
-                Vec.setF(os, oo + 8, s2 + biasAt(bias, c + 2));
-                Vec.setF(os, oo + 12, s3 + biasAt(bias, c + 3));
-            }
+    static void run(WorkerPool pool, ThreadLocal<Buffers> buffers, CpuTensor x, CpuTensor w, CpuTensor bias,
+                    CpuTensor out, int t, int in, int o) {
+        if (t <= GEMV_MAX_ROWS) {
+            pool.parallelFor(o, 16, (a, b) -> gemv(x, w, bias, out, t, in, o, a, b));
+            return;
         }
-        for (; c < o1; c++) {
-            long w0 = w.offset + wb * (long) c * in;
-            for (int r = 0; r < t; r++) {
-                long xo = x.offset + 4L * r * in;
-                FloatVector a0 = FloatVector.zero(Vec.FS);
-                int i = 0;
-                for (; i <= in - L; i += L) {
-                    a0 = Vec.load(wt, ws, w0, i).fma(Vec.f32(xs, xo + 4L * i), a0);
+        int panels = (o + NR - 1) / NR;
+        pool.parallelFor(panels, 1, (p0, p1) -> {
+            gemm(x, w, out, t, in, o, p0 * NR, Math.min(o, p1 * NR), buffers.get());
+            if (bias != null) {
+                addBias(bias, out, t, o, p0 * NR, Math.min(o, p1 * NR));
+            }
+        });
+    }
+
+    private static void gemv(CpuTensor x, CpuTensor w, CpuTensor bias, CpuTensor out, int t, int in, int o, int a, int b) {
+        switch (w.dtype()) {
+            case F32 -> LinearLoops.gemvF32(x.seg(), x.offset, w.seg(), w.offset, bias, out.seg(), out.offset, t, in, o, a, b);
+            case BF16 -> LinearLoops.gemvBF16(x.seg(), x.offset, w.seg(), w.offset, bias, out.seg(), out.offset, t, in, o, a, b);
+            case F16 -> LinearLoops.gemvF16(x.seg(), x.offset, w.seg(), w.offset, bias, out.seg(), out.offset, t, in, o, a, b);
+            case I32 -> throw new IllegalArgumentException("linear: I32 weights");
+        }
+    }
+
+    /** Output columns [c0, c1) of all t rows. */
+    private static void gemm(CpuTensor x, CpuTensor w, CpuTensor out, int t, int in, int o, int c0, int c1, Buffers buf) {
+        MemorySegment cs = out.seg();
+        long rs = 4L * o;
+        for (int jc = c0; jc < c1; jc += NC) {
+            int nc = Math.min(NC, c1 - jc);
+            for (int pc = 0; pc < in; pc += KC) {
+                int kc = Math.min(KC, in - pc);
+                packB(w, in, jc, nc, pc, kc, buf);
+                for (int ic = 0; ic < t; ic += MC) {
+                    int mc = Math.min(MC, t - ic);
+                    packA(x, in, ic, mc, pc, kc, buf);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int cols = Math.min(NR, nc - jr);
+                        int bo = (jr / NR) * kc * NR;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            long co = out.offset + rs * (ic + ir) + 4L * (jc + jr);
+                            LinearLoops.kernel(MR, NV, buf.a, (ir / MR) * kc * MR, buf.b, bo, kc, cs, co, rs, pc > 0,
+                                    Math.min(MR, mc - ir), cols, buf.tile);
+                        }
+                    }
                 }
-                float s0 = a0.reduceLanes(VectorOperators.ADD);
-                for (; i < in; i++) {
-                    s0 += Vec.getF(xs, xo + 4L * i) * Vec.get(wt, ws, w0, i);
-                }
-                Vec.setF(os, out.offset + 4L * ((long) r * o + c), s0 + biasAt(bias, c));
             }
         }
     }
 
-    private static float biasAt(CpuTensor bias, int c) {
-        return bias == null ? 0f : Vec.get(bias.dtype(), bias.seg(), bias.offset, c);
+    /** Widens w[jc..jc+nc, pc..pc+kc) into panels [kc][NR]; columns past nc in the last panel are don't-care. */
+    private static void packB(CpuTensor w, int in, int jc, int nc, int pc, int kc, Buffers buf) {
+        float[] row = buf.row;
+        float[] b = buf.b;
+        DType dt = w.dtype();
+        long eb = dt.byteSize();
+        for (int j = 0; j < nc; j++) {
+            long src = w.offset + eb * ((long) (jc + j) * in + pc);
+            switch (dt) {
+                case F32 -> LinearLoops.widenF32(w.seg(), src, row, kc);
+                case BF16 -> LinearLoops.widenBF16(w.seg(), src, row, kc);
+                case F16 -> LinearLoops.widenF16(w.seg(), src, row, kc);
+                case I32 -> throw new IllegalArgumentException("linear: I32 weights");
+            }
+            int base = (j / NR) * kc * NR + j % NR;
+            for (int p = 0; p < kc; p++) {
+                b[base + p * NR] = row[p];
+            }
+        }
+    }
+
+    /** Copies x[ic..ic+mc, pc..pc+kc) into panels [kc][MR]; rows past mc in the last panel are don't-care. */
+    private static void packA(CpuTensor x, int in, int ic, int mc, int pc, int kc, Buffers buf) {
+        float[] row = buf.row;
+        float[] a = buf.a;
+        for (int i = 0; i < mc; i++) {
+            MemorySegment.copy(x.seg(), CpuTensor.F32, x.offset + 4L * ((long) (ic + i) * in + pc), row, 0, kc);
+            int base = (i / MR) * kc * MR + i % MR;
+            for (int p = 0; p < kc; p++) {
+                a[base + p * MR] = row[p];
+            }
+        }
+    }
+
+    private static void addBias(CpuTensor bias, CpuTensor out, int t, int o, int c0, int c1) {
+        MemorySegment os = out.seg();
+        for (int c = c0; c < c1; c++) {
+            float bv = bias.getFloat(c);
+            for (int r = 0; r < t; r++) {
+                long at = out.offset + 4L * ((long) r * o + c);
+                os.set(CpuTensor.F32, at, os.get(CpuTensor.F32, at) + bv);
+            }
+        }
     }
 }

@@ -60,7 +60,7 @@ class OpsTest {
     @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
     void linearMatchesOracleForEveryWeightType(DType dtype) {
         Random rnd = new Random(11 + dtype.ordinal());
-        int[][] shapes = {{1, 1, 1}, {1, 3, 7}, {3, 7, 17}, {5, 17, 63}, {1, 65, 1000}, {7, 1000, 65}, {2, 63, 3}, {17, 64, 33}};
+        int[][] shapes = {{1, 1, 1}, {1, 3, 7}, {3, 7, 17}, {5, 17, 63}, {1, 65, 1000}, {7, 1000, 65}, {2, 63, 3}, {17, 64, 33}, {200, 400, 1000}, {9, 1000, 500}, {4, 200, 37}};
         try (Arena arena = Arena.ofShared()) {
             for (int[] s : shapes) {
                 int t = s[0];
