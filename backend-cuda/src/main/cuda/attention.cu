@@ -119,7 +119,7 @@ extern "C" __global__ void __launch_bounds__(256) attn_prefill(const float* q, c
         const float* dyn, const float* kcache, const float* vcache, const float* kwcache, const void* spre,
         const void* spost, int swType, float* out, int T, int L, int cap, int N, int D, int I, int mode,
         int window, float scale, int Bt, int Bs) {
-    extern __shared__ float smem[];
+    DYNAMIC_SHARED(float, smem);
     const int tile = Bt * Bs;
     float* S = smem;
     float* S2 = smem + (size_t) N * tile;
@@ -241,7 +241,7 @@ extern "C" __global__ void __launch_bounds__(256) attn_decode_logits(const float
         const float* v, const float* dyn, const float* kcache, const float* vcache, const float* kwcache,
         const void* sw, int swType, float* lbuf, float* part, int L, int cap, int N, int D, int I, int mode,
         int window, float scale, int chunk) {
-    extern __shared__ float smem[];
+    DYNAMIC_SHARED(float, smem);
     float* A = smem;
     float* A2 = smem + (size_t) N * chunk;
     const int ND = N * D;
@@ -309,7 +309,7 @@ extern "C" __global__ void __launch_bounds__(256) attn_decode_pv(const float* q,
         const float* dyn, const float* kcache, const float* vcache, const float* kwcache, const void* sw,
         int swType, const float* lbuf, const float* lse, float* opart, int L, int cap, int N, int D, int I,
         int mode, int window, int chunk) {
-    extern __shared__ float smem[];
+    DYNAMIC_SHARED(float, smem);
     float* A = smem;
     float* A2 = smem + (size_t) N * chunk;
     const int ND = N * D;

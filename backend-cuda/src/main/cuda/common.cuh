@@ -4,6 +4,12 @@
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 
+// Declares a kernel's dynamic shared memory (its size is given at launch). A macro so that the CPU
+// emulator of src/test/emu can map it onto host memory.
+#ifndef DYNAMIC_SHARED
+#define DYNAMIC_SHARED(type, name) extern __shared__ __align__(16) type name[]
+#endif
+
 #define DT_F32 0
 #define DT_BF16 1
 #define DT_F16 2

@@ -43,7 +43,7 @@ extern "C" __global__ void __launch_bounds__(256) dw_hidden(const float* a, cons
 // One block per (slot c, token t): grid = (4, T); dynamic shared memory of 2I*N + I floats.
 extern "C" __global__ void dw_weights(const float* hid, const void* qkw, int qkwType, float* out, int T, int K,
                                       int N, int I) {
-    extern __shared__ float dsm[];
+    DYNAMIC_SHARED(float, dsm);
     float* r = dsm;             // [2I, N]
     float* norm = dsm + 2 * I * N;  // [I]
     const int c = blockIdx.x;

@@ -95,7 +95,7 @@ extern "C" __global__ void swiglu(const float* gate, const float* up, float* out
 // out[t, e*P + j] = softmax(gateLogits[t, :])[e] * u[t, e*P + j]; one block per row t,
 // dynamic shared memory of Mg floats.
 extern "C" __global__ void mgate(const float* u, const float* gateLogits, float* out, int T, int F, int Mg) {
-    extern __shared__ float gsm[];
+    DYNAMIC_SHARED(float, gsm);
     const int t = blockIdx.x;
     if (t >= T) {
         return;
