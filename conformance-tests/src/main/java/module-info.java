@@ -14,7 +14,6 @@ module io.dcformer4j.conformance {
     exports io.dcformer4j.conformance;
 
     opens io.dcformer4j.conformance to org.junit.platform.commons;
-    opens golden.dcformer_tiny;
 
     uses io.dcformer4j.api.BackendProvider;
 }

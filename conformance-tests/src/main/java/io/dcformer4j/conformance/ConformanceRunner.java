@@ -83,7 +83,7 @@ public final class ConformanceRunner {
         SuiteOutcome outcome = SuiteLauncher.run(ProviderConformanceSuite.class,
                 Map.of(ProviderConformanceSuite.PROVIDER, provider.name()));
         if (outcome.failed() > 0) {
-            return new BackendResult(provider.name(), Status.FAILED, outcome, outcome.failures().getFirst());
+            return new BackendResult(provider.name(), Status.FAILED, outcome, outcome.failures().getFirst().toString());
         }
         if (outcome.passed() == 0) {
             return new BackendResult(provider.name(), Status.FAILED, outcome, "no test ran");
@@ -104,8 +104,8 @@ public final class ConformanceRunner {
         }
         for (BackendResult r : results) {
             if (r.outcome() != null) {
-                for (String failure : r.outcome().failures()) {
-                    sb.append("  ").append(r.backend()).append(" FAILED ").append(abbreviate(failure, 400)).append('\n');
+                for (SuiteOutcome.Failure failure : r.outcome().failures()) {
+                    sb.append("  ").append(r.backend()).append(" FAILED ").append(abbreviate(failure.toString(), 400)).append('\n');
                 }
             }
         }

@@ -41,7 +41,7 @@ public final class SuiteLauncher {
         final AtomicLong passed = new AtomicLong();
         final AtomicLong failed = new AtomicLong();
         final AtomicLong skipped = new AtomicLong();
-        final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        final List<SuiteOutcome.Failure> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         private TestPlan plan;
 
         @Override
@@ -75,7 +75,7 @@ public final class SuiteLauncher {
                     failed.incrementAndGet();
                     String message = result.getThrowable().map(t -> String.valueOf(t.getMessage())).orElse("failed");
                     int newline = message.indexOf('\n');
-                    failures.add(path(id) + ": " + (newline < 0 ? message : message.substring(0, newline)));
+                    failures.add(new SuiteOutcome.Failure(path(id), newline < 0 ? message : message.substring(0, newline)));
                 }
             }
         }

@@ -8,12 +8,24 @@ import java.util.List;
  * @param passed   tests that succeeded
  * @param failed   tests (or containers) that failed
  * @param skipped  tests that were skipped or aborted
- * @param failures one line per failure: the test's path ("attention > attentionPrefillGlobal()") and the
- *                 first line of its message
+ * @param failures every failure, in the order they happened
  */
-public record SuiteOutcome(long passed, long failed, long skipped, List<String> failures) {
+public record SuiteOutcome(long passed, long failed, long skipped, List<Failure> failures) {
     /** Defensive copy. */
     public SuiteOutcome {
         failures = List.copyOf(failures);
+    }
+
+    /**
+     * One failed test.
+     *
+     * @param test    the test's path of display names ("CpuConformanceTest: attention > attentionPrefillGlobal()")
+     * @param message the first line of the failure's message
+     */
+    public record Failure(String test, String message) {
+        @Override
+        public String toString() {
+            return test + ": " + message;
+        }
     }
 }
