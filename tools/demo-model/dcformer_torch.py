@@ -67,14 +67,17 @@ class DynWProj(nn.Module):
         self.dd = nn.Parameter(torch.randn(dim, 1, C * n_head) * 0.1 / math.sqrt(dim))  # [E, 1, 4N]
 
     def forward(self, a):  # a: [B, T, E]
-        u = F.gelu(torch.einsum("bte,eck->btck", a, self.dw1[:, 0]))        # [B, T, 4, K], exact GELU
-        r = torch.einsum("btck,ckjn->btcjn", u, self.qkw[0])               # [B, T, 4, 2I, N]
+        # plain 2-D matmul / bmm: einsum here gave sporadic garbage gradients with Debian's torch 1.13
+        b, t, e = a.shape
+        u = F.gelu(a.reshape(b * t, e) @ self.dw1.reshape(e, C * self.k))            # [BT, 4K], exact GELU
+        u = u.reshape(b * t, C, self.k).transpose(0, 1)                                # [4, BT, K]
+        r = torch.bmm(u, self.qkw[0].reshape(C, self.k, 2 * I_RANK * self.n_head))    # [4, BT, 2I*N]
+        r = r.transpose(0, 1).reshape(b, t, C, 2 * I_RANK, self.n_head)               # [B, T, 4, 2I, N]
         w1 = r[:, :, :, :I_RANK]
-        w1 = w1 * torch.rsqrt(w1.pow(2).mean(-1, keepdim=True) + 1e-6)      # RMS over heads
+        w1 = w1 * torch.rsqrt(w1.pow(2).mean(-1, keepdim=True) + 1e-6)                 # RMS over heads
         w2 = r[:, :, :, I_RANK:]
-        b, t, _ = a.shape
-        dg = torch.tanh(a @ self.dd[:, 0]).view(b, t, C, self.n_head)       # [B, T, 4, N]
-        return w1, w2, dg
+        dg = torch.tanh(a.reshape(b * t, e) @ self.dd.reshape(e, C * self.n_head))    # [BT, 4N]
+        return w1, w2, dg.reshape(b, t, C, self.n_head)
 
 
 def compose(A, w1, w2, dg, cq, ck):
@@ -84,10 +87,10 @@ def compose(A, w1, w2, dg, cq, ck):
     Q_t = w1_t^T w2_t + diag(dg_t) and K_s likewise; the loop over source heads n keeps every
     intermediate at the size of A (N is small).
     """
-    q = torch.einsum("btin,btim->bnmt", w1[:, :, cq], w2[:, :, cq]) \
-        + torch.diag_embed(dg[:, :, cq]).permute(0, 2, 3, 1)                # [B, N, M, T]
-    k = torch.einsum("bsin,bsim->bnms", w1[:, :, ck], w2[:, :, ck]) \
-        + torch.diag_embed(dg[:, :, ck]).permute(0, 2, 3, 1)                # [B, N, M, S]
+    q = (w1[:, :, cq].unsqueeze(-1) * w2[:, :, cq].unsqueeze(-2)).sum(2) + torch.diag_embed(dg[:, :, cq])
+    k = (w1[:, :, ck].unsqueeze(-1) * w2[:, :, ck].unsqueeze(-2)).sum(2) + torch.diag_embed(dg[:, :, ck])
+    q = q.permute(0, 2, 3, 1)                                               # [B, N, M, T]
+    k = k.permute(0, 2, 3, 1)                                               # [B, N, M, S]
     out = A
     for n in range(A.shape[1]):
         out = out + A[:, n:n + 1] * (q[:, n, :, :, None] + k[:, n, :, None, :])
