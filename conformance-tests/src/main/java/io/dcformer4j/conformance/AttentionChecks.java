@@ -149,6 +149,15 @@ abstract class AttentionChecks extends Checks {
     }
 
     @Test
+    void attentionAwkwardHeadShapes() {
+        int[][] shapes = {{1, 1, 1, 0}, {3, 7, 1, 0}, {5, 17, 3, 4}, {32, 80, 2, 8}};
+        for (int[] s : shapes) {
+            AttentionCase c = AttentionCase.random(tck(), AttentionMode.DCMHA, s[0], s[1], s[2], s[3], false, false, 20, 1.0);
+            check("N = " + s[0] + ", D = " + s[1] + ", I = " + s[2], c, s[3] == 0 ? 20 : s[3], ones(17, 3), true, Tolerances.ATTENTION);
+        }
+    }
+
+    @Test
     void attentionLongBlock512() {
         check("global prefill of 512", dcmha(0, 512), 512, new int[] {512}, false, Tolerances.ATTENTION);
         check("local W = 64 prefill of 512", dcmha(64, 512), 64, new int[] {512}, false, Tolerances.ATTENTION);

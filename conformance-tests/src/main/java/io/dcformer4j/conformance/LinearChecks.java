@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 abstract class LinearChecks extends Checks {
     /** (T, in, out): every awkward size appears as the reduction length, small ones also as T and out. */
     private static final int[][] SHAPES = {
-        {1, 1, 1}, {3, 3, 7}, {2, 7, 17}, {17, 17, 3}, {5, 63, 65}, {4, 65, 63}, {3, 1000, 17}, {1, 1000, 1}, {7, 9, 1000},
+        {1, 1, 1}, {3, 3, 7}, {2, 7, 17}, {17, 17, 3}, {5, 63, 65}, {4, 65, 63}, {3, 1000, 17}, {1, 1000, 1}, {7, 9, 1000}, {33, 130, 67}, {1, 65, 1000},
     };
 
     private void linearCase(Backend b, DType dtype, int rows, int in, int outDim, boolean withBias, boolean viaBytes) {
