@@ -105,8 +105,13 @@ final class AttentionCase {
      * {@code decodeSingles} is set.
      */
     float[] run(TckContext tck, Backend b, int capacity, int[] chunks, boolean decodeSingles) {
-        AttentionSpec spec = spec(tck, b);
         KvCache cache = tck.own(b.allocateKvCache(new KvCacheSpec(capacity, n, d, rank, mode.usesKeySide())));
+        return run(tck, b, cache, chunks, decodeSingles);
+    }
+
+    /** As {@link #run(TckContext, Backend, int, int[], boolean)}, through a given (empty) cache. */
+    float[] run(TckContext tck, Backend b, KvCache cache, int[] chunks, boolean decodeSingles) {
+        AttentionSpec spec = spec(tck, b);
         int width = n * d;
         int total = 0;
         for (int c : chunks) {

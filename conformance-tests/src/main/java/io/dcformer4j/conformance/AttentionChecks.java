@@ -27,15 +27,21 @@ abstract class AttentionChecks extends Checks {
 
     /** Runs the chunks on the backend under test, compares every chunk with the oracle, returns all outputs. */
     private float[] check(String what, AttentionCase c, int capacity, int[] chunks, boolean decodeSingles, Tolerance tolerance) {
-        float[] out = c.run(tck(), backend(), capacity, chunks, decodeSingles);
+        KvCache cache = tck().own(backend().allocateKvCache(new KvCacheSpec(capacity, c.n, c.d, c.rank, c.mode.usesKeySide())));
+        return check(what, c, cache, chunks, decodeSingles, tolerance);
+    }
+
+    /** As above, through a given empty cache. */
+    private float[] check(String what, AttentionCase c, KvCache cache, int[] chunks, boolean decodeSingles, Tolerance tolerance) {
+        float[] out = c.run(tck(), backend(), cache, chunks, decodeSingles);
         int width = c.n * c.d;
         int start = 0;
         for (int rows : chunks) {
             int end = start + rows;
             String call = rows == 1 && decodeSingles ? "attentionDecode" : "attentionPrefill";
             Check.close(what + ": " + call + " of positions " + start + ".." + (end - 1) + " (chunks " + Arrays.toString(chunks)
-                            + ", cache capacity " + capacity + ", " + c.mode + ", N = " + c.n + ", D = " + c.d + ", I = " + c.rank
-                            + ", window " + c.window + (c.windowPlusOne ? " with the R24 W+1 prefill flag" : "") + ")",
+                            + ", cache capacity " + cache.spec().capacity() + ", " + c.mode + ", N = " + c.n + ", D = " + c.d
+                            + ", I = " + c.rank + ", window " + c.window + (c.windowPlusOne ? " with the R24 W+1 prefill flag" : "") + ")",
                     new int[] {rows, c.n, c.d}, AttentionCase.slice(out, start, end, width), c.expected(start, end), tolerance);
             start = end;
         }
@@ -108,6 +114,21 @@ abstract class AttentionChecks extends Checks {
         Check.close("chunked vs one prefill, local W = 8", new int[] {40, N, D}, chunked, once, Tolerances.DECODE_VS_PREFILL);
         AttentionCase global = dcmha(0, 40);
         check("global chunked prefill", global, 48, new int[] {7, 9, 1, 23}, false, Tolerances.ATTENTION);
+    }
+
+    @Test
+    void attentionCacheResetStartsANewSequence() {
+        for (int w : new int[] {0, 6}) {
+            AttentionCase first = dcmha(w, 15);
+            AttentionCase second = dcmha(w, 15);
+            KvCache cache = tck().own(backend().allocateKvCache(new KvCacheSpec(w == 0 ? 15 : w, N, D, RANK, true)));
+            first.run(tck(), backend(), cache, ones(11, 4), true);
+            cache.reset();
+            if (cache.length() != 0) {
+                throw new AssertionError("KvCache.reset() left length() = " + cache.length() + ", expected 0");
+            }
+            check("a new sequence after KvCache.reset(), window " + w, second, cache, ones(9, 6), true, Tolerances.ATTENTION);
+        }
     }
 
     @Test
