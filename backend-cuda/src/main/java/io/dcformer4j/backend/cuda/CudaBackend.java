@@ -20,12 +20,12 @@ import io.dcformer4j.backend.cuda.launch.LaunchPlanner.AttentionShape;
 import io.dcformer4j.backend.cuda.launch.TypeCode;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import jcuda.Pointer;
 
 /**
  * The CUDA backend: tensors live in device memory, weights are uploaded once, every operation is a kernel
@@ -41,7 +41,7 @@ final class CudaBackend implements Backend {
     private static final long UPLOAD_CHUNK = 1L << 28;
 
     private final BackendOptions options;
-    private final CudaContext ctx;
+    private final Device ctx;
     private final Launcher launcher;
     private final Map<String, DeviceBuffer> scratch = new HashMap<>();
     private final Map<RopeSpec, DeviceBuffer> invFreqs = new HashMap<>();
@@ -50,7 +50,7 @@ final class CudaBackend implements Backend {
     private long liveBytes;
     private boolean closed;
 
-    private CudaBackend(BackendOptions options, CudaContext ctx, boolean syncEachLaunch) {
+    CudaBackend(BackendOptions options, Device ctx, boolean syncEachLaunch) {
         this.options = options;
         this.ctx = ctx;
         this.launcher = l -> ctx.launch(l, syncEachLaunch);
@@ -113,7 +113,7 @@ final class CudaBackend implements Backend {
     synchronized void release(DeviceBuffer b) {
         if (!b.isFreed()) {
             ctx.makeCurrent();
-            ctx.free(b.pointer);
+            ctx.free(b.address);
             b.markFreed();
             liveBytes -= b.bytes;
             owned.remove(b);
@@ -150,8 +150,7 @@ final class CudaBackend implements Backend {
                     + " values, got " + values.length);
         }
         CudaTensor t = newTensor(dtype, shape, label);
-        byte[] bytes = HostCodec.encode(dtype, values);
-        ctx.upload(t.buffer.pointer, 0, Pointer.to(bytes), bytes.length);
+        ctx.upload(t.buffer.address, 0, ByteBuffer.wrap(HostCodec.encode(dtype, values)));
         return t;
     }
 
@@ -163,8 +162,7 @@ final class CudaBackend implements Backend {
                     + " values, got " + values.length);
         }
         CudaTensor t = newTensor(DType.I32, shape, label);
-        byte[] bytes = HostCodec.encodeInts(values);
-        ctx.upload(t.buffer.pointer, 0, Pointer.to(bytes), bytes.length);
+        ctx.upload(t.buffer.address, 0, ByteBuffer.wrap(HostCodec.encodeInts(values)));
         return t;
     }
 
@@ -180,8 +178,8 @@ final class CudaBackend implements Backend {
         for (long off = 0; off < bytes; off += UPLOAD_CHUNK) {
             long n = Math.min(UPLOAD_CHUNK, bytes - off);
             MemorySegment part = data.asSlice(off, n);
-            Pointer host = part.isNative() ? Pointer.to(part.asByteBuffer()) : Pointer.to(part.toArray(ValueLayout.JAVA_BYTE));
-            ctx.upload(t.buffer.pointer, off, host, n);
+            ByteBuffer host = part.isNative() ? part.asByteBuffer() : ByteBuffer.wrap(part.toArray(ValueLayout.JAVA_BYTE));
+            ctx.upload(t.buffer.address, off, host);
         }
         return t;
     }
@@ -222,7 +220,7 @@ final class CudaBackend implements Backend {
         }
         enter();
         if (s.dtype() == d.dtype()) {
-            ctx.copy(d.buffer.pointer, d.byteOffset, s.buffer.pointer, s.byteOffset, s.byteSize());
+            ctx.copy(d.buffer.address, d.byteOffset, s.buffer.address, s.byteOffset, s.byteSize());
         } else if (s.dtype().isFloating() && d.dtype().isFloating()) {
             launcher.launch(LaunchPlanner.convert(s.address(), TypeCode.of(s.dtype()), d.address(), TypeCode.of(d.dtype()),
                     s.shape().numel()));
@@ -235,20 +233,20 @@ final class CudaBackend implements Backend {
     synchronized float[] download(CudaTensor t) {
         enter();
         byte[] bytes = new byte[Math.toIntExact(t.byteSize())];
-        ctx.download(t.buffer.pointer, t.byteOffset, Pointer.to(bytes), bytes.length);
+        ctx.download(t.buffer.address, t.byteOffset, bytes);
         return HostCodec.decode(t.dtype(), bytes);
     }
 
     synchronized int[] downloadInts(CudaTensor t) {
         enter();
         byte[] bytes = new byte[Math.toIntExact(t.byteSize())];
-        ctx.download(t.buffer.pointer, t.byteOffset, Pointer.to(bytes), bytes.length);
+        ctx.download(t.buffer.address, t.byteOffset, bytes);
         return HostCodec.decodeInts(bytes);
     }
 
     synchronized void upload(CudaTensor t, byte[] bytes) {
         enter();
-        ctx.upload(t.buffer.pointer, t.byteOffset, Pointer.to(bytes), bytes.length);
+        ctx.upload(t.buffer.address, t.byteOffset, ByteBuffer.wrap(bytes));
     }
 
     /** Waits until every launched kernel has finished (for timing). */
@@ -351,9 +349,8 @@ final class CudaBackend implements Backend {
         }
         enter();
         DeviceBuffer ids = scratch("tokens", 4L * tokens.length);
-        byte[] bytes = HostCodec.encodeInts(tokens);
-        ctx.upload(ids.pointer, 0, Pointer.to(bytes), bytes.length);
-        launcher.launch(LaunchPlanner.embedding(tb.address(), typeOf(tb), ids.pointer.address(), o.address(), tokens.length, e));
+        ctx.upload(ids.address, 0, ByteBuffer.wrap(HostCodec.encodeInts(tokens)));
+        launcher.launch(LaunchPlanner.embedding(tb.address(), typeOf(tb), ids.address, o.address(), tokens.length, e));
     }
 
     @Override
@@ -454,10 +451,10 @@ final class CudaBackend implements Backend {
                 f[j] = spec.invFreq(j);
             }
             inv = alloc(4L * f.length);
-            ctx.upload(inv.pointer, 0, Pointer.to(f), 4L * f.length);
+            ctx.upload(inv.address, 0, ByteBuffer.wrap(HostCodec.encode(DType.F32, f)));
             invFreqs.put(spec, inv);
         }
-        launcher.launch(LaunchPlanner.rope(xt.address(), ot.address(), inv.pointer.address(), t, h, d, spec.rotaryDim(), startPos));
+        launcher.launch(LaunchPlanner.rope(xt.address(), ot.address(), inv.address, t, h, d, spec.rotaryDim(), startPos));
     }
 
     @Override
@@ -557,7 +554,7 @@ final class CudaBackend implements Backend {
         enter();
         DeviceBuffer hid = scratch("dw-hidden", 4L * LaunchPlanner.dynamicHiddenFloats(Math.toIntExact(t), k, n));
         for (Launch l : LaunchPlanner.dynamicWeights(at.address(), dw1.address(), typeOf(dw1), dd.address(), typeOf(dd),
-                qkw.address(), typeOf(qkw), hid.pointer.address(), ot.address(), Math.toIntExact(t), e, k, n, rank)) {
+                qkw.address(), typeOf(qkw), hid.address, ot.address(), Math.toIntExact(t), e, k, n, rank)) {
             launcher.launch(l);
         }
     }
@@ -645,9 +642,10 @@ final class CudaBackend implements Backend {
             throw new IllegalArgumentException(op + ": global layer cache capacity " + cap + " is smaller than "
                     + (length + t) + " positions (" + length + " cached + " + t + " new)");
         }
-        if (spec.isLocal() && cap < window) {
-            throw new IllegalArgumentException(op + ": local layer ring of " + cap + " slots is smaller than its window of "
-                    + window + " keys");
+        int ringNeeded = spec.window() + (spec.windowPlusOneInPrefill() ? 1 : 0);
+        if (spec.isLocal() && cap < ringNeeded) {
+            throw new IllegalArgumentException(op + ": local layer with window " + spec.window() + " needs a ring of at least "
+                    + ringNeeded + " slots, the cache has " + cap);
         }
         CudaTensor spre = null;
         CudaTensor spost = null;
@@ -672,8 +670,8 @@ final class CudaBackend implements Backend {
             case PLAIN_MHA -> 2;
         };
         AttentionBuffers buffers = new AttentionBuffers(qt.address(), kt.address(), vt.address(), addr(dt),
-                cache.keys.pointer.address(), cache.values.pointer.address(),
-                cache.keySide == null ? 0 : cache.keySide.pointer.address(), addr(spre), addr(spost), ot.address());
+                cache.keys.address, cache.values.address,
+                cache.keySide == null ? 0 : cache.keySide.address, addr(spre), addr(spost), ot.address());
         AttentionShape shape = new AttentionShape(t, length, cap, n, d, rank, modeCode, window, typeOf(spre));
         boolean staticWeights = spre != null;
         if (decode) {
@@ -681,10 +679,10 @@ final class CudaBackend implements Backend {
             AttentionTiling.Decode tiling = AttentionTiling.decode(length - first + 1, n, staticWeights,
                     AttentionTiling.DEFAULT_SHARED_BUDGET);
             LaunchPlanner.DecodeScratch s = new LaunchPlanner.DecodeScratch(
-                    scratch("decode-logits", 4L * tiling.logitFloats(n)).pointer.address(),
-                    scratch("decode-partial", 4L * tiling.partialFloats(n)).pointer.address(),
-                    scratch("decode-lse", 4L * n).pointer.address(),
-                    scratch("decode-opart", 4L * tiling.outputPartialFloats(n, d)).pointer.address());
+                    scratch("decode-logits", 4L * tiling.logitFloats(n)).address,
+                    scratch("decode-partial", 4L * tiling.partialFloats(n)).address,
+                    scratch("decode-lse", 4L * n).address,
+                    scratch("decode-opart", 4L * tiling.outputPartialFloats(n, d)).address);
             for (Launch l : LaunchPlanner.attentionDecode(buffers, shape, tiling, s)) {
                 launcher.launch(l);
             }

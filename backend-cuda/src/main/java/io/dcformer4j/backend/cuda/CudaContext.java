@@ -24,6 +24,7 @@ import io.dcformer4j.backend.cuda.launch.Kernels;
 import io.dcformer4j.backend.cuda.launch.Launch;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -45,7 +46,7 @@ import jcuda.driver.JCudaDriver;
  * frees only what it allocated. Every call runs on the caller's thread after making the context current.
  * Kernel launches are asynchronous on the default stream; host copies synchronise.
  */
-final class CudaContext {
+final class CudaContext implements Device {
     /** Class-path folder of the kept PTX. */
     static final String PTX_RESOURCE_DIR = "/io/dcformer4j/backend/cuda/ptx/";
 
@@ -53,6 +54,7 @@ final class CudaContext {
 
     private final CUcontext context = new CUcontext();
     private final Map<KernelSpec, CUfunction> functions = new HashMap<>();
+    private final Map<Long, DevicePointer> allocations = new HashMap<>();
     private final String description;
 
     private CudaContext(int ordinal) {
@@ -112,53 +114,64 @@ final class CudaContext {
         }
     }
 
-    /** A one-line description of the device. */
-    String description() {
+    @Override
+    public String description() {
         return description;
     }
 
-    /** Makes this context current on the calling thread. */
-    void makeCurrent() {
+    @Override
+    public void makeCurrent() {
         cuCtxSetCurrent(context);
     }
 
-    /** Allocates {@code bytes} (at least 1) of zero-filled device memory. */
-    DevicePointer allocate(long bytes) {
+    @Override
+    public synchronized long allocate(long bytes) {
         DevicePointer p = new DevicePointer();
         long n = Math.max(1, bytes);
         cuMemAlloc(p, n);
         cuMemsetD8(p, (byte) 0, n);
+        allocations.put(p.address(), p);
+        return p.address();
+    }
+
+    @Override
+    public synchronized void free(long address) {
+        cuMemFree(pointer(address));
+        allocations.remove(address);
+    }
+
+    private synchronized DevicePointer pointer(long base) {
+        DevicePointer p = allocations.get(base);
+        if (p == null) {
+            throw new IllegalStateException("no device allocation at 0x" + Long.toHexString(base));
+        }
         return p;
     }
 
-    void free(DevicePointer p) {
-        cuMemFree(p);
-    }
-
-    void upload(DevicePointer base, long offset, Pointer host, long bytes) {
-        if (bytes > 0) {
-            cuMemcpyHtoD(base.withByteOffset(offset), host, bytes);
+    @Override
+    public void upload(long base, long offset, ByteBuffer data) {
+        long n = data.remaining();
+        if (n > 0) {
+            cuMemcpyHtoD(pointer(base).withByteOffset(offset), Pointer.to(data), n);
         }
     }
 
-    void download(DevicePointer base, long offset, Pointer host, long bytes) {
-        if (bytes > 0) {
-            cuMemcpyDtoH(host, base.withByteOffset(offset), bytes);
+    @Override
+    public void download(long base, long offset, byte[] data) {
+        if (data.length > 0) {
+            cuMemcpyDtoH(Pointer.to(data), pointer(base).withByteOffset(offset), data.length);
         }
     }
 
-    void copy(DevicePointer dst, long dstOffset, DevicePointer src, long srcOffset, long bytes) {
+    @Override
+    public void copy(long dstBase, long dstOffset, long srcBase, long srcOffset, long bytes) {
         if (bytes > 0) {
-            cuMemcpyDtoD(dst.withByteOffset(dstOffset), src.withByteOffset(srcOffset), bytes);
+            cuMemcpyDtoD(pointer(dstBase).withByteOffset(dstOffset), pointer(srcBase).withByteOffset(srcOffset), bytes);
         }
     }
 
-    /**
-     * Launches one kernel on the default stream.
-     *
-     * @param sync wait for it, so that a failing kernel is named in the exception (slower)
-     */
-    void launch(Launch l, boolean sync) {
+    @Override
+    public void launch(Launch l, boolean sync) {
         CUfunction f = functions.get(l.kernel());
         List<KernelArg> args = l.args();
         NativePointerObject[] params = new NativePointerObject[args.size()];
@@ -181,8 +194,8 @@ final class CudaContext {
         }
     }
 
-    /** Waits for all launched work. */
-    void synchronize() {
+    @Override
+    public void synchronize() {
         cuCtxSynchronize();
     }
 

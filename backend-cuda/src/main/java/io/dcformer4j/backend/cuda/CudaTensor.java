@@ -32,7 +32,7 @@ final class CudaTensor implements Tensor {
 
     /** The device address of element 0. */
     long address() {
-        return buffer.pointer.address() + byteOffset;
+        return buffer.address + byteOffset;
     }
 
     /** Bytes covered by this tensor. */

@@ -2,12 +2,12 @@ package io.dcformer4j.backend.cuda;
 
 /** One device allocation, shared by a tensor and its views; freed once. */
 final class DeviceBuffer {
-    final DevicePointer pointer;
+    final long address;
     final long bytes;
     private boolean freed;
 
-    DeviceBuffer(DevicePointer pointer, long bytes) {
-        this.pointer = pointer;
+    DeviceBuffer(long address, long bytes) {
+        this.address = address;
         this.bytes = bytes;
     }
 

@@ -39,9 +39,8 @@ class KernelEmulationTest {
         byte[] out = p.getInputStream().readAllBytes();
         boolean finished = p.waitFor(10, TimeUnit.MINUTES);
         String log = new String(out, StandardCharsets.UTF_8);
-        System.out.println(log);
-        assertThat(finished).as("emulator finished").isTrue();
+        assertThat(finished).as("emulator finished; log:\n" + log).isTrue();
         assertThat(log).as("emulator log").contains("PASSED: 0 failure(s)").doesNotContain("FAIL ");
-        assertThat(p.exitValue()).isZero();
+        assertThat(p.exitValue()).as("emulator exit status; log:\n" + log).isZero();
     }
 }
