@@ -193,7 +193,7 @@ final class AttentionKernel {
         FloatVector acc = FloatVector.zero(Vec.FS);
         int i = 0;
         for (; i <= d - L; i += L) {
-            acc = Vec.f32(a, ao + 4L * i).fma(Vec.f32(b, bo + 4L * i), acc);
+            acc = FloatVector.fromMemorySegment(Vec.FS, a, ao + 4L * i, Vec.LE).fma(FloatVector.fromMemorySegment(Vec.FS, b, bo + 4L * i, Vec.LE), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < d; i++) {
@@ -205,7 +205,7 @@ final class AttentionKernel {
     private static void axpy(float w, MemorySegment v, long vo, float[] acc, int d) {
         int i = 0;
         for (; i <= d - L; i += L) {
-            Vec.f32(v, vo + 4L * i).fma(FloatVector.broadcast(Vec.FS, w), FloatVector.fromArray(Vec.FS, acc, i)).intoArray(acc, i);
+            FloatVector.fromMemorySegment(Vec.FS, v, vo + 4L * i, Vec.LE).fma(FloatVector.broadcast(Vec.FS, w), FloatVector.fromArray(Vec.FS, acc, i)).intoArray(acc, i);
         }
         for (; i < d; i++) {
             acc[i] += w * Vec.getF(v, vo + 4L * i);

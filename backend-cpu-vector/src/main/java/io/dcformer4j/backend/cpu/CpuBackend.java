@@ -153,8 +153,14 @@ public final class CpuBackend implements Backend {
         if (s.dtype() == d.dtype()) {
             MemorySegment.copy(s.seg(), s.offset, d.seg(), d.offset, n * s.dtype().byteSize());
         } else if (d.dtype() == DType.F32) {
-            parallelElements(n, (a, b) -> RowKernels.widen(s.dtype(), s.seg(), s.offset + a * (long) s.dtype().byteSize(),
-                    d.seg(), d.offset + 4L * a, b - a));
+            parallelElements(n, (a, b) -> {
+                float[] buf = new float[Math.min(4096, b - a)];
+                for (int i = a; i < b; i += buf.length) {
+                    int m = Math.min(buf.length, b - i);
+                    s.readFloats(i, buf, m);
+                    MemorySegment.copy(buf, 0, d.seg(), CpuTensor.F32, d.offset + 4L * i, m);
+                }
+            });
         } else {
             for (long i = 0; i < n; i++) {
                 d.setFloat(i, s.getFloat(i));
@@ -187,9 +193,17 @@ public final class CpuBackend implements Backend {
             }
         }
         long rowBytes = (long) e * w.dtype().byteSize();
+        if (w.dtype() == DType.F32) {
+            for (int t = 0; t < tokens.length; t++) {
+                MemorySegment.copy(w.seg(), w.offset + tokens[t] * rowBytes, o.seg(), o.offset + 4L * t * e, rowBytes);
+            }
+            return;
+        }
         pool.parallelFor(tokens.length, 1, (a, b) -> {
+            float[] row = new float[e];
             for (int t = a; t < b; t++) {
-                RowKernels.widen(w.dtype(), w.seg(), w.offset + tokens[t] * rowBytes, o.seg(), o.offset + 4L * t * e, e);
+                w.readFloats((long) tokens[t] * e, row, e);
+                MemorySegment.copy(row, 0, o.seg(), CpuTensor.F32, o.offset + 4L * t * e, e);
             }
         });
     }
@@ -238,10 +252,11 @@ public final class CpuBackend implements Backend {
         }
         requireSameShape(op, xt, ot);
         int groups = Math.toIntExact(xt.shape().numel() / gs);
+        float[] gw = g.widened();
         pool.parallelFor(groups, Math.max(1, 2048 / gs), (a, b) -> {
             for (int i = a; i < b; i++) {
                 long off = 4L * i * gs;
-                RowKernels.rmsNorm(xt.seg(), xt.offset + off, g.seg(), g.offset, g.dtype(), eps, ot.seg(), ot.offset + off, gs);
+                RowKernels.rmsNorm(xt.seg(), xt.offset + off, gw, eps, ot.seg(), ot.offset + off, gs);
             }
         });
     }
@@ -264,11 +279,12 @@ public final class CpuBackend implements Backend {
         }
         requireSameShape(op, xt, ot);
         int rows = Math.toIntExact(xt.shape().rows());
+        float[] gw = g.widened();
+        float[] bw = b.widened();
         pool.parallelFor(rows, 1, (a, c) -> {
             for (int i = a; i < c; i++) {
                 long off = 4L * i * e;
-                RowKernels.layerNorm(xt.seg(), xt.offset + off, g.seg(), g.offset, g.dtype(), b.seg(), b.offset, b.dtype(),
-                        eps, ot.seg(), ot.offset + off, e);
+                RowKernels.layerNorm(xt.seg(), xt.offset + off, gw, bw, eps, ot.seg(), ot.offset + off, e);
             }
         });
     }
@@ -352,7 +368,8 @@ public final class CpuBackend implements Backend {
         requireF32(op, xt);
         requireF32(op, o);
         requireSameShape(op, xt, o);
-        parallelElements(xt.shape().numel(), (a, b) -> RowKernels.gelu(xt.seg(), xt.offset + 4L * a, o.seg(), o.offset + 4L * a, b - a));
+        parallelElements(xt.shape().numel(), (a, b) -> RowKernels.gelu(xt.seg(), xt.offset + 4L * a, o.seg(), o.offset + 4L * a, b - a,
+                new float[Math.min(ELEMENTWISE_GRAIN, b - a)]));
     }
 
     @Override

@@ -55,6 +55,28 @@ final class CpuTensor implements Tensor {
         }
     }
 
+    /** Elements [elem, elem + n) widened into dst[0..n). */
+    void readFloats(long elem, float[] dst, int n) {
+        long at = offset + elem * dtype.byteSize();
+        switch (dtype) {
+            case F32 -> LinearLoops.widenF32(storage.segment, at, dst, n);
+            case BF16 -> LinearLoops.widenBF16(storage.segment, at, dst, n);
+            case F16 -> LinearLoops.widenF16(storage.segment, at, dst, n);
+            case I32 -> {
+                for (int i = 0; i < n; i++) {
+                    dst[i] = storage.segment.get(I32, at + 4L * i);
+                }
+            }
+        }
+    }
+
+    /** All elements widened into a new array (small parameter tensors: gains, biases). */
+    float[] widened() {
+        float[] a = new float[Math.toIntExact(shape.numel())];
+        readFloats(0, a, a.length);
+        return a;
+    }
+
     /** Element i widened to float. */
     float getFloat(long i) {
         MemorySegment s = storage.segment;

@@ -2,10 +2,17 @@ package io.dcformer4j.backend.cpu;
 
 import io.dcformer4j.api.DType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static io.dcformer4j.backend.cpu.Vec.FS;
+import static io.dcformer4j.backend.cpu.Vec.IS;
 import static io.dcformer4j.backend.cpu.Vec.L;
+import static io.dcformer4j.backend.cpu.Vec.LE;
+import static io.dcformer4j.backend.cpu.Vec.SS;
 
 /**
  * The DCMHA dynamic weights of one token (spec §2.2): u = GELU(a·dw1), r = u·qkw per slot, w1 rows
@@ -60,9 +67,7 @@ final class DynamicWeightsKernel {
             axpy(av, dw1.dtype(), dw1.seg(), dw1.offset, (long) ei * k4, u, k4);
             axpy(av, dd.dtype(), dd.seg(), dd.offset, (long) ei * n4, g, n4);
         }
-        for (int i = 0; i < k4; i++) {
-            u[i] = Erf.gelu(u[i]);
-        }
+        Erf.geluInPlace(u, 0, k4);
         int rn = twoI * n;
         for (int c = 0; c < 4; c++) {
             for (int kk = 0; kk < k; kk++) {
@@ -100,11 +105,39 @@ final class DynamicWeightsKernel {
         axpyInto(s, dt, w, wo, row, acc, 0, len);
     }
 
+    /** acc[at..at+len) += s · w[row..row+len), the weight loop written once per dtype. */
     private static void axpyInto(float s, DType dt, MemorySegment w, long wo, long row, float[] acc, int at, int len) {
+        FloatVector sv = FloatVector.broadcast(FS, s);
         int i = 0;
-        for (; i <= len - L; i += L) {
-            FloatVector wv = Vec.load(dt, w, wo, row + i);
-            wv.fma(FloatVector.broadcast(Vec.FS, s), FloatVector.fromArray(Vec.FS, acc, at + i)).intoArray(acc, at + i);
+        switch (dt) {
+            case F32 -> {
+                long base = wo + 4L * row;
+                for (; i <= len - L; i += L) {
+                    FloatVector wv = FloatVector.fromMemorySegment(FS, w, base + 4L * i, LE);
+                    wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
+                }
+            }
+            case BF16 -> {
+                long base = wo + 2L * row;
+                for (; i <= len - L; i += L) {
+                    FloatVector wv = ((IntVector) ShortVector.fromMemorySegment(SS, w, base + 2L * i, LE)
+                            .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
+                }
+            }
+            case F16 -> {
+                long base = wo + 2L * row;
+                for (; i <= len - L; i += L) {
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, w, base + 2L * i, LE)
+                            .convertShape(VectorOperators.S2I, IS, 0);
+                    IntVector m = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+                    IntVector bits = m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                            .blend(m.or(0x7f800000), h.and(0x7c00).compare(VectorOperators.EQ, 0x7c00));
+                    FloatVector wv = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                    wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
+                }
+            }
+            case I32 -> throw new IllegalArgumentException("I32 weights");
         }
         for (; i < len; i++) {
             acc[at + i] += s * Vec.get(dt, w, wo, row + i);

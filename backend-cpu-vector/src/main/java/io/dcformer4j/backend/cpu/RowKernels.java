@@ -1,132 +1,132 @@
 package io.dcformer4j.backend.cpu;
 
-import io.dcformer4j.api.DType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static io.dcformer4j.backend.cpu.Vec.FS;
 import static io.dcformer4j.backend.cpu.Vec.L;
+import static io.dcformer4j.backend.cpu.Vec.LE;
 
 /**
- * Kernels over one contiguous F32 row (or group) at a time: normalisations, softmax, the mgate scaling
- * and element-wise activations. Offsets are byte offsets into the segments; a parameter tensor (gain,
- * bias) may be of any float dtype and is widened in registers.
+ * Kernels over one contiguous F32 row (or group) at a time: normalisations, softmax, the mgate scaling and
+ * element-wise activations. Offsets are byte offsets into the segments; parameters (gain, bias) arrive
+ * already widened to float arrays. Vector expressions are written in place (no vector-valued helpers, which
+ * C2 would compile separately with boxed vectors).
  */
 final class RowKernels {
     private RowKernels() {
     }
 
     /** out[0..g) = gain ⊙ x / sqrt(mean(x²) + eps). */
-    static void rmsNorm(MemorySegment x, long xo, MemorySegment gain, long go, DType gt, float eps,
-                        MemorySegment out, long oo, int g) {
-        FloatVector acc = FloatVector.zero(Vec.FS);
+    static void rmsNorm(MemorySegment x, long xo, float[] gain, float eps, MemorySegment out, long oo, int g) {
+        FloatVector acc = FloatVector.zero(FS);
         int i = 0;
         for (; i <= g - L; i += L) {
-            FloatVector v = Vec.f32(x, xo + 4L * i);
+            FloatVector v = FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE);
             acc = v.fma(v, acc);
         }
         float ss = acc.reduceLanes(VectorOperators.ADD);
         for (; i < g; i++) {
-            float v = Vec.getF(x, xo + 4L * i);
+            float v = x.get(CpuTensor.F32, xo + 4L * i);
             ss += v * v;
         }
         float inv = (float) (1.0 / Math.sqrt(ss / g + (double) eps));
         i = 0;
         for (; i <= g - L; i += L) {
-            FloatVector v = Vec.f32(x, xo + 4L * i);
-            Vec.store(v.mul(inv).mul(Vec.load(gt, gain, go, i)), out, oo + 4L * i);
+            FloatVector v = FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE);
+            v.mul(inv).mul(FloatVector.fromArray(FS, gain, i)).intoMemorySegment(out, oo + 4L * i, LE);
         }
         for (; i < g; i++) {
-            Vec.setF(out, oo + 4L * i, Vec.getF(x, xo + 4L * i) * inv * Vec.get(gt, gain, go, i));
+            out.set(CpuTensor.F32, oo + 4L * i, x.get(CpuTensor.F32, xo + 4L * i) * inv * gain[i]);
         }
     }
 
     /** out = gain ⊙ (x − μ)/sqrt(σ² + eps) + bias over one row of length e, σ² the population variance. */
-    static void layerNorm(MemorySegment x, long xo, MemorySegment gain, long go, DType gt,
-                          MemorySegment bias, long bo, DType bt, float eps, MemorySegment out, long oo, int e) {
-        FloatVector acc = FloatVector.zero(Vec.FS);
+    static void layerNorm(MemorySegment x, long xo, float[] gain, float[] bias, float eps, MemorySegment out, long oo, int e) {
+        FloatVector acc = FloatVector.zero(FS);
         int i = 0;
         for (; i <= e - L; i += L) {
-            acc = acc.add(Vec.f32(x, xo + 4L * i));
+            acc = acc.add(FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE));
         }
         double sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < e; i++) {
-            sum += Vec.getF(x, xo + 4L * i);
+            sum += x.get(CpuTensor.F32, xo + 4L * i);
         }
         float mean = (float) (sum / e);
-        acc = FloatVector.zero(Vec.FS);
+        acc = FloatVector.zero(FS);
         i = 0;
         for (; i <= e - L; i += L) {
-            FloatVector d = Vec.f32(x, xo + 4L * i).sub(mean);
+            FloatVector d = FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE).sub(mean);
             acc = d.fma(d, acc);
         }
         double var = acc.reduceLanes(VectorOperators.ADD);
         for (; i < e; i++) {
-            float d = Vec.getF(x, xo + 4L * i) - mean;
+            float d = x.get(CpuTensor.F32, xo + 4L * i) - mean;
             var += d * d;
         }
         float inv = (float) (1.0 / Math.sqrt(var / e + eps));
         i = 0;
         for (; i <= e - L; i += L) {
-            FloatVector y = Vec.f32(x, xo + 4L * i).sub(mean).mul(inv);
-            Vec.store(y.fma(Vec.load(gt, gain, go, i), Vec.load(bt, bias, bo, i)), out, oo + 4L * i);
+            FloatVector y = FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE).sub(mean).mul(inv);
+            y.fma(FloatVector.fromArray(FS, gain, i), FloatVector.fromArray(FS, bias, i)).intoMemorySegment(out, oo + 4L * i, LE);
         }
         for (; i < e; i++) {
-            float y = (Vec.getF(x, xo + 4L * i) - mean) * inv;
-            Vec.setF(out, oo + 4L * i, y * Vec.get(gt, gain, go, i) + Vec.get(bt, bias, bo, i));
+            float y = (x.get(CpuTensor.F32, xo + 4L * i) - mean) * inv;
+            out.set(CpuTensor.F32, oo + 4L * i, y * gain[i] + bias[i]);
         }
     }
 
     /** Max-subtracted softmax of one row of n floats. */
     static void softmax(MemorySegment x, long xo, MemorySegment out, long oo, int n) {
-        FloatVector mv = FloatVector.broadcast(Vec.FS, Float.NEGATIVE_INFINITY);
+        FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (; i <= n - L; i += L) {
-            mv = mv.max(Vec.f32(x, xo + 4L * i));
+            mv = mv.max(FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE));
         }
         float max = mv.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
-            max = Math.max(max, Vec.getF(x, xo + 4L * i));
+            max = Math.max(max, x.get(CpuTensor.F32, xo + 4L * i));
         }
-        FloatVector acc = FloatVector.zero(Vec.FS);
+        FloatVector acc = FloatVector.zero(FS);
         i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector ev = Vec.f32(x, xo + 4L * i).sub(max).lanewise(VectorOperators.EXP);
-            Vec.store(ev, out, oo + 4L * i);
+            FloatVector ev = FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE).sub(max).lanewise(VectorOperators.EXP);
+            ev.intoMemorySegment(out, oo + 4L * i, LE);
             acc = acc.add(ev);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float ev = (float) Math.exp(Vec.getF(x, xo + 4L * i) - max);
-            Vec.setF(out, oo + 4L * i, ev);
+            float ev = (float) Math.exp(x.get(CpuTensor.F32, xo + 4L * i) - max);
+            out.set(CpuTensor.F32, oo + 4L * i, ev);
             sum += ev;
         }
         float inv = 1f / sum;
         i = 0;
         for (; i <= n - L; i += L) {
-            Vec.store(Vec.f32(out, oo + 4L * i).mul(inv), out, oo + 4L * i);
+            FloatVector.fromMemorySegment(FS, out, oo + 4L * i, LE).mul(inv).intoMemorySegment(out, oo + 4L * i, LE);
         }
         for (; i < n; i++) {
-            Vec.setF(out, oo + 4L * i, Vec.getF(out, oo + 4L * i) * inv);
+            out.set(CpuTensor.F32, oo + 4L * i, out.get(CpuTensor.F32, oo + 4L * i) * inv);
         }
     }
 
     /** Softmax over a float array range in place (the attention scratch). */
     static void softmaxInPlace(float[] a, int from, int n) {
-        FloatVector mv = FloatVector.broadcast(Vec.FS, Float.NEGATIVE_INFINITY);
+        FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (; i <= n - L; i += L) {
-            mv = mv.max(FloatVector.fromArray(Vec.FS, a, from + i));
+            mv = mv.max(FloatVector.fromArray(FS, a, from + i));
         }
         float max = mv.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             max = Math.max(max, a[from + i]);
         }
-        FloatVector acc = FloatVector.zero(Vec.FS);
+        FloatVector acc = FloatVector.zero(FS);
         i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector ev = FloatVector.fromArray(Vec.FS, a, from + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector ev = FloatVector.fromArray(FS, a, from + i).sub(max).lanewise(VectorOperators.EXP);
             ev.intoArray(a, from + i);
             acc = acc.add(ev);
         }
@@ -139,7 +139,7 @@ final class RowKernels {
         float inv = 1f / sum;
         i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector.fromArray(Vec.FS, a, from + i).mul(inv).intoArray(a, from + i);
+            FloatVector.fromArray(FS, a, from + i).mul(inv).intoArray(a, from + i);
         }
         for (; i < n; i++) {
             a[from + i] *= inv;
@@ -150,13 +150,13 @@ final class RowKernels {
     static void swiglu(MemorySegment gate, long go, MemorySegment up, long uo, MemorySegment out, long oo, int n) {
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector z = Vec.f32(gate, go + 4L * i);
+            FloatVector z = FloatVector.fromMemorySegment(FS, gate, go + 4L * i, LE);
             FloatVector sig = z.neg().lanewise(VectorOperators.EXP).add(1f);
-            Vec.store(z.div(sig).mul(Vec.f32(up, uo + 4L * i)), out, oo + 4L * i);
+            z.div(sig).mul(FloatVector.fromMemorySegment(FS, up, uo + 4L * i, LE)).intoMemorySegment(out, oo + 4L * i, LE);
         }
         for (; i < n; i++) {
-            float z = Vec.getF(gate, go + 4L * i);
-            Vec.setF(out, oo + 4L * i, (float) (z / (1.0 + Math.exp(-z))) * Vec.getF(up, uo + 4L * i));
+            float z = gate.get(CpuTensor.F32, go + 4L * i);
+            out.set(CpuTensor.F32, oo + 4L * i, (float) (z / (1.0 + Math.exp(-z))) * up.get(CpuTensor.F32, uo + 4L * i));
         }
     }
 
@@ -164,17 +164,21 @@ final class RowKernels {
     static void add(MemorySegment a, long ao, MemorySegment b, long bo, MemorySegment out, long oo, int n) {
         int i = 0;
         for (; i <= n - L; i += L) {
-            Vec.store(Vec.f32(a, ao + 4L * i).add(Vec.f32(b, bo + 4L * i)), out, oo + 4L * i);
+            FloatVector.fromMemorySegment(FS, a, ao + 4L * i, LE).add(FloatVector.fromMemorySegment(FS, b, bo + 4L * i, LE))
+                    .intoMemorySegment(out, oo + 4L * i, LE);
         }
         for (; i < n; i++) {
-            Vec.setF(out, oo + 4L * i, Vec.getF(a, ao + 4L * i) + Vec.getF(b, bo + 4L * i));
+            out.set(CpuTensor.F32, oo + 4L * i, a.get(CpuTensor.F32, ao + 4L * i) + b.get(CpuTensor.F32, bo + 4L * i));
         }
     }
 
-    /** Exact GELU over n floats. */
-    static void gelu(MemorySegment x, long xo, MemorySegment out, long oo, int n) {
-        for (int i = 0; i < n; i++) {
-            Vec.setF(out, oo + 4L * i, Erf.gelu(Vec.getF(x, xo + 4L * i)));
+    /** Exact GELU over n floats, through a float scratch of at least min(n, its length) elements. */
+    static void gelu(MemorySegment x, long xo, MemorySegment out, long oo, int n, float[] scratch) {
+        for (int done = 0; done < n; done += scratch.length) {
+            int m = Math.min(scratch.length, n - done);
+            MemorySegment.copy(x, CpuTensor.F32, xo + 4L * done, scratch, 0, m);
+            Erf.geluInPlace(scratch, 0, m);
+            MemorySegment.copy(scratch, 0, out, CpuTensor.F32, oo + 4L * done, m);
         }
     }
 
@@ -183,7 +187,7 @@ final class RowKernels {
                       MemorySegment out, long oo, float[] g) {
         float max = Float.NEGATIVE_INFINITY;
         for (int e = 0; e < groups; e++) {
-            g[e] = Vec.getF(logits, lo + 4L * e);
+            g[e] = logits.get(CpuTensor.F32, lo + 4L * e);
             max = Math.max(max, g[e]);
         }
         double sum = 0;
@@ -197,22 +201,11 @@ final class RowKernels {
             long base = 4L * e * p;
             int j = 0;
             for (; j <= p - L; j += L) {
-                Vec.store(Vec.f32(u, uo + base + 4L * j).mul(ge), out, oo + base + 4L * j);
+                FloatVector.fromMemorySegment(FS, u, uo + base + 4L * j, LE).mul(ge).intoMemorySegment(out, oo + base + 4L * j, LE);
             }
             for (; j < p; j++) {
-                Vec.setF(out, oo + base + 4L * j, Vec.getF(u, uo + base + 4L * j) * ge);
+                out.set(CpuTensor.F32, oo + base + 4L * j, u.get(CpuTensor.F32, uo + base + 4L * j) * ge);
             }
-        }
-    }
-
-    /** Widens n elements of a float tensor into an F32 row. */
-    static void widen(DType dt, MemorySegment src, long so, MemorySegment out, long oo, int n) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            Vec.store(Vec.load(dt, src, so, i), out, oo + 4L * i);
-        }
-        for (; i < n; i++) {
-            Vec.setF(out, oo + 4L * i, Vec.get(dt, src, so, i));
         }
     }
 }
