@@ -8,6 +8,7 @@ import io.dcformer4j.api.KvCache;
 import io.dcformer4j.api.KvCacheSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import java.util.Arrays;
 
 /**
  * One random attention problem over a whole sequence of P positions: q, k, v [P, N·D], dyn [P, 4, 2I+1, N]
@@ -80,7 +81,7 @@ final class AttentionCase {
         int perSlot = (2 * rank + 1) * n;
         for (int p = 0; p < positions; p++) {
             for (int c : slots) {
-                java.util.Arrays.fill(zeroed, (p * 4 + c) * perSlot, (p * 4 + c + 1) * perSlot, 0f);
+                Arrays.fill(zeroed, (p * 4 + c) * perSlot, (p * 4 + c + 1) * perSlot, 0f);
             }
         }
         return new AttentionCase(mode, n, d, rank, window, windowPlusOne, positions, q, k, v, zeroed, staticPre, staticPost);
@@ -150,6 +151,6 @@ final class AttentionCase {
 
     /** Rows start..end−1 of a row-major array with rows of {@code width}. */
     static float[] slice(float[] a, int start, int end, int width) {
-        return java.util.Arrays.copyOfRange(a, start * width, end * width);
+        return Arrays.copyOfRange(a, start * width, end * width);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.DType;
+import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -105,7 +106,7 @@ abstract class LinearChecks extends Checks {
         Tensor wrongBias = tck().zeros("wrongBias", 4);
         assertThatThrownBy(() -> backend().linear(x, w5, wrongBias, out)).as("linear with bias[4] for 3 outputs")
                 .isInstanceOf(IllegalArgumentException.class);
-        Tensor ids = tck().own(backend().fromInts(io.dcformer4j.api.Shape.of(2, 5), new int[10], "ids"));
+        Tensor ids = tck().own(backend().fromInts(Shape.of(2, 5), new int[10], "ids"));
         assertThatThrownBy(() -> backend().linear(ids, w5, null, out)).as("linear with I32 input")
                 .isInstanceOf(IllegalArgumentException.class);
     }

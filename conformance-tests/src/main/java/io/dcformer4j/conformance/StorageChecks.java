@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** Host copies, dtype rounding, raw weight bytes, views, slices and copies. */
@@ -89,7 +90,7 @@ abstract class StorageChecks extends Checks {
         assertThat(view.toFloatArray()).containsExactly(values);
         Tensor rows = backend().slice(parent, 1, 3);
         assertThat(rows.shape()).isEqualTo(Shape.of(2, 6));
-        float[] expected = java.util.Arrays.copyOfRange(values, 6, 18);
+        float[] expected = Arrays.copyOfRange(values, 6, 18);
         assertThat(rows.toFloatArray()).containsExactly(expected);
         float[] fresh = tck().normal(12, 1.0);
         rows.copyFrom(fresh);

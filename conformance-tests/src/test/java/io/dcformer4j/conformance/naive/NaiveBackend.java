@@ -1,6 +1,5 @@
 package io.dcformer4j.conformance.naive;
 
-import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
@@ -12,11 +11,13 @@ import io.dcformer4j.api.Numerics;
 import io.dcformer4j.api.RopeSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import io.dcformer4j.conformance.Oracle;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -156,7 +157,7 @@ public class NaiveBackend implements Backend {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for workers", e);
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new IllegalStateException("worker failed", e.getCause());
             }
         }
@@ -495,7 +496,7 @@ public class NaiveBackend implements Backend {
     }
 
     private static float geluScalar(float z) {
-        return (float) io.dcformer4j.conformance.Oracle.gelu(z);
+        return (float) Oracle.gelu(z);
     }
 
     @Override
