@@ -3,6 +3,8 @@ package io.dcformer4j.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.dcformer4j.api.AttentionMode;
+import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.KvCache;
@@ -63,6 +65,12 @@ abstract class LifecycleChecks extends Checks {
         assertThatThrownBy(() -> backend().linear(tck().f32(new float[] {1, 2}, "x", 1, 2),
                 tck().tensor(other, DType.F32, new float[] {1, 2}, "w", 1, 2), null, tck().zeros("y", 1, 1)))
                 .as("linear with weights of another backend instance").isInstanceOf(IllegalStateException.class);
+        KvCache theirCache = tck().own(other.allocateKvCache(new KvCacheSpec(4, 1, 2, 1, true)));
+        AttentionSpec spec = AttentionSpec.of(AttentionMode.DCMHA, 1, 2, 1, 0);
+        Tensor qkv = tck().f32(new float[] {1, 2}, "qkv", 1, 2);
+        Tensor dyn = tck().zeros("dyn", 1, 4, 3, 1);
+        assertThatThrownBy(() -> backend().attentionDecode(qkv, qkv, qkv, dyn, theirCache, spec, tck().zeros("o", 1, 2)))
+                .as("attention with a cache of another backend instance").isInstanceOf(IllegalStateException.class);
     }
 
     @Test
