@@ -14,6 +14,7 @@ import java.util.TreeMap;
  * optionally OpenBLAS), then prefill and decode speed of DCFormer++ and of its plain-MHA baseline.
  */
 public final class BenchEngine {
+    private static final int WARM_UP_STEPS = 2;
     private final BenchOptions options;
     private final Backend backend;
     private final BenchModelFactory factory;
@@ -102,6 +103,7 @@ public final class BenchEngine {
         boolean peakReset = ProcessMemory.resetPeak();
         SplittableRandom rnd = new SplittableRandom(options.seed());
         try (BenchModel model = factory.open(options.preset(), dcmha, backend, options.seed())) {
+            warmUp(model, kind, rnd);
             for (int t : options.prefillLengths()) {
                 int[] tokens = tokens(rnd, t);
                 double[] secs = new double[options.reps()];
@@ -131,6 +133,9 @@ public final class BenchEngine {
                     }
                     decode.put(ctx, 1 / Stats.median(secs));
                     if (ctx == longest) {
+                        // A full collection shrinks the Java heap, so the resident set is not inflated by garbage
+                        // that the collector would have given back anyway.
+                        System.gc();
                         backendBytes = backend.liveBytes();
                         resident = ProcessMemory.residentBytes();
                         peak = peakReset ? ProcessMemory.peakResidentBytes() : -1;
@@ -139,6 +144,21 @@ public final class BenchEngine {
             }
         }
         return new ModelTiming(prefill, decode, backendBytes, resident, peak);
+    }
+
+    /**
+     * One untimed prefill and {@value #WARM_UP_STEPS} decode steps, so that the first timed call does not pay
+     * for JIT compilation (the DCMHA model runs first and would otherwise pay for the kernels both share).
+     */
+    private void warmUp(BenchModel model, String kind, SplittableRandom rnd) {
+        progress(kind + ": warm-up");
+        int t = options.prefillLengths().stream().mapToInt(Integer::intValue).min().orElse(WARM_UP_STEPS);
+        try (BenchModel.Sequence seq = model.newSequence()) {
+            seq.prefill(tokens(rnd, t));
+            for (int i = 0; i < WARM_UP_STEPS; i++) {
+                seq.decode(rnd.nextInt(options.preset().vocab()));
+            }
+        }
     }
 
     private int[] tokens(SplittableRandom rnd, int n) {
