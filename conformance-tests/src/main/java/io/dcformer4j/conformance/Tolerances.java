@@ -3,6 +3,11 @@ package io.dcformer4j.conformance;
 /**
  * Every tolerance of the kit, in one place, each with the reason for its numbers. u = 2⁻²⁴ ≈ 6e-8 is the
  * float32 unit roundoff; the oracle is float64, so its own error is negligible.
+ *
+ * <p>Per dtype: BF16 and F16 are storage formats only. Storing must round to nearest even and widening is
+ * exact ({@link #EXACT}); the oracle computes with the exactly decoded 16-bit weights, so an operation on
+ * BF16/F16 weights gets the same allowance as on F32 weights — a backend that loses more than float32
+ * arithmetic does (for example by rounding activations to 16 bits) fails.
  */
 public final class Tolerances {
     private Tolerances() {
