@@ -10,7 +10,11 @@ import io.dcformer4j.bench.BenchPreset;
 import io.dcformer4j.bench.BenchReport;
 import io.dcformer4j.bench.BenchResult;
 import io.dcformer4j.bench.DCFormerBenchModels;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -45,6 +49,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     private boolean json;
+
+    @Option(names = "--json-out", paramLabel = "FILE", description = "Also write the JSON object to FILE (the table still goes to stdout).")
+    private Path jsonOut;
 
     @Option(names = "--vs-blas", description = "Also time OpenBLAS cblas_sgemm at the same GEMM shapes, when installed.")
     private boolean vsBlas;
@@ -106,6 +113,13 @@ public final class BenchCommand implements Callable<Integer> {
         } finally {
             if (terminal) {
                 err.println();
+            }
+        }
+        if (jsonOut != null) {
+            try {
+                Files.writeString(jsonOut, BenchReport.toJson(result) + "\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException("bench: cannot write --json-out " + jsonOut + ": " + e.getMessage(), e);
             }
         }
         PrintWriter out = spec.commandLine().getOut();

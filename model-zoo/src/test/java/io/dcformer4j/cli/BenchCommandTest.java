@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The {@code bench} command: JSON output on the tiny preset, and usage errors. */
@@ -26,11 +28,13 @@ class BenchCommandTest {
     }
 
     @Test
-    void jsonRunOnTheTinyPresetHasTheIssueFields() throws Exception {
+    void jsonRunOnTheTinyPresetHasTheIssueFields(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bench.json");
         Result r = run("bench", "--preset", "tiny", "--quick", "--json", "--backend", "cpu", "--threads", "1",
-                "--prefill", "8", "--decode", "8", "--decode-steps", "2", "--bandwidth-mib", "16");
+                "--prefill", "8", "--decode", "8", "--decode-steps", "2", "--bandwidth-mib", "16", "--json-out", file.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(new ObjectMapper().readTree(file.toFile())).isEqualTo(j);
         for (String f : new String[] {"prefill_tokens_per_s", "decode_tokens_per_s", "mha_prefill_tokens_per_s",
                 "mha_decode_tokens_per_s", "bandwidth_gb_per_s", "decode_floor_tokens_per_s", "gemm_gflops", "ratios"}) {
             assertThat(j.has(f)).as(f).isTrue();
