@@ -2,8 +2,9 @@
 //  - gemv_*: few query rows (decode): one warp per output row, 16-byte weight loads.
 //  - gemm_tc_*: prefill, 64x64 output tiles on tensor cores (mma.sync m16n8k16, F32 accumulation).
 //    Weights are exact in their 16-bit type; each F32 activation is split while the tile is loaded into
-//    hi = round16(x) and lo = round16(x - hi), and both halves go through the tensor cores, so the
-//    product keeps about 16 significant bits of x instead of 8 (bf16) at twice the mma work.
+//    16-bit terms x = t0 + t1 (+ t2), t_i = round16(x - t0 - ... - t_{i-1}), and every term goes through the
+//    tensor cores: three bf16 terms (8 + 8 + 8 significant bits) or two f16 terms (11 + 11) carry the whole
+//    F32 activation, so the result matches an F32 GEMM at 3x (bf16) or 2x (f16) the mma work.
 //  - gemm_f32: prefill with F32 weights, 64x64 tiles of plain FFMA.
 #include "common.cuh"
 
@@ -129,8 +130,8 @@ __device__ __forceinline__ void mma16816(float* c, const unsigned int* a, const 
 template <int DT>
 __device__ __forceinline__ void gemm_tc_impl(const float* x, const unsigned short* w, const void* bias,
                                              int biasType, float* y, int M, int N, int K) {
-    __shared__ __align__(16) unsigned short as[TC_BM][TC_PITCH];
-    __shared__ __align__(16) unsigned short al[TC_BM][TC_PITCH];
+    constexpr int TERMS = DT == DT_F16 ? 2 : 3;
+    __shared__ __align__(16) unsigned short as[TERMS][TC_BM][TC_PITCH];
     __shared__ __align__(16) unsigned short bs[TC_BN][TC_PITCH];
     const int tid = threadIdx.x;
     const int m0 = blockIdx.y * TC_BM;
@@ -162,29 +163,21 @@ __device__ __forceinline__ void gemm_tc_impl(const float* x, const unsigned shor
             const int gn = n0 + r;
             const int gk = k0 + c;
             const float xv = (gm < M && gk < K) ? x[(size_t) gm * K + gk] : 0.0f;
-            const unsigned short hi = to_bits16<DT>(xv);
-            as[r][c] = hi;
-            al[r][c] = to_bits16<DT>(xv - from_bits16<DT>(hi));
+            float rest = xv;
+#pragma unroll
+            for (int term = 0; term < TERMS; term++) {
+                const unsigned short bits = to_bits16<DT>(rest);
+                as[term][r][c] = bits;
+                const float taken = from_bits16<DT>(bits);
+                // An infinite or NaN term already carries the value; the remainder would be NaN.
+                rest = isfinite(taken) ? rest - taken : 0.0f;
+            }
             bs[r][c] = (gn < N && gk < K) ? w[(size_t) gn * K + gk] : (unsigned short) 0;
         }
         __syncthreads();
 #pragma unroll
         for (int kk = 0; kk < TC_BK; kk += 16) {
-            unsigned int a[2][4];
-            unsigned int alo[2][4];
             unsigned int b[4][2];
-#pragma unroll
-            for (int mi = 0; mi < 2; mi++) {
-                const int row = wm * 32 + mi * 16 + g;
-                a[mi][0] = *(const unsigned int*) &as[row][kk + 2 * tq];
-                a[mi][1] = *(const unsigned int*) &as[row + 8][kk + 2 * tq];
-                a[mi][2] = *(const unsigned int*) &as[row][kk + 2 * tq + 8];
-                a[mi][3] = *(const unsigned int*) &as[row + 8][kk + 2 * tq + 8];
-                alo[mi][0] = *(const unsigned int*) &al[row][kk + 2 * tq];
-                alo[mi][1] = *(const unsigned int*) &al[row + 8][kk + 2 * tq];
-                alo[mi][2] = *(const unsigned int*) &al[row][kk + 2 * tq + 8];
-                alo[mi][3] = *(const unsigned int*) &al[row + 8][kk + 2 * tq + 8];
-            }
 #pragma unroll
             for (int ni = 0; ni < 4; ni++) {
                 const int col = wn * 32 + ni * 8 + g;
@@ -192,11 +185,19 @@ __device__ __forceinline__ void gemm_tc_impl(const float* x, const unsigned shor
                 b[ni][1] = *(const unsigned int*) &bs[col][kk + 2 * tq + 8];
             }
 #pragma unroll
-            for (int mi = 0; mi < 2; mi++) {
+            for (int term = 0; term < TERMS; term++) {
 #pragma unroll
-                for (int ni = 0; ni < 4; ni++) {
-                    mma16816<DT>(acc[mi][ni], a[mi], b[ni]);
-                    mma16816<DT>(acc[mi][ni], alo[mi], b[ni]);
+                for (int mi = 0; mi < 2; mi++) {
+                    const int row = wm * 32 + mi * 16 + g;
+                    unsigned int a[4];
+                    a[0] = *(const unsigned int*) &as[term][row][kk + 2 * tq];
+                    a[1] = *(const unsigned int*) &as[term][row + 8][kk + 2 * tq];
+                    a[2] = *(const unsigned int*) &as[term][row][kk + 2 * tq + 8];
+                    a[3] = *(const unsigned int*) &as[term][row + 8][kk + 2 * tq + 8];
+#pragma unroll
+                    for (int ni = 0; ni < 4; ni++) {
+                        mma16816<DT>(acc[mi][ni], a, b[ni]);
+                    }
                 }
             }
         }

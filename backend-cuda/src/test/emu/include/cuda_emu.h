@@ -48,6 +48,7 @@ inline thread_local uint3 blockIdx;
 inline thread_local dim3 blockDim;
 inline thread_local dim3 gridDim;
 
+using std::isfinite;
 using std::max;
 using std::min;
 

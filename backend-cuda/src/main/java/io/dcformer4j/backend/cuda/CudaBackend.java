@@ -72,6 +72,10 @@ final class CudaBackend implements Backend {
         }
         boolean sync = Boolean.parseBoolean(options.properties().getOrDefault(SYNC_OPTION,
                 System.getProperty("dcformer4j." + SYNC_OPTION, "false")));
+        String emulator = System.getProperty(EmulatedDevice.PROPERTY);
+        if (emulator != null && !emulator.isBlank()) {
+            return new CudaBackend(options, EmulatedDevice.load(java.nio.file.Path.of(emulator)), sync);
+        }
         try {
             return new CudaBackend(options, CudaContext.forDevice(ordinal), sync);
         } catch (RuntimeException | LinkageError e) {

@@ -31,8 +31,18 @@ public final class CudaBackendProvider implements BackendProvider {
         return PRIORITY;
     }
 
+    /**
+     * Available where a CUDA driver and a compute capability ≥ 8.0 device exist; also, for testing, where the
+     * system property {@code dcformer4j.cuda.emulator} names the CPU emulator library of the kernels.
+     */
     @Override
     public Availability availability() {
+        String emulator = System.getProperty(EmulatedDevice.PROPERTY);
+        if (emulator != null && !emulator.isBlank()) {
+            return java.nio.file.Files.isRegularFile(java.nio.file.Path.of(emulator))
+                    ? Availability.available("CPU emulation of the CUDA kernels (" + emulator + "), for testing only")
+                    : Availability.unavailable(EmulatedDevice.PROPERTY + " names " + emulator + ", which is not a file");
+        }
         return DriverProbe.availability();
     }
 
