@@ -6,6 +6,7 @@ map each piece's UTF-8 bytes through bytes_to_unicode, then repeatedly merge the
 with the lowest merge rank (all its occurrences, left to right) until no ranked pair remains.
 
 Usage: bpe_tokenizer.py --train TRAIN.jsonl --out tokenizer.json [--merges N]
+       bpe_tokenizer.py --tokenizer tokenizer.json --dump-ids A.jsonl [B.jsonl ...] --out ids.json
 """
 import argparse
 import collections
@@ -176,13 +177,38 @@ def strip_brackets(texts):
     return texts.replace("[ ", "").replace(" ]", "")
 
 
+EXTRA_TEXTS = ["Hello, world! \u65e5\u672c\u8a9e \U0001F600 <|endoftext|>  x\n\n  y", "   leading spaces",
+               "tabs\tand\r\nCRLF", "Mary's cat isn't here. They've 12345 apples"]
+
+
+def dump_ids(tokenizer_path, jsonl_paths, out_path):
+    """[{text, ids}] for check_tokenizer.mjs: every sample with and without brackets, plus odd strings."""
+    tok = Tokenizer.load(tokenizer_path)
+    texts = []
+    for path in jsonl_paths:
+        with open(path) as f:
+            for line in f:
+                t = json.loads(line)["texts"]
+                texts += [t, strip_brackets(t)]
+    texts += EXTRA_TEXTS
+    with open(out_path, "w") as f:
+        json.dump([{"text": t, "ids": tok.encode(t)} for t in texts], f)
+    print(f"wrote ids of {len(texts)} texts to {out_path}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--train", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--train", help="training jsonl to learn merges from")
+    ap.add_argument("--out", required=True, help="tokenizer.json to write (or, with --dump-ids, the ids file)")
+    ap.add_argument("--dump-ids", nargs="+", metavar="JSONL",
+                    help="instead of training: encode these jsonl files with --tokenizer for check_tokenizer.mjs")
+    ap.add_argument("--tokenizer", help="tokenizer.json for --dump-ids")
     ap.add_argument("--merges", type=int, default=1000)
     ap.add_argument("--samples", type=int, default=4000, help="training samples used to learn merges")
     args = ap.parse_args()
+    if args.dump_ids:
+        dump_ids(args.tokenizer, args.dump_ids, args.out)
+        return
     texts = []
     with open(args.train) as f:
         for i, line in enumerate(f):
