@@ -3,237 +3,515 @@ package io.dcformer4j.backend.cpu;
 import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorMask;
 
 import java.lang.foreign.MemorySegment;
 
+import static io.dcformer4j.backend.cpu.Vec.FS;
 import static io.dcformer4j.backend.cpu.Vec.L;
 
 /**
- * The fused DCMHA attention of spec §4.8: one query row at a time with all heads together. For the row's
- * visible keys S_t it fills an [N, |S_t|] scratch with scaled logits, pre-composes each key column in the
- * factorised form of spec §2.3, softmaxes each head, post-composes and multiplies by V. Keys before
- * {@code cache.length()} come from the cache ring, later keys from the fresh k/v/dyn tensors.
+ * The fused DCMHA attention of spec §4.8, a block of {@value #R} consecutive query rows at a time with all
+ * heads together. For the block's key range (the union of the rows' visible keys) it fills an
+ * [R, N, |S|] scratch with scaled logits (keys stored transposed, so a vector holds consecutive keys and
+ * the R rows share every key load), pre-composes every key column in the factorised form of spec §2.3
+ * (vectorised over keys), softmaxes each row's visible keys per head, post-composes, zeroes the keys a
+ * row cannot see, and multiplies by V.
+ *
+ * <p>The key range is split into at most three contiguous pieces: up to two runs of ring slots (positions
+ * before the call) and the call's fresh block. A decode call appends its token to the cache first and
+ * reads everything from there (a ring of at least W slots never overwrites a visible key); a prefill call
+ * reads fresh keys from transposed copies and appends after all rows are done.
  */
 final class AttentionKernel {
+    /** Query rows per block. */
+    static final int R = 4;
+
     /** Per-thread scratch, grown on demand and reused across calls. */
     static final class Scratch {
-        float[] logits = new float[0];   // [N, S]
-        float[] alpha = new float[0];    // [N]
+        float[] logits = new float[0];   // [R, N, Sp]
+        float[] q = new float[0];        // [R, N·D]
+        float[] out = new float[0];      // [R, N·D]
         float[] query = new float[0];    // [2I+1, N] query-side factors of one slot
-        float[] key = new float[0];      // [2I+1, N] key-side factors of one slot
-        float[] acc = new float[0];      // [D]
+        float[] alpha = new float[0];    // [N, L]
+        float[] low = new float[0];      // [2I, L]
+        final int[] fresh = new int[3];
+        final int[] col = new int[3];
+        final int[] first = new int[3];
+        final int[] count = new int[3];
 
-        void ensure(int n, int s, int rows, int d) {
-            if (logits.length < n * s) {
-                logits = new float[Math.max(n * s, logits.length * 3 / 2)];
+        void ensure(int n, int d, int sp, int rank) {
+            if (logits.length < R * n * sp) {
+                logits = new float[Math.max(R * n * sp, logits.length * 3 / 2)];
             }
-            if (alpha.length < n) {
-                alpha = new float[n];
+            if (q.length < R * n * d) {
+                q = new float[R * n * d];
+                out = new float[R * n * d];
             }
-            if (query.length < rows * n) {
-                query = new float[rows * n];
-                key = new float[rows * n];
+            if (query.length < (2 * rank + 1) * n) {
+                query = new float[(2 * rank + 1) * n];
             }
-            if (acc.length < d) {
-                acc = new float[d];
+            if (alpha.length < n * L) {
+                alpha = new float[n * L];
+            }
+            if (low.length < 2 * rank * L) {
+                low = new float[2 * rank * L];
             }
         }
     }
 
-    /** Everything one call needs, fixed for the call. */
-    record Call(CpuTensor q, CpuTensor k, CpuTensor v, CpuTensor dyn, CpuKvCache cache, AttentionSpec spec,
-                CpuTensor out, int t, int start, float[] staticPre, float[] staticPost) {
+    /**
+     * Everything one call needs. {@code freshKeys} [N·D][T], {@code freshValues} [T][N·D] and
+     * {@code freshKeySide} [2·(2I+1)·N][T] are null for a decode call, which reads only the cache.
+     */
+    record Call(CpuTensor q, CpuTensor dyn, CpuKvCache cache, AttentionSpec spec, CpuTensor out, int t, int start,
+                float[] staticPre, float[] staticPost, float[] freshKeys, float[] freshValues, float[] freshKeySide) {
+        boolean prefill() {
+            return freshKeys != null;
+        }
     }
 
     private AttentionKernel() {
     }
 
-    /** Query rows [r0, r1) of the call. */
-    static void rows(Call call, int r0, int r1, Scratch sc) {
-        AttentionSpec spec = call.spec;
-        int n = spec.numHeads();
-        int d = spec.headDim();
-        int rank = spec.rank();
-        int rows = spec.mode() == AttentionMode.PLAIN_MHA ? 0 : 2 * rank + 1;
-        for (int i = r0; i < r1; i++) {
-            int p = call.start + i;
-            int first = spec.firstVisibleKey(p, call.t > 1);
-            int s = p - first + 1;
-            sc.ensure(n, s, Math.max(rows, 1), d);
-            row(call, i, p, first, s, n, d, rank, sc);
+    /** Number of row blocks of a call. */
+    static int blocks(int t) {
+        return (t + R - 1) / R;
+    }
+
+    /**
+     * Row blocks [b0, b1) in a zig-zag order (0, n−1, 1, n−2, …) so that contiguous ranges of blocks carry
+     * similar causal work.
+     */
+    static void blocks(Call c, int b0, int b1, Scratch sc) {
+        int nb = blocks(c.t);
+        for (int i = b0; i < b1; i++) {
+            int b = (i % 2 == 0) ? i / 2 : nb - 1 - i / 2;
+            block(c, b * R, Math.min(R, c.t - b * R), sc);
         }
     }
 
-    private static void row(Call c, int i, int p, int first, int s, int n, int d, int rank, Scratch sc) {
-        float[] lg = sc.logits;
-        int start = c.start;
-        int cap = c.cache.spec().capacity();
-        long rowBytes = 4L * n * d;
-        MemorySegment qs = c.q.seg();
-        long qo = c.q.offset + i * rowBytes;
+    private static void block(Call c, int t0, int rb, Scratch sc) {
+        AttentionSpec spec = c.spec;
+        int n = spec.numHeads();
+        int d = spec.headDim();
+        int nd = n * d;
+        int rank = spec.rank();
+        boolean prefillRule = c.t > 1;
+        int p0 = c.start + t0;
+        int lo = spec.firstVisibleKey(p0, prefillRule);
+        int hi = p0 + rb - 1;
+        int s = hi - lo + 1;
+        int sp = (s + L - 1) / L * L;
+        sc.ensure(n, d, sp, Math.max(rank, 1));
+        int pieces = pieces(c, lo, hi, sc);
+        for (int r = 0; r < R; r++) {
+            int row = t0 + Math.min(r, rb - 1);
+            MemorySegment.copy(c.q.seg(), CpuTensor.F32, c.q.offset + 4L * row * nd, sc.q, r * nd, nd);
+        }
         float scale = (float) (1.0 / Math.sqrt(d));
-        MemorySegment fresh = c.k.seg();
-        MemorySegment cached = c.cache.keys.segment;
-        for (int j = 0; j < s; j++) {
-            int key = first + j;
-            MemorySegment ks;
-            long ko;
-            if (key >= start) {
-                ks = fresh;
-                ko = c.k.offset + (key - start) * rowBytes;
+        for (int pc = 0; pc < pieces; pc++) {
+            boolean fresh = sc.fresh[pc] != 0;
+            float[] kt = fresh ? c.freshKeys : c.cache.keys;
+            int stride = fresh ? c.t : c.cache.spec().capacity();
+            if (rb == 1) {
+                logits1(sc.q, kt, stride, sc.col[pc], sc.first[pc], sc.count[pc], n, d, sp, scale, sc.logits);
             } else {
-                ks = cached;
-                ko = (key % cap) * rowBytes;
+                logits(sc.q, kt, stride, sc.col[pc], sc.first[pc], sc.count[pc], n, d, sp, scale, sc.logits);
+            }
+        }
+        boolean compose = spec.mode() != AttentionMode.PLAIN_MHA;
+        for (int r = 0; r < rb; r++) {
+            int p = p0 + r;
+            int vlo = spec.firstVisibleKey(p, prefillRule) - lo;
+            int vhi = p - lo;
+            int base = r * n * sp;
+            if (compose) {
+                composeRow(c, sc, t0 + r, 0, c.staticPre, base, pieces, n, sp, rank);
             }
             for (int h = 0; h < n; h++) {
-                lg[h * s + j] = dot(qs, qo + 4L * h * d, ks, ko + 4L * h * d, d) * scale;
+                RowKernels.softmaxInPlace(sc.logits, base + h * sp + vlo, vhi - vlo + 1);
+            }
+            if (compose) {
+                composeRow(c, sc, t0 + r, 2, c.staticPost, base, pieces, n, sp, rank);
+            }
+            for (int h = 0; h < n; h++) {
+                int hb = base + h * sp;
+                java.util.Arrays.fill(sc.logits, hb, hb + vlo, 0f);
+                java.util.Arrays.fill(sc.logits, hb + vhi + 1, hb + sp, 0f);
             }
         }
-        AttentionMode mode = c.spec.mode();
-        if (mode != AttentionMode.PLAIN_MHA) {
-            compose(c, i, first, s, n, rank, 0, c.staticPre, sc);
+        if (rb > 1) {
+            for (int r = rb; r < R; r++) {
+                java.util.Arrays.fill(sc.logits, r * n * sp, (r + 1) * n * sp, 0f);
+            }
         }
-        for (int h = 0; h < n; h++) {
-            RowKernels.softmaxInPlace(lg, h * s, s);
+        java.util.Arrays.fill(sc.out, 0, R * nd, 0f);
+        for (int pc = 0; pc < pieces; pc++) {
+            boolean fresh = sc.fresh[pc] != 0;
+            float[] v = fresh ? c.freshValues : c.cache.values;
+            if (rb == 1) {
+                values1(sc.logits, v, sc.col[pc], sc.first[pc], sc.count[pc], n, d, sp, sc.out);
+            } else {
+                values(sc.logits, v, sc.col[pc], sc.first[pc], sc.count[pc], n, d, sp, sc.out);
+            }
         }
-        if (mode != AttentionMode.PLAIN_MHA) {
-            compose(c, i, first, s, n, rank, 2, c.staticPost, sc);
-        }
-        MemorySegment vf = c.v.seg();
-        MemorySegment vc = c.cache.values.segment;
         MemorySegment os = c.out.seg();
-        long oo = c.out.offset + i * rowBytes;
-        float[] acc = sc.acc;
-        for (int h = 0; h < n; h++) {
-            java.util.Arrays.fill(acc, 0, d, 0f);
-            for (int j = 0; j < s; j++) {
-                float w = lg[h * s + j];
-                int key = first + j;
-                MemorySegment vs;
-                long vo;
-                if (key >= start) {
-                    vs = vf;
-                    vo = c.v.offset + (key - start) * rowBytes + 4L * h * d;
-                } else {
-                    vs = vc;
-                    vo = (key % cap) * rowBytes + 4L * h * d;
-                }
-                axpy(w, vs, vo, acc, d);
+        for (int r = 0; r < rb; r++) {
+            MemorySegment.copy(sc.out, r * nd, os, CpuTensor.F32, c.out.offset + 4L * (t0 + r) * nd, nd);
+        }
+    }
+
+    /** Splits key positions [lo, hi] into runs of ring slots and the fresh block; returns how many. */
+    private static int pieces(Call c, int lo, int hi, Scratch sc) {
+        int cap = c.cache.spec().capacity();
+        int freshStart = c.prefill() ? c.start : Integer.MAX_VALUE;
+        int np = 0;
+        int cachedEnd = (int) Math.min((long) hi + 1, freshStart);
+        if (lo < cachedEnd) {
+            int slot = lo % cap;
+            int total = cachedEnd - lo;
+            int run = Math.min(total, cap - slot);
+            np = piece(sc, np, 0, slot, 0, run);
+            if (run < total) {
+                np = piece(sc, np, 0, 0, run, total - run);
             }
-            MemorySegment.copy(acc, 0, os, CpuTensor.F32, oo + 4L * h * d, d);
+        }
+        if (hi >= freshStart) {
+            int from = Math.max(lo, freshStart);
+            np = piece(sc, np, 1, from - c.start, from - lo, hi - from + 1);
+        }
+        return np;
+    }
+
+    private static int piece(Scratch sc, int i, int fresh, int col, int first, int count) {
+        sc.fresh[i] = fresh;
+        sc.col[i] = col;
+        sc.first[i] = first;
+        sc.count[i] = count;
+        return i + 1;
+    }
+
+    /**
+     * Scaled logits of the R rows for one piece of keys: lg[r, h, first + j] = q[r, h]·k[j, h] · scale, with
+     * keys transposed [N·D][stride] starting at column {@code col}. Two key vectors × R rows per step.
+     */
+    private static void logits(float[] q, float[] kt, int stride, int col, int first, int count, int n, int d, int sp,
+                               float scale, float[] lg) {
+        int nd = n * d;
+        for (int h = 0; h < n; h++) {
+            int j = 0;
+            for (; j + 2 * L <= count; j += 2 * L) {
+                FloatVector a00 = FloatVector.zero(FS);
+                FloatVector a01 = a00;
+                FloatVector a10 = a00;
+                FloatVector a11 = a00;
+                FloatVector a20 = a00;
+                FloatVector a21 = a00;
+                FloatVector a30 = a00;
+                FloatVector a31 = a00;
+                int kb = h * d * stride + col + j;
+                int qb = h * d;
+                for (int e = 0; e < d; e++) {
+                    FloatVector k0 = FloatVector.fromArray(FS, kt, kb);
+                    FloatVector k1 = FloatVector.fromArray(FS, kt, kb + L);
+                    FloatVector x0 = FloatVector.broadcast(FS, q[qb + e]);
+                    FloatVector x1 = FloatVector.broadcast(FS, q[nd + qb + e]);
+                    FloatVector x2 = FloatVector.broadcast(FS, q[2 * nd + qb + e]);
+                    FloatVector x3 = FloatVector.broadcast(FS, q[3 * nd + qb + e]);
+                    a00 = x0.fma(k0, a00);
+                    a01 = x0.fma(k1, a01);
+                    a10 = x1.fma(k0, a10);
+                    a11 = x1.fma(k1, a11);
+                    a20 = x2.fma(k0, a20);
+                    a21 = x2.fma(k1, a21);
+                    a30 = x3.fma(k0, a30);
+                    a31 = x3.fma(k1, a31);
+                    kb += stride;
+                }
+                int o = h * sp + first + j;
+                a00.mul(scale).intoArray(lg, o);
+                a01.mul(scale).intoArray(lg, o + L);
+                a10.mul(scale).intoArray(lg, o + n * sp);
+                a11.mul(scale).intoArray(lg, o + n * sp + L);
+                a20.mul(scale).intoArray(lg, o + 2 * n * sp);
+                a21.mul(scale).intoArray(lg, o + 2 * n * sp + L);
+                a30.mul(scale).intoArray(lg, o + 3 * n * sp);
+                a31.mul(scale).intoArray(lg, o + 3 * n * sp + L);
+            }
+            for (; j < count; j += L) {
+                VectorMask<Float> m = FS.indexInRange(j, count);
+                FloatVector a0 = FloatVector.zero(FS);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                int kb = h * d * stride + col + j;
+                int qb = h * d;
+                for (int e = 0; e < d; e++) {
+                    FloatVector k0 = FloatVector.fromArray(FS, kt, kb, m);
+                    a0 = FloatVector.broadcast(FS, q[qb + e]).fma(k0, a0);
+                    a1 = FloatVector.broadcast(FS, q[nd + qb + e]).fma(k0, a1);
+                    a2 = FloatVector.broadcast(FS, q[2 * nd + qb + e]).fma(k0, a2);
+                    a3 = FloatVector.broadcast(FS, q[3 * nd + qb + e]).fma(k0, a3);
+                    kb += stride;
+                }
+                int o = h * sp + first + j;
+                a0.mul(scale).intoArray(lg, o, m);
+                a1.mul(scale).intoArray(lg, o + n * sp, m);
+                a2.mul(scale).intoArray(lg, o + 2 * n * sp, m);
+                a3.mul(scale).intoArray(lg, o + 3 * n * sp, m);
+            }
         }
     }
 
     /**
-     * Composes every key column of the scratch in place with query slot {@code cq} and key slot cq + 1:
-     * out[m] = α[m](1 + dgq[m] + dgk[m]) + Σ_i hq_i w2q[i,m] + Σ_i hk_i w2k[i,m] (+ Σ_n α[n] S[n,m]).
+     * Composes every key column of row r's scratch (at {@code base}) in place with query slot {@code cq}
+     * of query row {@code t} and, for DCMHA, key slot cq + 1 of each key:
+     * out[m] = α[m](1 + dgq[m] + dgk[m]) + Σ_i hq_i w2q[i,m] + Σ_i hk_i w2k[i,m] (+ Σ_n α[n] S[n,m]),
+     * hq_i = Σ_n w1q[i,n] α[n], hk_i = Σ_n w1k[i,n] α[n], L keys at a time.
      */
-    private static void compose(Call c, int i, int first, int s, int n, int rank, int cq, float[] sw, Scratch sc) {
-        float[] lg = sc.logits;
-        float[] alpha = sc.alpha;
-        float[] qf = sc.query;
-        float[] kf = sc.key;
+    private static void composeRow(Call c, Scratch sc, int t, int cq, float[] sw, int base, int pieces, int n, int sp,
+                                   int rank) {
         int rows = 2 * rank + 1;
         int slotFloats = rows * n;
-        long dynRow = 4L * 4 * slotFloats;
-        MemorySegment ds = c.dyn.seg();
-        MemorySegment.copy(ds, CpuTensor.F32, c.dyn.offset + i * dynRow + 4L * cq * slotFloats, qf, 0, slotFloats);
+        float[] qf = sc.query;
+        MemorySegment.copy(c.dyn.seg(), CpuTensor.F32, c.dyn.offset + 4L * ((long) t * 4 + cq) * slotFloats, qf, 0, slotFloats);
         boolean keySide = c.spec.mode() == AttentionMode.DCMHA;
-        int cap = c.cache.spec().capacity();
         int part = cq / 2;
-        for (int j = 0; j < s; j++) {
-            for (int h = 0; h < n; h++) {
-                alpha[h] = lg[h * s + j];
-            }
-            if (keySide) {
-                int key = first + j;
-                if (key >= c.start) {
-                    MemorySegment.copy(ds, CpuTensor.F32,
-                            c.dyn.offset + (key - c.start) * dynRow + 4L * (cq + 1) * slotFloats, kf, 0, slotFloats);
-                } else {
-                    MemorySegment.copy(c.cache.keySide.segment, CpuTensor.F32,
-                            4L * ((long) (key % cap) * 2 * slotFloats + (long) part * slotFloats), kf, 0, slotFloats);
-                }
-            }
-            for (int m = 0; m < n; m++) {
-                float gate = 1f + qf[2 * rank * n + m] + (keySide ? kf[2 * rank * n + m] : 0f);
-                lg[m * s + j] = alpha[m] * gate;
-            }
-            for (int r = 0; r < rank; r++) {
-                float hq = 0f;
-                float hk = 0f;
+        float[] lg = sc.logits;
+        float[] alpha = sc.alpha;
+        float[] low = sc.low;
+        for (int pc = 0; pc < pieces; pc++) {
+            boolean fresh = sc.fresh[pc] != 0;
+            float[] ks = fresh ? c.freshKeySide : c.cache.keySide;
+            int stride = fresh ? c.t : c.cache.spec().capacity();
+            int col = sc.col[pc];
+            int count = sc.count[pc];
+            int ksBase = part * slotFloats * stride + col;
+            for (int j = 0; j < count; j += L) {
+                VectorMask<Float> m = FS.indexInRange(j, count);
+                int at = base + sc.first[pc] + j;
                 for (int h = 0; h < n; h++) {
-                    hq += qf[r * n + h] * alpha[h];
-                    if (keySide) {
-                        hk += kf[r * n + h] * alpha[h];
-                    }
+                    FloatVector.fromArray(FS, lg, at + h * sp, m).intoArray(alpha, h * L);
                 }
-                for (int m = 0; m < n; m++) {
-                    float add = hq * qf[(rank + r) * n + m];
-                    if (keySide) {
-                        add += hk * kf[(rank + r) * n + m];
-                    }
-                    lg[m * s + j] += add;
-                }
-            }
-            if (sw != null) {
-                for (int m = 0; m < n; m++) {
-                    float add = 0f;
+                for (int i = 0; i < rank; i++) {
+                    FloatVector hq = FloatVector.zero(FS);
                     for (int h = 0; h < n; h++) {
-                        add += alpha[h] * sw[h * n + m];
+                        hq = FloatVector.broadcast(FS, qf[i * n + h]).fma(FloatVector.fromArray(FS, alpha, h * L), hq);
                     }
-                    lg[m * s + j] += add;
+                    hq.intoArray(low, i * L);
+                    if (keySide) {
+                        FloatVector hk = FloatVector.zero(FS);
+                        int kb = ksBase + i * n * stride + j;
+                        for (int h = 0; h < n; h++) {
+                            hk = FloatVector.fromArray(FS, ks, kb + h * stride, m).fma(FloatVector.fromArray(FS, alpha, h * L), hk);
+                        }
+                        hk.intoArray(low, (rank + i) * L);
+                    }
+                }
+                for (int o = 0; o < n; o++) {
+                    FloatVector a = FloatVector.fromArray(FS, alpha, o * L);
+                    FloatVector y = a.mul(1f + qf[2 * rank * n + o]);
+                    if (keySide) {
+                        y = a.fma(FloatVector.fromArray(FS, ks, ksBase + (2 * rank * n + o) * stride + j, m), y);
+                    }
+                    for (int i = 0; i < rank; i++) {
+                        y = FloatVector.fromArray(FS, low, i * L).fma(FloatVector.broadcast(FS, qf[(rank + i) * n + o]), y);
+                        if (keySide) {
+                            y = FloatVector.fromArray(FS, low, (rank + i) * L)
+                                    .fma(FloatVector.fromArray(FS, ks, ksBase + ((rank + i) * n + o) * stride + j, m), y);
+                        }
+                    }
+                    if (sw != null) {
+                        for (int h = 0; h < n; h++) {
+                            y = FloatVector.fromArray(FS, alpha, h * L).fma(FloatVector.broadcast(FS, sw[h * n + o]), y);
+                        }
+                    }
+                    y.intoArray(lg, at + o * sp, m);
                 }
             }
         }
     }
 
-    static float dot(MemorySegment a, long ao, MemorySegment b, long bo, int d) {
-        FloatVector acc = FloatVector.zero(Vec.FS);
-        int i = 0;
-        for (; i <= d - L; i += L) {
-            acc = FloatVector.fromMemorySegment(Vec.FS, a, ao + 4L * i, Vec.LE).fma(FloatVector.fromMemorySegment(Vec.FS, b, bo + 4L * i, Vec.LE), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < d; i++) {
-            sum += Vec.getF(a, ao + 4L * i) * Vec.getF(b, bo + 4L * i);
-        }
-        return sum;
-    }
-
-    private static void axpy(float w, MemorySegment v, long vo, float[] acc, int d) {
-        int i = 0;
-        for (; i <= d - L; i += L) {
-            FloatVector.fromMemorySegment(Vec.FS, v, vo + 4L * i, Vec.LE).fma(FloatVector.broadcast(Vec.FS, w), FloatVector.fromArray(Vec.FS, acc, i)).intoArray(acc, i);
-        }
-        for (; i < d; i++) {
-            acc[i] += w * Vec.getF(v, vo + 4L * i);
-        }
-    }
-
-    /** Writes the call's fresh keys, values and key-side factors into the ring (the last capacity of them). */
-    static void append(Call c) {
-        AttentionSpec spec = c.spec;
-        CpuKvCache cache = c.cache;
-        int cap = cache.spec().capacity();
-        int n = spec.numHeads();
-        long rowBytes = 4L * n * spec.headDim();
-        boolean keySide = cache.keySide != null && c.dyn != null;
-        int slotFloats = keySide ? (2 * cache.spec().rank() + 1) * n : 0;
-        for (int i = Math.max(0, c.t - cap); i < c.t; i++) {
-            long slot = (c.start + i) % cap;
-            MemorySegment.copy(c.k.seg(), c.k.offset + i * rowBytes, cache.keys.segment, slot * rowBytes, rowBytes);
-            MemorySegment.copy(c.v.seg(), c.v.offset + i * rowBytes, cache.values.segment, slot * rowBytes, rowBytes);
-            if (keySide) {
-                long dynRow = 4L * 4 * slotFloats;
-                long dst = slot * 2 * slotFloats * 4L;
-                MemorySegment.copy(c.dyn.seg(), c.dyn.offset + i * dynRow + 4L * slotFloats,
-                        cache.keySide.segment, dst, 4L * slotFloats);
-                MemorySegment.copy(c.dyn.seg(), c.dyn.offset + i * dynRow + 4L * 3 * slotFloats,
-                        cache.keySide.segment, dst + 4L * slotFloats, 4L * slotFloats);
+    /** {@link #logits} for a single query row (decode). */
+    private static void logits1(float[] q, float[] kt, int stride, int col, int first, int count, int n, int d, int sp,
+                                float scale, float[] lg) {
+        for (int h = 0; h < n; h++) {
+            int j = 0;
+            for (; j + 4 * L <= count; j += 4 * L) {
+                FloatVector a0 = FloatVector.zero(FS);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                int kb = h * d * stride + col + j;
+                int qb = h * d;
+                for (int e = 0; e < d; e++) {
+                    FloatVector x = FloatVector.broadcast(FS, q[qb + e]);
+                    a0 = x.fma(FloatVector.fromArray(FS, kt, kb), a0);
+                    a1 = x.fma(FloatVector.fromArray(FS, kt, kb + L), a1);
+                    a2 = x.fma(FloatVector.fromArray(FS, kt, kb + 2 * L), a2);
+                    a3 = x.fma(FloatVector.fromArray(FS, kt, kb + 3 * L), a3);
+                    kb += stride;
+                }
+                int o = h * sp + first + j;
+                a0.mul(scale).intoArray(lg, o);
+                a1.mul(scale).intoArray(lg, o + L);
+                a2.mul(scale).intoArray(lg, o + 2 * L);
+                a3.mul(scale).intoArray(lg, o + 3 * L);
+            }
+            for (; j < count; j += L) {
+                VectorMask<Float> m = FS.indexInRange(j, count);
+                FloatVector a0 = FloatVector.zero(FS);
+                int kb = h * d * stride + col + j;
+                int qb = h * d;
+                for (int e = 0; e < d; e++) {
+                    a0 = FloatVector.broadcast(FS, q[qb + e]).fma(FloatVector.fromArray(FS, kt, kb, m), a0);
+                    kb += stride;
+                }
+                a0.mul(scale).intoArray(lg, h * sp + first + j, m);
             }
         }
-        cache.advance(c.t);
+    }
+
+    /** {@link #values} for a single query row (decode): four keys in flight per step. */
+    private static void values1(float[] lg, float[] v, int col, int first, int count, int n, int d, int sp, float[] out) {
+        int nd = n * d;
+        for (int m = 0; m < n; m++) {
+            for (int e = 0; e < d; e += L) {
+                VectorMask<Float> mask = FS.indexInRange(e, d);
+                int ob = m * d + e;
+                FloatVector a0 = FloatVector.fromArray(FS, out, ob, mask);
+                FloatVector a1 = FloatVector.zero(FS);
+                FloatVector a2 = a1;
+                FloatVector a3 = a1;
+                int pb = m * sp + first;
+                int vb = col * nd + ob;
+                int j = 0;
+                for (; j + 4 <= count; j += 4) {
+                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(FloatVector.fromArray(FS, v, vb, mask), a0);
+                    a1 = FloatVector.broadcast(FS, lg[pb + j + 1]).fma(FloatVector.fromArray(FS, v, vb + nd, mask), a1);
+                    a2 = FloatVector.broadcast(FS, lg[pb + j + 2]).fma(FloatVector.fromArray(FS, v, vb + 2 * nd, mask), a2);
+                    a3 = FloatVector.broadcast(FS, lg[pb + j + 3]).fma(FloatVector.fromArray(FS, v, vb + 3 * nd, mask), a3);
+                    vb += 4 * nd;
+                }
+                for (; j < count; j++) {
+                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(FloatVector.fromArray(FS, v, vb, mask), a0);
+                    vb += nd;
+                }
+                a0.add(a1).add(a2.add(a3)).intoArray(out, ob, mask);
+            }
+        }
+    }
+
+    /**
+     * out[r, m, :] += Σ_j P[r, m, first + j] · v[col + j, m, :] for one piece (v row-major [slots][N·D]);
+     * the R rows share every value load.
+     */
+    private static void values(float[] lg, float[] v, int col, int first, int count, int n, int d, int sp, float[] out) {
+        int nd = n * d;
+        for (int m = 0; m < n; m++) {
+            int e = 0;
+            for (; e + L <= d; e += L) {
+                int ob = m * d + e;
+                FloatVector a0 = FloatVector.fromArray(FS, out, ob);
+                FloatVector a1 = FloatVector.fromArray(FS, out, nd + ob);
+                FloatVector a2 = FloatVector.fromArray(FS, out, 2 * nd + ob);
+                FloatVector a3 = FloatVector.fromArray(FS, out, 3 * nd + ob);
+                int pb = m * sp + first;
+                int vb = col * nd + ob;
+                for (int j = 0; j < count; j++) {
+                    FloatVector vv = FloatVector.fromArray(FS, v, vb);
+                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(vv, a0);
+                    a1 = FloatVector.broadcast(FS, lg[n * sp + pb + j]).fma(vv, a1);
+                    a2 = FloatVector.broadcast(FS, lg[2 * n * sp + pb + j]).fma(vv, a2);
+                    a3 = FloatVector.broadcast(FS, lg[3 * n * sp + pb + j]).fma(vv, a3);
+                    vb += nd;
+                }
+                a0.intoArray(out, ob);
+                a1.intoArray(out, nd + ob);
+                a2.intoArray(out, 2 * nd + ob);
+                a3.intoArray(out, 3 * nd + ob);
+            }
+            for (; e < d; e += L) {
+                VectorMask<Float> mask = FS.indexInRange(e, d);
+                int ob = m * d + e;
+                FloatVector a0 = FloatVector.fromArray(FS, out, ob, mask);
+                FloatVector a1 = FloatVector.fromArray(FS, out, nd + ob, mask);
+                FloatVector a2 = FloatVector.fromArray(FS, out, 2 * nd + ob, mask);
+                FloatVector a3 = FloatVector.fromArray(FS, out, 3 * nd + ob, mask);
+                int pb = m * sp + first;
+                int vb = col * nd + ob;
+                for (int j = 0; j < count; j++) {
+                    FloatVector vv = FloatVector.fromArray(FS, v, vb, mask);
+                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(vv, a0);
+                    a1 = FloatVector.broadcast(FS, lg[n * sp + pb + j]).fma(vv, a1);
+                    a2 = FloatVector.broadcast(FS, lg[2 * n * sp + pb + j]).fma(vv, a2);
+                    a3 = FloatVector.broadcast(FS, lg[3 * n * sp + pb + j]).fma(vv, a3);
+                    vb += nd;
+                }
+                a0.intoArray(out, ob, mask);
+                a1.intoArray(out, nd + ob, mask);
+                a2.intoArray(out, 2 * nd + ob, mask);
+                a3.intoArray(out, 3 * nd + ob, mask);
+            }
+        }
+    }
+
+    /** Transposed copies of a prefill call's fresh keys, values and key-side factors. */
+    static float[][] fresh(CpuTensor k, CpuTensor v, CpuTensor dyn, int t, int n, int d, int rank, boolean keySide) {
+        int nd = n * d;
+        float[] rows = new float[t * nd];                    // [T, N·D]
+        MemorySegment.copy(k.seg(), CpuTensor.F32, k.offset, rows, 0, rows.length);
+        float[] kt = new float[nd * t];                      // [N·D, T]
+        for (int i = 0; i < t; i++) {
+            for (int x = 0; x < nd; x++) {
+                kt[x * t + i] = rows[i * nd + x];
+            }
+        }
+        float[] vals = new float[t * nd];                    // [T, N·D]
+        MemorySegment.copy(v.seg(), CpuTensor.F32, v.offset, vals, 0, vals.length);
+        float[] ks = null;
+        if (keySide) {
+            int slotFloats = (2 * rank + 1) * n;
+            float[] dynRows = new float[t * 4 * slotFloats];  // [T, 4, 2I+1, N]
+            MemorySegment.copy(dyn.seg(), CpuTensor.F32, dyn.offset, dynRows, 0, dynRows.length);
+            ks = new float[2 * slotFloats * t];              // [2·(2I+1)·N, T]
+            for (int i = 0; i < t; i++) {
+                for (int part = 0; part < 2; part++) {
+                    int src = (i * 4 + 1 + 2 * part) * slotFloats;
+                    for (int x = 0; x < slotFloats; x++) {
+                        ks[(part * slotFloats + x) * t + i] = dynRows[src + x];
+                    }
+                }
+            }
+        }
+        return new float[][] {kt, vals, ks};
+    }
+
+    /** Writes rows [from, t) of the call's keys, values and key-side factors into their ring slots. */
+    static void append(CpuTensor k, CpuTensor v, CpuTensor dyn, CpuKvCache cache, int start, int from, int t) {
+        var cs = cache.spec();
+        int cap = cs.capacity();
+        int nd = cs.numHeads() * cs.headDim();
+        boolean keySide = cache.keySide != null && dyn != null;
+        int slotFloats = (2 * cs.rank() + 1) * cs.numHeads();
+        float[] row = new float[Math.max(nd, 4 * slotFloats)];
+        for (int i = from; i < t; i++) {
+            int slot = (start + i) % cap;
+            MemorySegment.copy(k.seg(), CpuTensor.F32, k.offset + 4L * i * nd, row, 0, nd);
+            for (int x = 0; x < nd; x++) {
+                cache.keys[x * cap + slot] = row[x];
+            }
+            MemorySegment.copy(v.seg(), CpuTensor.F32, v.offset + 4L * i * nd, cache.values, slot * nd, nd);
+            if (keySide) {
+                MemorySegment.copy(dyn.seg(), CpuTensor.F32, dyn.offset + 4L * i * 4 * slotFloats, row, 0, 4 * slotFloats);
+                for (int part = 0; part < 2; part++) {
+                    int src = (1 + 2 * part) * slotFloats;
+                    for (int x = 0; x < slotFloats; x++) {
+                        cache.keySide[(part * slotFloats + x) * cap + slot] = row[src + x];
+                    }
+                }
+            }
+        }
     }
 }

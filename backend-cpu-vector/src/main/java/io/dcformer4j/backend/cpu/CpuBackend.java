@@ -534,9 +534,20 @@ public final class CpuBackend implements Backend {
             pre = staticWeights(op, "staticPre", spec.staticPre(), n);
             post = staticWeights(op, "staticPost", spec.staticPost(), n);
         }
-        AttentionKernel.Call call = new AttentionKernel.Call(qt, kt, vt, dt, c, spec, ot, t, start, pre, post);
-        pool.parallelFor(t, 1, (a, b) -> AttentionKernel.rows(call, a, b, attentionScratch.get()));
-        AttentionKernel.append(call);
+        boolean keySide = c.keySide != null && dt != null;
+        AttentionKernel.Call call;
+        if (t == 1) {
+            AttentionKernel.append(kt, vt, dt, c, start, 0, 1);
+            call = new AttentionKernel.Call(qt, dt, c, spec, ot, 1, start, pre, post, null, null, null);
+        } else {
+            float[][] fresh = AttentionKernel.fresh(kt, vt, dt, t, n, d, rank, spec.mode() == AttentionMode.DCMHA);
+            call = new AttentionKernel.Call(qt, dt, c, spec, ot, t, start, pre, post, fresh[0], fresh[1], fresh[2]);
+        }
+        pool.parallelFor(AttentionKernel.blocks(t), 1, (a, b) -> AttentionKernel.blocks(call, a, b, attentionScratch.get()));
+        if (t > 1) {
+            AttentionKernel.append(kt, vt, keySide ? dt : null, c, start, Math.max(0, t - cs.capacity()), t);
+        }
+        c.advance(t);
     }
 
     private float[] staticWeights(String op, String role, Tensor s, int n) {

@@ -4,31 +4,33 @@ import io.dcformer4j.api.KvCache;
 import io.dcformer4j.api.KvCacheSpec;
 
 /**
- * One layer's ring cache in native memory: keys and values [capacity, N·D] and, for DCMHA, the key-side
- * compose factors [capacity, 2, 2I+1, N] (slots 1 and 3 of the dynamic weights). Position p lives in
- * slot p mod capacity.
+ * One layer's ring cache. Position p lives in slot p mod capacity. Keys are stored transposed,
+ * [N·D][capacity], so that the logits of consecutive keys are a contiguous vector for every head and
+ * component; values are row-major [capacity][N·D]; the DCMHA key-side factors (slots 1 and 3 of the
+ * dynamic weights) are transposed too, [2·(2I+1)·N][capacity], so compose reads them a vector of keys at
+ * a time.
  */
 final class CpuKvCache implements KvCache {
     final CpuBackend backend;
     private final KvCacheSpec spec;
-    final Storage keys;
-    final Storage values;
+    final float[] keys;      // [N·D][capacity]
+    final float[] values;    // [capacity][N·D]
     /** Null unless the spec keeps key-side factors. */
-    final Storage keySide;
+    final float[] keySide;   // [2·(2I+1)·N][capacity]
     private volatile int length;
     private volatile boolean closed;
 
     CpuKvCache(CpuBackend backend, KvCacheSpec spec) {
         this.backend = backend;
         this.spec = spec;
-        long kvBytes = 4L * spec.capacity() * spec.numHeads() * spec.headDim();
-        this.keys = Storage.allocate(kvBytes);
-        this.values = Storage.allocate(kvBytes);
-        this.keySide = spec.keySide() ? Storage.allocate(4L * spec.capacity() * spec.keySidePerToken()) : null;
+        int nd = Math.multiplyExact(spec.numHeads(), spec.headDim());
+        this.keys = new float[Math.multiplyExact(nd, spec.capacity())];
+        this.values = new float[Math.multiplyExact(nd, spec.capacity())];
+        this.keySide = spec.keySide() ? new float[Math.multiplyExact(spec.keySidePerToken(), spec.capacity())] : null;
     }
 
     long bytes() {
-        return keys.ownedBytes + values.ownedBytes + (keySide == null ? 0 : keySide.ownedBytes);
+        return 4L * keys.length + 4L * values.length + (keySide == null ? 0 : 4L * keySide.length);
     }
 
     void checkOpen(String op) {
@@ -64,10 +66,5 @@ final class CpuKvCache implements KvCache {
         }
         closed = true;
         backend.released(this);
-        keys.close();
-        values.close();
-        if (keySide != null) {
-            keySide.close();
-        }
     }
 }
