@@ -8,7 +8,7 @@ pre-compose, causal/window mask after pre-compose, softmax, post-compose, times 
 The baseline is the same network with both composes off and no dyn_w_proj parameters.
 
 Usage:
-  dcformer_torch.py train --data DIR --tokenizer tokenizer.json --out DIR --dcmha {true,false}
+  dcformer_torch.py train --data DIR --tokenizer tokenizer.json --out DIR [--steps N] [--max-minutes M]
   dcformer_torch.py eval  --model DIR --data FILE.jsonl
   dcformer_torch.py ref-logits --model DIR --prompt TEXT --out FILE.json
 """
@@ -380,21 +380,37 @@ def evaluate(model, tok, samples):
 
 # ----------------------------------------------------------------------------- training
 
+VARIANTS = (("dcformer", True), ("mha", False))
+
+
+def make_batch(encoded, gen, args):
+    """One training batch: crops of k consecutive lines (k from CROP_LINES), about batch_tokens tokens."""
+    k = CROP_LINES[int(torch.randint(len(CROP_LINES), (1,), generator=gen))]
+    batch_size = max(1, args.batch_tokens // (26 * k))
+    batch = []
+    for i in torch.randint(len(encoded), (batch_size,), generator=gen).tolist():
+        start = int(torch.randint(len(encoded[i]) - k + 1, (1,), generator=gen))
+        ids = [a for ln in encoded[i][start:start + k] for a in ln[0]]
+        w = [a for ln in encoded[i][start:start + k] for a in ln[1]]
+        batch.append((ids[:args.seq_len], w[:args.seq_len]))
+    t = max(len(ids) for ids, _ in batch)
+    x = torch.zeros(batch_size, t, dtype=torch.long)           # [B, T], padded with id 0
+    wt = torch.zeros(batch_size, t)                            # [B, T], loss weight 0 on padding
+    for r, (ids, w) in enumerate(batch):
+        x[r, :len(ids)] = torch.tensor(ids)
+        wt[r, :len(ids)] = torch.tensor(w)
+    return x, wt
+
+
 def train(args):
+    """Trains DCFormer++ and the MHA baseline in lockstep: same batches, same schedule, same step count."""
     torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
     tok = Tokenizer.load(args.tokenizer)
-    cfg = {"block_size": args.block_size, "vocab_size": max(tok.vocab.values()) + 1, "n_layer": args.layers,
-           "n_head": args.heads, "dim": args.dim, "intermediate_size": args.ffn, "rope_base": 10000.0,
-           "norm_eps": 1e-6, "use_dcmha": args.dcmha == "true", "window_size": None,
-           "train_seq_len": args.seq_len}
     t0 = time.time()
-    train_samples = load_jsonl(os.path.join(args.data, "train.jsonl"))
     encoded = []  # per sample: list of lines, each (ids, weights), every line starting with "\n"
-    for smp in train_samples:
-        lines = smp["texts"].split("\n")[1:-1]
+    for smp in load_jsonl(os.path.join(args.data, "train.jsonl")):
         enc_lines = []
-        for line in lines:
+        for line in smp["texts"].split("\n")[1:-1]:
             ids, spans = encode_sample(tok, "\n" + line)
             w = [1.0] * len(ids)
             for idx in spans:
@@ -403,86 +419,89 @@ def train(args):
             enc_lines.append((ids, w))
         encoded.append(enc_lines)
     print(f"encoded {len(encoded)} samples in {time.time() - t0:.1f}s", flush=True)
-    heldout = load_jsonl(os.path.join(args.data, "heldout.jsonl"))
-    seen = load_jsonl(os.path.join(args.data, "test-seen.jsonl"))
 
-    model = DCFormer(cfg)
-    nparams = sum(p.numel() for p in model.parameters())
-    print(f"params {nparams} use_dcmha={cfg['use_dcmha']}", flush=True)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98))
+    runs = []
+    for name, dcmha in VARIANTS:
+        if args.only and name != args.only:
+            continue
+        cfg = {"block_size": args.block_size, "vocab_size": max(tok.vocab.values()) + 1, "n_layer": args.layers,
+               "n_head": args.heads, "dim": args.dim, "intermediate_size": args.ffn, "rope_base": 10000.0,
+               "norm_eps": 1e-6, "use_dcmha": dcmha, "window_size": None, "train_seq_len": args.seq_len}
+        torch.manual_seed(args.seed)
+        model = DCFormer(cfg)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
+                                lr=args.lr, betas=(0.9, 0.98))
+        runs.append({"name": name, "cfg": cfg, "model": model, "opt": opt, "skipped": 0, "log": [], "seconds": 0.0,
+                     "params": sum(p.numel() for p in model.parameters())})
+        print(f"{name}: params {runs[-1]['params']}", flush=True)
+
     gen = torch.Generator().manual_seed(args.seed)
     t0 = time.time()
     step = 0
-    skipped = 0
-    log = []
-    while step < args.steps and time.time() - t0 < args.max_minutes * 60:
-        lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        # curriculum of crop lengths: short crops are cheap, full 8-line samples match evaluation
-        k = CROP_LINES[int(torch.randint(len(CROP_LINES), (1,), generator=gen))]
-        batch_size = max(1, args.batch_tokens // (26 * k))
-        batch = []
-        for i in torch.randint(len(encoded), (batch_size,), generator=gen).tolist():
-            start = int(torch.randint(len(encoded[i]) - k + 1, (1,), generator=gen))
-            ids = [a for ln in encoded[i][start:start + k] for a in ln[0]]
-            w = [a for ln in encoded[i][start:start + k] for a in ln[1]]
-            batch.append((ids[:args.seq_len], w[:args.seq_len]))
-        t = max(len(ids) for ids, _ in batch)
-        x = torch.zeros(batch_size, t, dtype=torch.long)
-        wt = torch.zeros(batch_size, t)
-        for r, (ids, w) in enumerate(batch):
-            x[r, :len(ids)] = torch.tensor(ids)
-            wt[r, :len(ids)] = torch.tensor(w)
-        logits = model(x[:, :-1])
-        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1), reduction="none")
+    # progress = max(step fraction, wall-clock fraction): both models always share lr and step count
+    while True:
+        progress = max(step / args.steps, (time.time() - t0) / (args.max_minutes * 60))
+        if progress >= 1.0:
+            break
+        lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * progress))
+        x, wt = make_batch(encoded, gen, args)
         w = wt[:, 1:].reshape(-1)
-        loss = (ce * w).sum() / w.sum()
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"step {step}: loss {loss.item()} (crop {k} lines, batch {batch_size}, T {t})")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if not all(torch.isfinite(p.grad).all() for p in model.parameters()):
-            skipped += 1
-            print(f"step {step}: non-finite gradient, update skipped", flush=True)
-        else:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+        for run in runs:
+            ts = time.time()
+            model, opt = run["model"], run["opt"]
+            for g in opt.param_groups:
+                g["lr"] = lr
+            logits = model(x[:, :-1])
+            ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1), reduction="none")
+            loss = (ce * w).sum() / w.sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if not all(torch.isfinite(p.grad).all() for p in model.parameters()):
+                run["skipped"] += 1
+                print(f"{run['name']} step {step}: non-finite gradient, update skipped", flush=True)
+            else:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+            run["seconds"] += time.time() - ts
+            if (step + 1) % 25 == 0 or step + 1 == 5:
+                ans = (ce * (w > 1)).sum() / (w > 1).sum().clamp(min=1)
+                msg = (f"{run['name']} step {step + 1} loss {loss.item():.4f} answer-ce {ans.item():.4f} "
+                       f"lr {lr:.2e} {time.time() - t0:.0f}s")
+                print(msg, flush=True)
+                run["log"].append(msg)
         step += 1
-        if step % 25 == 0 or step == 5:
-            ans = (ce * (w > 1)).sum() / (w > 1).sum()
-            msg = f"step {step} loss {loss.item():.4f} answer-ce {ans.item():.4f} lr {lr:.2e} {time.time() - t0:.0f}s"
-            print(msg, flush=True)
-            log.append(msg)
-    train_s = time.time() - t0
-    model.eval()
 
-    # export with BF16 weights, then measure the exported model (weights as the Java side reads them)
-    os.makedirs(args.out, exist_ok=True)
-    sd = {k: v for k, v in model.state_dict().items()}
-    save_safetensors(os.path.join(args.out, "model.safetensors"), sd, "BF16")
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(hf_config(cfg), f, indent=2)
-        f.write("\n")
-    with open(args.tokenizer) as src, open(os.path.join(args.out, "tokenizer.json"), "w") as dst:
-        dst.write(src.read())
-    exported, _ = load_model(args.out)
-    h_macro, h_micro, h_tasks = evaluate(exported, tok, heldout)
-    s_macro, s_micro, _ = evaluate(exported, tok, seen)
-    report = {"use_dcmha": cfg["use_dcmha"], "params": nparams, "steps": step, "skipped_steps": skipped, "batch_tokens": args.batch_tokens,
-              "train_seconds": round(train_s, 1), "threads": args.threads,
-              "heldout_accuracy_task_mean": round(h_macro, 4), "heldout_accuracy_span": round(h_micro, 4),
-              "test_seen_accuracy_task_mean": round(s_macro, 4), "test_seen_accuracy_span": round(s_micro, 4),
-              "heldout_per_task": {k: round(v, 4) for k, v in sorted(h_tasks.items(), key=lambda kv: int(kv[0][4:]))},
-              "log_tail": log[-5:]}
-    print(json.dumps(report, indent=2), flush=True)
-    if args.report:
-        with open(args.report, "w") as f:
-            json.dump(report, f, indent=2)
+    heldout = load_jsonl(os.path.join(args.data, "heldout.jsonl"))
+    seen = load_jsonl(os.path.join(args.data, "test-seen.jsonl"))
+    for run in runs:
+        # export with BF16 weights, then measure the exported model (weights as the Java side reads them)
+        out = os.path.join(args.out, run["name"])
+        os.makedirs(out, exist_ok=True)
+        save_safetensors(os.path.join(out, "model.safetensors"), run["model"].state_dict(), "BF16")
+        with open(os.path.join(out, "config.json"), "w") as f:
+            json.dump(hf_config(run["cfg"]), f, indent=2)
             f.write("\n")
+        with open(args.tokenizer) as src, open(os.path.join(out, "tokenizer.json"), "w") as dst:
+            dst.write(src.read())
+        exported, _ = load_model(out)
+        h_macro, h_micro, h_tasks = evaluate(exported, tok, heldout)
+        s_macro, s_micro, _ = evaluate(exported, tok, seen) if not args.skip_seen else (None, None, None)
+        report = {"use_dcmha": run["cfg"]["use_dcmha"], "params": run["params"], "steps": step,
+                  "skipped_steps": run["skipped"], "batch_tokens": args.batch_tokens,
+                  "train_seconds_own": round(run["seconds"], 1), "train_seconds_wall_both": round(time.time() - t0, 1),
+                  "threads": args.threads,
+                  "heldout_accuracy_task_mean": round(h_macro, 4), "heldout_accuracy_span": round(h_micro, 4),
+                  "test_seen_accuracy_task_mean": s_macro and round(s_macro, 4),
+                  "test_seen_accuracy_span": s_micro and round(s_micro, 4),
+                  "heldout_per_task": {k: round(v, 4) for k, v in sorted(h_tasks.items(), key=lambda kv: int(kv[0][4:]))},
+                  "log_tail": run["log"][-5:]}
+        print(json.dumps(report, indent=2), flush=True)
+        if args.report_dir:
+            with open(os.path.join(args.report_dir, f"report-{run['name']}.json"), "w") as f:
+                json.dump(report, f, indent=2)
+                f.write("\n")
 
 
 def cmd_eval(args):
@@ -514,9 +533,10 @@ def main():
     t = sub.add_parser("train")
     t.add_argument("--data", required=True)
     t.add_argument("--tokenizer", required=True)
-    t.add_argument("--out", required=True)
-    t.add_argument("--dcmha", choices=["true", "false"], required=True)
-    t.add_argument("--report")
+    t.add_argument("--out", required=True, help="parent folder: writes OUT/dcformer and OUT/mha")
+    t.add_argument("--only", choices=[v[0] for v in VARIANTS], help="train one of the two only")
+    t.add_argument("--report-dir", help="where report-{dcformer,mha}.json go")
+    t.add_argument("--skip-seen", action="store_true", help="evaluate on heldout.jsonl only")
     t.add_argument("--dim", type=int, default=64)
     t.add_argument("--heads", type=int, default=4)
     t.add_argument("--layers", type=int, default=4)
