@@ -152,6 +152,15 @@ class TokenizerTest {
     }
 
     @Test
+    void withoutADecoderTokensAreJoinedWithSpaces() throws Exception {
+        Tokenizer tok = TinyTokenizers.of("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": []}}");
+        assertThat(tok.encode("ab")).containsExactly(0, 1);
+        assertThat(tok.decode(new int[] {0, 1, 0})).isEqualTo("a b a");
+        StreamingDecoder d = tok.newStreamingDecoder();
+        assertThat(d.push(0) + d.push(1) + d.push(0) + d.flush()).isEqualTo("a b a");
+    }
+
+    @Test
     void invalidFilesNameTheProblem() {
         assertThatThrownBy(() -> TinyTokenizers.of("{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}"))
                 .hasMessageContaining("model.type 'Unigram'");
