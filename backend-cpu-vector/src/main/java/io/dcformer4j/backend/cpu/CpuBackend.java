@@ -434,6 +434,26 @@ public final class CpuBackend implements Backend {
                     + t + ", 4, " + (2 * rank + 1) + ", " + n + "]");
         }
         requireDistinct(op, at, ot);
+        if (t <= LinearKernel.GEMV_MAX_ROWS) {
+            // decode: split the projection columns over the workers, then finish each token here
+            int k4 = 4 * k;
+            int n4 = 4 * n;
+            DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
+            buf.ensure(t * k4, 4 * 2 * rank * n, t * n4);
+            float[] u = buf.u;
+            float[] g = buf.g;
+            java.util.Arrays.fill(u, 0, t * k4, 0f);
+            java.util.Arrays.fill(g, 0, t * n4, 0f);
+            pool.parallelFor(k4 + n4, 64, (c0, c1) -> {
+                for (int r = 0; r < t; r++) {
+                    DynamicWeightsKernel.project(at.seg(), at.offset + 4L * r * e, e, dw1, dd, k4, n4, c0, c1, u, r * k4, g, r * n4);
+                }
+            });
+            for (int r = 0; r < t; r++) {
+                DynamicWeightsKernel.finish(u, r * k4, g, r * n4, qkw, n, rank, k, ot.seg(), ot.offset + 4L * r * perToken, buf.r);
+            }
+            return;
+        }
         pool.parallelFor(t, 1, (r0, r1) -> {
             DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
             for (int r = r0; r < r1; r++) {

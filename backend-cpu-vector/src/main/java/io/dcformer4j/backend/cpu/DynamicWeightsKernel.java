@@ -27,9 +27,9 @@ final class DynamicWeightsKernel {
 
     /** Per-thread buffers of one token's intermediate values. */
     static final class Buffers {
-        float[] u = new float[0];   // [4K]
+        float[] u = new float[0];   // [T, 4K] (decode) or [4K]
         float[] r = new float[0];   // [4, 2I, N]
-        float[] g = new float[0];   // [4N]
+        float[] g = new float[0];   // [T, 4N] (decode) or [4N]
 
         void ensure(int k4, int r4, int n4) {
             if (u.length < k4) {
@@ -54,24 +54,48 @@ final class DynamicWeightsKernel {
                       int k, MemorySegment out, long oo, Buffers b) {
         int k4 = 4 * k;
         int n4 = 4 * n;
-        int twoI = 2 * rank;
-        b.ensure(k4, 4 * twoI * n, n4);
-        float[] u = b.u;
-        float[] g = b.g;
-        float[] r = b.r;
-        java.util.Arrays.fill(u, 0, k4, 0f);
-        java.util.Arrays.fill(g, 0, n4, 0f);
-        java.util.Arrays.fill(r, 0, 4 * twoI * n, 0f);
+        b.ensure(k4, 4 * 2 * rank * n, n4);
+        java.util.Arrays.fill(b.u, 0, k4, 0f);
+        java.util.Arrays.fill(b.g, 0, n4, 0f);
+        project(a, ao, e, dw1, dd, k4, n4, 0, k4 + n4, b.u, 0, b.g, 0);
+        finish(b.u, 0, b.g, 0, qkw, n, rank, k, out, oo, b.r);
+    }
+
+    /**
+     * Columns [c0, c1) of the two input-major projections of one token, concatenated as [4K | 4N]:
+     * u[uAt + c] = Σ_e a[e]·dw1[e, c] for c &lt; 4K and g[gAt + c − 4K] = Σ_e a[e]·dd[e, c − 4K] after.
+     * The ranges must be zero on entry.
+     */
+    static void project(MemorySegment a, long ao, int e, CpuTensor dw1, CpuTensor dd, int k4, int n4, int c0, int c1,
+                        float[] u, int uAt, float[] g, int gAt) {
+        int uFrom = Math.min(c0, k4);
+        int uTo = Math.min(c1, k4);
+        int gFrom = Math.max(c0, k4) - k4;
+        int gTo = Math.max(c1, k4) - k4;
         for (int ei = 0; ei < e; ei++) {
             float av = Vec.getF(a, ao + 4L * ei);
-            axpy(av, dw1.dtype(), dw1.seg(), dw1.offset, (long) ei * k4, u, k4);
-            axpy(av, dd.dtype(), dd.seg(), dd.offset, (long) ei * n4, g, n4);
+            if (uTo > uFrom) {
+                axpyInto(av, dw1.dtype(), dw1.seg(), dw1.offset, (long) ei * k4 + uFrom, u, uAt + uFrom, uTo - uFrom);
+            }
+            if (gTo > gFrom) {
+                axpyInto(av, dd.dtype(), dd.seg(), dd.offset, (long) ei * n4 + gFrom, g, gAt + gFrom, gTo - gFrom);
+            }
         }
-        Erf.geluInPlace(u, 0, k4);
+    }
+
+    /**
+     * From one token's projections u [4K] (at uAt) and g [4N] (at gAt): GELU, r = u·qkw per slot, w1 rows
+     * RMS-normalised over heads, w2 rows, dg = tanh(g); writes [4, 2I+1, N] at {@code oo}. Overwrites u.
+     */
+    static void finish(float[] u, int uAt, float[] g, int gAt, CpuTensor qkw, int n, int rank, int k,
+                       MemorySegment out, long oo, float[] r) {
+        int twoI = 2 * rank;
+        java.util.Arrays.fill(r, 0, 4 * twoI * n, 0f);
+        Erf.geluInPlace(u, uAt, 4 * k);
         int rn = twoI * n;
         for (int c = 0; c < 4; c++) {
             for (int kk = 0; kk < k; kk++) {
-                axpyInto(u[c * k + kk], qkw.dtype(), qkw.seg(), qkw.offset, (long) (c * k + kk) * rn, r, c * rn, rn);
+                axpyInto(u[uAt + c * k + kk], qkw.dtype(), qkw.seg(), qkw.offset, (long) (c * k + kk) * rn, r, c * rn, rn);
             }
         }
         int rows = twoI + 1;
@@ -95,18 +119,13 @@ final class DynamicWeightsKernel {
                 }
             }
             for (int m = 0; m < n; m++) {
-                Vec.setF(out, slot + 4L * (twoI * n + m), (float) Math.tanh(g[c * n + m]));
+                Vec.setF(out, slot + 4L * (twoI * n + m), (float) Math.tanh(g[gAt + c * n + m]));
             }
         }
     }
 
-    /** acc[0..len) += s · w[row..row+len) (w widened). */
-    private static void axpy(float s, DType dt, MemorySegment w, long wo, long row, float[] acc, int len) {
-        axpyInto(s, dt, w, wo, row, acc, 0, len);
-    }
-
     /** acc[at..at+len) += s · w[row..row+len), the weight loop written once per dtype. */
-    private static void axpyInto(float s, DType dt, MemorySegment w, long wo, long row, float[] acc, int at, int len) {
+    static void axpyInto(float s, DType dt, MemorySegment w, long wo, long row, float[] acc, int at, int len) {
         FloatVector sv = FloatVector.broadcast(FS, s);
         int i = 0;
         switch (dt) {

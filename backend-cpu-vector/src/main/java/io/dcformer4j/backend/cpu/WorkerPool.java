@@ -78,7 +78,17 @@ final class WorkerPool implements AutoCloseable {
     private void workerLoop() {
         try {
             while (true) {
-                Job job = queue.take();
+                // a short spin before blocking: decode issues many small jobs back to back
+                Job job = null;
+                for (int spin = 0; spin < 2_000 && job == null; spin++) {
+                    job = queue.poll();
+                    if (job == null) {
+                        Thread.onSpinWait();
+                    }
+                }
+                if (job == null) {
+                    job = queue.take();
+                }
                 if (job == POISON) {
                     return;
                 }
