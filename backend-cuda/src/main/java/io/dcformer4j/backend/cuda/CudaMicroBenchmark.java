@@ -35,14 +35,18 @@ import java.util.SplittableRandom;
  * {@code bench.context} (512), {@code bench.tokens} (16).
  */
 public final class CudaMicroBenchmark {
-    private static final int E = 2560;
-    private static final int N = 32;
-    private static final int D = 80;
-    private static final int F = 6912;
-    private static final int V = 50257;
+    /** {@code -Dbench.tiny=true}: the golden tiny model's shapes, to smoke-test this program (on the emulator). */
+    private static final boolean TINY = Boolean.getBoolean("bench.tiny");
+    private static final int E = TINY ? 64 : 2560;
+    private static final int N = TINY ? 4 : 32;
+    private static final int D = E / N;
+    private static final int F = TINY ? 160 : 6912;
+    private static final int V = TINY ? 97 : 50257;
     private static final int RANK = 2;
     private static final int K = 4 * N;
-    private static final int WINDOW = 256;
+    private static final int WINDOW = TINY ? 8 : 256;
+    private static final int COPY_FLOATS = TINY ? 1 << 16 : 1 << 28;
+    private static final int PREFILL_ROWS = TINY ? 40 : 1024;
 
     private final CudaBackend b;
     private final Arena arena = Arena.ofShared();
@@ -74,8 +78,15 @@ public final class CudaMicroBenchmark {
             m.gemm();
             m.attention(AttentionMode.DCMHA);
             m.attention(AttentionMode.PLAIN_MHA);
-            double dcmha = m.decodeModel(AttentionMode.DCMHA, layers, context, tokens, copyGBs);
-            double plain = m.decodeModel(AttentionMode.PLAIN_MHA, layers, context, tokens, copyGBs);
+            Model model = m.model();
+            double dcmha;
+            double plain;
+            try {
+                dcmha = m.decodeModel(model, AttentionMode.DCMHA, layers, context, tokens, copyGBs);
+                plain = m.decodeModel(model, AttentionMode.PLAIN_MHA, layers, context, tokens, copyGBs);
+            } finally {
+                model.close();
+            }
             m.row("decode DCMHA overhead over plain MHA", String.format(Locale.ROOT, "%.1f %%", 100 * (dcmha / plain - 1)),
                     "target ≤ 10 %");
         } finally {
@@ -146,12 +157,13 @@ public final class CudaMicroBenchmark {
     }
 
     private double copyBandwidth() {
-        int n = 1 << 28;  // 1 GiB of F32
+        int n = COPY_FLOATS;  // 1 GiB of F32 (256 KiB with bench.tiny)
         try (Tensor src = b.allocate(DType.F32, Shape.of(n), "copy-src");
              Tensor dst = b.allocate(DType.F32, Shape.of(n), "copy-dst")) {
             double s = time(2, 9, () -> b.copy(src, dst));
             double gbs = 2.0 * 4 * n / s / 1e9;
-            row("device copy bandwidth (read + write)", String.format(Locale.ROOT, "%.0f GB/s", gbs), "1 GiB F32 copy");
+            row("device copy bandwidth (read + write)", String.format(Locale.ROOT, "%.0f GB/s", gbs),
+                    (4L * n >> 20) + " MiB F32 copy");
             return gbs;
         }
     }
@@ -170,14 +182,14 @@ public final class CudaMicroBenchmark {
     }
 
     private void gemm() {
-        int m = 1024;
+        int m = PREFILL_ROWS;
         try (Tensor w = randomWeights(DType.BF16, F, E, "w");
              Tensor x = randomActivations(m, E, "x");
              Tensor y = b.allocate(DType.F32, Shape.of(m, F), "y")) {
             double t = time(3, 11, () -> b.linear(x, w, null, y));
             row("GEMM BF16 tensor-core " + m + "x" + F + "x" + E,
                     String.format(Locale.ROOT, "%.2f ms, %.1f TFLOP/s", t * 1e3, 2.0 * m * F * E / t / 1e12),
-                    "hi/lo split activations: 2 mma per product");
+                    "F32 activations as 3 bf16 terms: 3 mma per product");
         }
     }
 
@@ -190,7 +202,7 @@ public final class CudaMicroBenchmark {
     }
 
     private void attention(AttentionMode mode) {
-        int t = 1024;
+        int t = PREFILL_ROWS;
         AttentionSpec spec = AttentionSpec.of(mode, N, D, RANK, 0);
         boolean dcmha = mode != AttentionMode.PLAIN_MHA;
         try (Tensor q = randomActivations(t, N * D, "q");
@@ -221,12 +233,22 @@ public final class CudaMicroBenchmark {
     /** One layer's weights (shared by all layers of the benchmark model). */
     private record Layer(Tensor attnNorm, Tensor ffnNorm, Tensor qNorm, Tensor kNorm, Tensor wq, Tensor wk, Tensor wv,
                          Tensor wo, Tensor w1, Tensor w3, Tensor w2, DynamicWeightParams dyn) {
+        /** Weight bytes a DCMHA decode step reads per layer. */
         long bytes() {
+            return mhaBytes() + size(dyn.dw1()) + size(dyn.qkw()) + size(dyn.dd());
+        }
+
+        /** Weight bytes a plain-MHA decode step reads per layer (no dynamic-weight parameters). */
+        long mhaBytes() {
             long n = 0;
-            for (Tensor t : List.of(wq, wk, wv, wo, w1, w3, w2, dyn.dw1(), dyn.qkw(), dyn.dd())) {
-                n += t.shape().numel() * t.dtype().byteSize();
+            for (Tensor t : List.of(wq, wk, wv, wo, w1, w3, w2)) {
+                n += size(t);
             }
             return n;
+        }
+
+        private static long size(Tensor t) {
+            return t.shape().numel() * t.dtype().byteSize();
         }
 
         void close() {
@@ -317,12 +339,27 @@ public final class CudaMicroBenchmark {
         b.add(s.x, s.y, s.x);
     }
 
+    /** The benchmark model's weights: one layer shared by every layer, embedding, head, final norm. */
+    private record Model(Layer layer, Tensor embed, Tensor head, Tensor finalNorm) {
+        void close() {
+            layer.close();
+            embed.close();
+            head.close();
+            finalNorm.close();
+        }
+    }
+
+    private Model model() {
+        return new Model(layer(), randomWeights(DType.BF16, V, E, "tok_embeddings"), randomWeights(DType.BF16, V, E, "output"),
+                ones(E, "norm"));
+    }
+
     /** Decode tokens/s of the 2.8B-shaped model after a prompt of {@code context} tokens; returns s/token. */
-    private double decodeModel(AttentionMode mode, int layers, int context, int tokens, double copyGBs) {
-        Layer w = layer();
-        Tensor embed = randomWeights(DType.BF16, V, E, "tok_embeddings");
-        Tensor head = randomWeights(DType.BF16, V, E, "output");
-        Tensor finalNorm = ones(E, "norm");
+    private double decodeModel(Model model, AttentionMode mode, int layers, int context, int tokens, double copyGBs) {
+        Layer w = model.layer();
+        Tensor embed = model.embed();
+        Tensor head = model.head();
+        Tensor finalNorm = model.finalNorm();
         RopeSpec rope = new RopeSpec(D, D, 10000);
         List<KvCache> caches = new ArrayList<>();
         List<AttentionSpec> specs = new ArrayList<>();
@@ -361,15 +398,11 @@ public final class CudaMicroBenchmark {
             }
         } finally {
             caches.forEach(KvCache::close);
-            w.close();
-            embed.close();
-            head.close();
-            finalNorm.close();
         }
         double[] sorted = perToken.clone();
         Arrays.sort(sorted);
         double s = sorted[tokens / 2];
-        long weightBytes = layers * w.bytes() + (long) V * E * 2;
+        long weightBytes = layers * (mode == AttentionMode.PLAIN_MHA ? w.mhaBytes() : w.bytes()) + (long) V * E * 2;
         double floor = weightBytes / (copyGBs * 1e9);
         row("prefill " + mode + " " + layers + " layers, " + context + " tokens",
                 String.format(Locale.ROOT, "%.0f ms, %.0f tokens/s", prefillSeconds * 1e3, context / prefillSeconds), "");
