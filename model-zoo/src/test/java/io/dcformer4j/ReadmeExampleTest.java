@@ -30,7 +30,8 @@ class ReadmeExampleTest {
                         .maxNewTokens(12)
                         .stopStrings(List.of("\n"))
                         .build();
-                String answer = session.generate("Mary has a pen. Tom has a fox. Tom has a kind of", config,
+                String prompt = "< Mary has a pen. Tom has a fox. Ruth has a cat. >. Tom has a kind of";
+                String answer = session.generate(prompt, config,
                         (piece, tokenId) -> System.out.print(piece));   // streamed as it is produced
                 System.out.println();
                 System.out.println("answer: " + answer.strip());
