@@ -12,6 +12,7 @@ import io.dcformer4j.api.RopeSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -454,13 +455,24 @@ public final class CpuBackend implements Backend {
             }
             return;
         }
-        pool.parallelFor(t, 1, (r0, r1) -> {
-            DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
-            for (int r = r0; r < r1; r++) {
-                DynamicWeightsKernel.token(at.seg(), at.offset + 4L * r * e, e, dw1, qkw, dd, n, rank, k,
-                        ot.seg(), ot.offset + 4L * r * perToken, buf);
-            }
-        });
+        // prefill: both projections as packed GEMMs over all tokens, then the small per-token rest
+        int k4 = 4 * k;
+        int n4 = 4 * n;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment u = arena.allocate(4L * t * k4, 64);   // [T, 4K]
+            MemorySegment g = arena.allocate(4L * t * n4, 64);   // [T, 4N]
+            LinearKernel.runInputMajor(pool, linearScratch, at, dw1, u, 0, t, e, k4);
+            LinearKernel.runInputMajor(pool, linearScratch, at, dd, g, 0, t, e, n4);
+            pool.parallelFor(t, 1, (r0, r1) -> {
+                DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
+                buf.ensure(k4, 4 * 2 * rank * n, n4);
+                for (int r = r0; r < r1; r++) {
+                    MemorySegment.copy(u, CpuTensor.F32, 4L * r * k4, buf.u, 0, k4);
+                    MemorySegment.copy(g, CpuTensor.F32, 4L * r * n4, buf.g, 0, n4);
+                    DynamicWeightsKernel.finish(buf.u, 0, buf.g, 0, qkw, n, rank, k, ot.seg(), ot.offset + 4L * r * perToken, buf.r);
+                }
+            });
+        }
     }
 
     @Override

@@ -17,7 +17,9 @@ import static io.dcformer4j.backend.cpu.Vec.SS;
 /**
  * The DCMHA dynamic weights of one token (spec §2.2): u = GELU(a·dw1), r = u·qkw per slot, w1 rows
  * RMS-normalised over the head axis (eps 1e-6), w2 rows as is, dg = tanh(a·dd). The projections dw1
- * [E, 4K] and dd [E, 4N] are input-major, so each is applied as a sum of scaled weight rows.
+ * [E, 4K] and dd [E, 4N] are input-major: in decode each is applied as a sum of scaled weight rows (split
+ * by columns across workers); a prefill runs them as packed GEMMs ({@link LinearKernel#runInputMajor}) and
+ * only {@link #finish} is per token.
  */
 final class DynamicWeightsKernel {
     private static final float RMS_EPS = 1e-6f;
@@ -42,23 +44,6 @@ final class DynamicWeightsKernel {
                 g = new float[n4];
             }
         }
-    }
-
-    /**
-     * Computes the dynamic weights of token t.
-     *
-     * @param a     F32 row of E floats
-     * @param out   F32 destination of 4·(2I+1)·N floats
-     */
-    static void token(MemorySegment a, long ao, int e, CpuTensor dw1, CpuTensor qkw, CpuTensor dd, int n, int rank,
-                      int k, MemorySegment out, long oo, Buffers b) {
-        int k4 = 4 * k;
-        int n4 = 4 * n;
-        b.ensure(k4, 4 * 2 * rank * n, n4);
-        java.util.Arrays.fill(b.u, 0, k4, 0f);
-        java.util.Arrays.fill(b.g, 0, n4, 0f);
-        project(a, ao, e, dw1, dd, k4, n4, 0, k4 + n4, b.u, 0, b.g, 0);
-        finish(b.u, 0, b.g, 0, qkw, n, rank, k, out, oo, b.r);
     }
 
     /**

@@ -27,6 +27,7 @@ final class LinearKernel {
         final float[] a = new float[MC * KC];       // [MC/MR][KC][MR]
         final float[] b = new float[NC * KC];       // [NC/NR][KC][NR]
         final float[] row = new float[KC];
+        final float[] wide = new float[NC];
         final float[] tile = new float[MR * NR];
     }
 
@@ -41,7 +42,7 @@ final class LinearKernel {
         }
         int panels = (o + NR - 1) / NR;
         pool.parallelFor(panels, 1, (p0, p1) -> {
-            gemm(x, w, out, t, in, o, p0 * NR, Math.min(o, p1 * NR), buffers.get());
+            gemm(x, w, false, out.seg(), out.offset, t, in, o, p0 * NR, Math.min(o, p1 * NR), buffers.get());
             if (bias != null) {
                 addBias(bias, out, t, o, p0 * NR, Math.min(o, p1 * NR));
             }
@@ -57,15 +58,30 @@ final class LinearKernel {
         }
     }
 
-    /** Output columns [c0, c1) of all t rows. */
-    private static void gemm(CpuTensor x, CpuTensor w, CpuTensor out, int t, int in, int o, int c0, int c1, Buffers buf) {
-        MemorySegment cs = out.seg();
+    /**
+     * {@code C = x · w} for input-major weights w [in, o] (the dynamic-weight projections), into the F32
+     * rows of {@code cs} at byte offset {@code co}; needs more than {@link #GEMV_MAX_ROWS} rows.
+     */
+    static void runInputMajor(WorkerPool pool, ThreadLocal<Buffers> buffers, CpuTensor x, CpuTensor w, MemorySegment cs,
+                              long co, int t, int in, int o) {
+        int panels = (o + NR - 1) / NR;
+        pool.parallelFor(panels, 1, (p0, p1) ->
+                gemm(x, w, true, cs, co, t, in, o, p0 * NR, Math.min(o, p1 * NR), buffers.get()));
+    }
+
+    /** Output columns [c0, c1) of all t rows; w is [o, in], or [in, o] when {@code inputMajor}. */
+    private static void gemm(CpuTensor x, CpuTensor w, boolean inputMajor, MemorySegment cs, long cOffset, int t, int in,
+                             int o, int c0, int c1, Buffers buf) {
         long rs = 4L * o;
         for (int jc = c0; jc < c1; jc += NC) {
             int nc = Math.min(NC, c1 - jc);
             for (int pc = 0; pc < in; pc += KC) {
                 int kc = Math.min(KC, in - pc);
-                packB(w, in, jc, nc, pc, kc, buf);
+                if (inputMajor) {
+                    packInputMajorB(w, o, jc, nc, pc, kc, buf);
+                } else {
+                    packB(w, in, jc, nc, pc, kc, buf);
+                }
                 for (int ic = 0; ic < t; ic += MC) {
                     int mc = Math.min(MC, t - ic);
                     packA(x, in, ic, mc, pc, kc, buf);
@@ -73,7 +89,7 @@ final class LinearKernel {
                         int cols = Math.min(NR, nc - jr);
                         int bo = (jr / NR) * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
-                            long co = out.offset + rs * (ic + ir) + 4L * (jc + jr);
+                            long co = cOffset + rs * (ic + ir) + 4L * (jc + jr);
                             LinearLoops.kernel(MR, NV, buf.a, (ir / MR) * kc * MR, buf.b, bo, kc, cs, co, rs, pc > 0,
                                     Math.min(MR, mc - ir), cols, buf.tile);
                         }
@@ -100,6 +116,18 @@ final class LinearKernel {
             int base = (j / NR) * kc * NR + j % NR;
             for (int p = 0; p < kc; p++) {
                 b[base + p * NR] = row[p];
+            }
+        }
+    }
+
+    /** Widens w[pc..pc+kc, jc..jc+nc) of an input-major [in, o] weight into the same panels as {@link #packB}. */
+    private static void packInputMajorB(CpuTensor w, int o, int jc, int nc, int pc, int kc, Buffers buf) {
+        float[] wide = buf.wide;
+        float[] b = buf.b;
+        for (int p = 0; p < kc; p++) {
+            w.readFloats((long) (pc + p) * o + jc, wide, nc);
+            for (int j = 0; j < nc; j++) {
+                b[(j / NR) * kc * NR + p * NR + j % NR] = wide[j];
             }
         }
     }
