@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dcformer4j.conformance.SuiteLauncher;
 import io.dcformer4j.conformance.SuiteOutcome;
+import io.dcformer4j.conformance.TckSeed;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,6 +31,8 @@ class BrokenBackendsTest {
         assertThat(outcome.failed()).as("tests the suite failed on broken backend " + variant).isPositive();
         assertThat(outcome.failures()).as("failing tests on " + variant + " must name the broken op '" + variant.brokenOp() + "'")
                 .anySatisfy(f -> assertThat(f.test()).contains(variant.brokenOp()));
+        assertThat(outcome.failures()).as("every failure names the seed that replays it")
+                .allSatisfy(f -> assertThat(f.message()).contains("-D" + TckSeed.PROPERTY + "=" + TckSeed.seed()));
         assertThat(outcome.passed()).as("the suite still passes the unbroken ops of " + variant).isPositive();
     }
 
