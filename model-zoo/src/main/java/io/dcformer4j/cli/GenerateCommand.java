@@ -55,8 +55,12 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     private long seed;
 
-    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when this text appears (repeatable).")
+    @Option(names = "--stop", paramLabel = "TEXT",
+            description = "Stop when this text appears (repeatable; \\n and \\t are a newline and a tab).")
     private List<String> stop = List.of();
+
+    @Option(names = "--stats", description = "Print token counts, speed and the stop reason on stderr.")
+    private boolean stats;
 
     @Option(names = "--backend", paramLabel = "NAME",
             description = "Backend name (default: -Ddcformer4j.backend, $DCFORMER4J_BACKEND, else the best available).")
@@ -70,7 +74,8 @@ public final class GenerateCommand implements Callable<Integer> {
         GenerationConfig config;
         try {
             config = GenerationConfig.builder().maxNewTokens(maxNewTokens).temperature(temperature).topK(topK).topP(topP)
-                    .repetitionPenalty(repetitionPenalty).seed(seed).stopStrings(stop).build();
+                    .repetitionPenalty(repetitionPenalty).seed(seed).stopStrings(stop.stream().map(GenerateCommand::unescape).toList())
+                    .build();
         } catch (IllegalArgumentException e) {
             throw CliSupport.usage(spec, e.getMessage());
         }
@@ -83,17 +88,43 @@ public final class GenerateCommand implements Callable<Integer> {
         try (Backend be = CliSupport.openBackend(spec, backend, threads);
              DCFormer m = CliSupport.load(spec, dir, be);
              GenerationSession session = m.newSession()) {
+            long start = System.nanoTime();
             GenerationResult r = session.run(text, config, (piece, token) -> {
                 out.print(piece);
                 out.flush();
             }, null);
+            double seconds = (System.nanoTime() - start) / 1e9;
             out.println();
             out.flush();
+            if (stats) {
+                spec.commandLine().getErr().printf(java.util.Locale.ROOT,
+                        "%d prompt tokens, %d generated in %.2f s (%.1f tokens/s), stopped by %s, backend %s%n",
+                        r.promptTokens(), r.tokens().length, seconds, r.tokens().length / Math.max(seconds, 1e-9),
+                        r.stopReason(), be.name());
+            }
             if (r.tokens().length == 0) {
                 spec.commandLine().getErr().println("generate: nothing was generated (" + r.stopReason() + ")");
             }
         }
         return 0;
+    }
+
+    /** Turns the escapes {@code \n}, {@code \t} and {@code \\} of a command-line stop string into characters. */
+    static String unescape(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 1 < s.length()) {
+                char n = s.charAt(i + 1);
+                if (n == 'n' || n == 't' || n == '\\') {
+                    sb.append(n == 'n' ? '\n' : n == 't' ? '\t' : '\\');
+                    i++;
+                    continue;
+                }
+            }
+            sb.append(c);
+        }
+        return sb.toString();
     }
 
     private static String readStdin() throws java.io.IOException {

@@ -51,6 +51,20 @@ class UserCommandsTest {
     }
 
     @Test
+    void generateStopsAtAnEscapedStopStringAndReportsStats() {
+        assertThat(GenerateCommand.unescape("a\\nb\\tc\\\\n\\x")).isEqualTo("a\nb\tc\\n\\x");
+        CliRun all = CliRun.of("generate", "--model", model.toString(), "--max-new-tokens", "12", "--backend", "cpu", "ab");
+        String text = all.out().substring(0, all.out().length() - System.lineSeparator().length());
+        assertThat(text).hasSizeGreaterThan(2);
+        String stop = text.substring(1, 2).equals("\n") ? "\\n" : text.substring(1, 2);
+        CliRun cut = CliRun.of("generate", "--model", model.toString(), "--max-new-tokens", "12", "--backend", "cpu",
+                "--stop", stop, "--stats", "ab");
+        assertThat(cut.exit()).as(cut.err()).isZero();
+        assertThat(cut.out()).isEqualTo(text.substring(0, text.indexOf(text.charAt(1))) + System.lineSeparator());
+        assertThat(cut.err()).contains("generated in").contains("STOP_STRING");
+    }
+
+    @Test
     void generateRejectsBadArgumentsWithOneLineAndExit2() {
         String m = model.toString();
         for (String[] args : new String[][] {
