@@ -48,7 +48,8 @@ public final class InspectCommand implements Callable<Integer> {
         for (int i = 0; i < config.numLayers(); i++) {
             layers.append(config.isLocal(i) ? 'L' : 'G');
         }
-        out.println("Layers:     " + layers + "  (L = local window " + config.windowSize() + ", G = global)");
+        out.println("Layers:     " + layers + (layers.indexOf("L") >= 0
+                ? "  (L = local, window " + config.windowSize() + "; G = global)" : "  (all global)"));
         Path tok = dir.resolve("tokenizer.json");
         if (Files.isRegularFile(tok)) {
             Tokenizer t = Tokenizer.load(tok);
