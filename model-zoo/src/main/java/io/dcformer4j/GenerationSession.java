@@ -12,9 +12,9 @@ import java.util.Arrays;
 /**
  * One growing text on a {@link DCFormer} model (no chat template): each {@code generate} call appends its
  * prompt to what came before — earlier prompts and generated text — and continues from there, reusing the
- * caches. {@link #reset()} starts a new text. A session is used by one thread at a time (calls are
- * serialised); many sessions can run on one model concurrently. {@link #cancel()} may be called from any
- * thread.
+ * caches. {@link #reset()} starts a new text; so does a call that fails with an exception. A session is
+ * used by one thread at a time (calls are serialised); many sessions can run on one model concurrently.
+ * {@link #cancel()} may be called from any thread.
  */
 public final class GenerationSession implements AutoCloseable {
     private final DCFormer owner;
@@ -73,6 +73,11 @@ public final class GenerationSession implements AutoCloseable {
             GenerationResult r = Generator.generate(adapter, owner.tokenizer(), prompt, config, listener, cancel);
             pending = Arrays.copyOfRange(r.tokens(), adapter.decoded, r.tokens().length);
             return r;
+        } catch (RuntimeException | Error e) {
+            // The caches may hold part of this call: start the next one from an empty text.
+            session.reset();
+            pending = new int[0];
+            throw e;
         } finally {
             current = null;
         }

@@ -106,6 +106,19 @@ class DCFormerTest {
     }
 
     @Test
+    void aFailedCallStartsTheNextOneFromAnEmptyText() {
+        GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(6).stopOnSpecial(false).build();
+        try (DCFormer model = DCFormer.load(dir, backend); GenerationSession s = model.newSession();
+             GenerationSession fresh = model.newSession()) {
+            assertThatThrownBy(() -> s.generate("ab", cfg, (piece, token) -> {
+                throw new IllegalStateException("listener failed");
+            })).hasMessage("listener failed");
+            assertThat(s.position()).isZero();
+            assertThat(s.generate("cd", cfg)).isEqualTo(fresh.generate("cd", cfg));
+        }
+    }
+
+    @Test
     void cancelStopsAGeneration() {
         try (DCFormer model = DCFormer.load(dir, backend); GenerationSession s = model.newSession()) {
             GenerationResult r = s.run("ab", GenerationConfig.builder().maxNewTokens(40).stopOnSpecial(false).build(),
