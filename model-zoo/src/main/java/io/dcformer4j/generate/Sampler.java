@@ -83,11 +83,41 @@ public final class Sampler {
         return best;
     }
 
+    /** One draw from the softmax of all (already temperature-scaled) logits, in id order: no sort needed. */
+    private int drawFromAll(double[] x) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : x) {
+            max = Math.max(max, v);
+        }
+        double[] p = new double[x.length]; // [V] unnormalised probabilities
+        double total = 0;
+        for (int i = 0; i < x.length; i++) {
+            p[i] = Math.exp(x[i] - max);
+            total += p[i];
+        }
+        double u = random.nextDouble() * total;
+        double acc = 0;
+        int last = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (p[i] > 0) {
+                acc += p[i];
+                last = i;
+                if (u < acc) {
+                    return i;
+                }
+            }
+        }
+        return last;
+    }
+
     private int draw(double[] x) {
         int v = x.length;
         double t = config.temperature();
         for (int i = 0; i < v; i++) {
             x[i] /= t;
+        }
+        if (config.topK() == 0 && config.topP() >= 1.0) {
+            return drawFromAll(x);
         }
         // Candidates in decreasing logit order (stable on ties), restricted by top-k.
         Integer[] order = new Integer[v];
