@@ -49,7 +49,7 @@ for cu in "$here"/*.cu; do
       /Used [0-9]+ registers/ {
         regs = $0; sub(/.*Used /, "", regs); sub(/ registers.*/, "", regs)
         smem = "0"; if ($0 ~ /bytes smem/) { smem = $0; sub(/ bytes smem.*/, "", smem); sub(/.*, /, "", smem) }
-        printf "[cuda-ptx] %-12s %-20s regs %3s  smem %6s B  stack %3s B  spill st/ld %s/%s B\n", mod, fn, regs, smem, stack, spills, spilll
+        printf "[cuda-ptx] %-15s %-20s regs %3s  smem %6s B  stack %3s B  spill st/ld %s/%s B\n", mod, fn, regs, smem, stack, spills, spilll
       }'
     if echo "$report" | grep -E "[1-9][0-9]* bytes spill (stores|loads)" >/dev/null; then
       echo "[cuda-ptx] ERROR: a kernel of $name.cu spills registers (see ptxas -v above)" >&2
