@@ -10,11 +10,13 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * Runs the measurements of issue 5 on one backend: the limits first (memory bandwidth, our GEMM rate,
- * optionally OpenBLAS), then prefill and decode speed of DCFormer++ and of its plain-MHA baseline.
+ * Runs the measurements of issue 5 on one backend: prefill and decode speed of DCFormer++ and of its
+ * plain-MHA baseline, then the limits in the same process (memory bandwidth, our GEMM rate, optionally
+ * OpenBLAS).
  */
 public final class BenchEngine {
     private static final int WARM_UP_STEPS = 2;
+    private static final String[] KINDS = {"DCMHA", "MHA"};
     private final BenchOptions options;
     private final Backend backend;
     private final BenchModelFactory factory;
@@ -38,6 +40,12 @@ public final class BenchEngine {
                     + " but the run needs " + options.positionsNeeded() + " positions");
         }
         int threads = backend.options().resolvedThreads();
+        // The models run first, so that their resident set is not inflated by what the probes leave behind
+        // (OpenBLAS keeps its buffer pool, the allocator keeps freed blocks).
+        ModelTiming[] timings = timeModels();
+        ModelTiming dcmha = timings[0];
+        ModelTiming mha = timings[1];
+
         progress("memory bandwidth (" + (options.bandwidthBytes() >> 20) + " MiB, " + threads + " threads)");
         double bandwidth = BandwidthProbe.readGbPerS(options.bandwidthBytes(), threads, options.reps() < 3 ? 3 : 5);
 
@@ -50,9 +58,6 @@ public final class BenchEngine {
         }
         BlasComparison blas = options.vsBlas() ? compareWithBlas(shapes, gemm, threads)
                 : BlasComparison.skipped("not requested (--vs-blas)");
-
-        ModelTiming dcmha = timeModel(true);
-        ModelTiming mha = timeModel(false);
         return new BenchResult(preset, backend.description(), threads, bandwidth, gemm, blas, dcmha, mha);
     }
 
@@ -92,46 +97,68 @@ public final class BenchEngine {
         }
     }
 
-    private ModelTiming timeModel(boolean dcmha) {
-        String kind = dcmha ? "DCMHA" : "MHA";
-        progress(kind + ": generating random weights");
-        SortedMap<Integer, Double> prefill = new TreeMap<>();
-        SortedMap<Integer, Double> decode = new TreeMap<>();
+    /**
+     * Times both models with their measurements interleaved (DCMHA then MHA for every repetition and every
+     * decode step), so that a change of load on a shared machine affects both alike and their ratio holds.
+     * Both models are resident together; the memory figures are taken at the longest context with both
+     * sequences open.
+     */
+    private ModelTiming[] timeModels() {
+        boolean peakReset = ProcessMemory.resetPeak();
+        SplittableRandom rnd = new SplittableRandom(options.seed());
+        int vocab = options.preset().vocab();
+        List<SortedMap<Integer, Double>> prefill = List.of(new TreeMap<>(), new TreeMap<>());
+        List<SortedMap<Integer, Double>> decode = List.of(new TreeMap<>(), new TreeMap<>());
         long backendBytes = 0;
         long resident = -1;
         long peak = -1;
-        boolean peakReset = ProcessMemory.resetPeak();
-        SplittableRandom rnd = new SplittableRandom(options.seed());
-        try (BenchModel model = factory.open(options.preset(), dcmha, backend, options.seed())) {
-            warmUp(model, kind, rnd);
+        progress("generating random weights (DCMHA and MHA)");
+        try (BenchModel dcmha = factory.open(options.preset(), true, backend, options.seed());
+             BenchModel mha = factory.open(options.preset(), false, backend, options.seed())) {
+            BenchModel[] models = {dcmha, mha};
+            for (int m = 0; m < 2; m++) {
+                warmUp(models[m], KINDS[m], rnd);
+            }
             for (int t : options.prefillLengths()) {
                 int[] tokens = tokens(rnd, t);
-                double[] secs = new double[options.reps()];
+                double[][] secs = new double[2][options.reps()];
                 for (int r = 0; r < options.reps(); r++) {
-                    progress(kind + ": prefill T=" + t + " (" + (r + 1) + "/" + options.reps() + ")");
-                    try (BenchModel.Sequence seq = model.newSequence()) {
-                        long t0 = System.nanoTime();
-                        seq.prefill(tokens);
-                        secs[r] = (System.nanoTime() - t0) * 1e-9;
+                    for (int m = 0; m < 2; m++) {
+                        progress(KINDS[m] + ": prefill T=" + t + " (" + (r + 1) + "/" + options.reps() + ")");
+                        try (BenchModel.Sequence seq = models[m].newSequence()) {
+                            long t0 = System.nanoTime();
+                            seq.prefill(tokens);
+                            secs[m][r] = (System.nanoTime() - t0) * 1e-9;
+                        }
                     }
                 }
-                prefill.put(t, t / Stats.median(secs));
+                for (int m = 0; m < 2; m++) {
+                    prefill.get(m).put(t, t / Stats.median(secs[m]));
+                }
             }
             int longest = options.decodeContexts().stream().mapToInt(Integer::intValue).max().orElse(-1);
             for (int ctx : options.decodeContexts()) {
-                progress(kind + ": prefill to context " + ctx + " for decode");
-                try (BenchModel.Sequence seq = model.newSequence()) {
-                    seq.prefill(tokens(rnd, ctx));
-                    double[] secs = new double[options.decodeSteps()];
-                    seq.decode(rnd.nextInt(options.preset().vocab())); // warm-up step, not timed
-                    for (int i = 0; i < secs.length; i++) {
-                        progress(kind + ": decode after " + ctx + " tokens (" + (i + 1) + "/" + secs.length + ")");
-                        int token = rnd.nextInt(options.preset().vocab());
-                        long t0 = System.nanoTime();
-                        seq.decode(token);
-                        secs[i] = (System.nanoTime() - t0) * 1e-9;
+                int[] context = tokens(rnd, ctx);
+                try (BenchModel.Sequence a = dcmha.newSequence(); BenchModel.Sequence b = mha.newSequence()) {
+                    BenchModel.Sequence[] seqs = {a, b};
+                    double[][] secs = new double[2][options.decodeSteps()];
+                    for (int m = 0; m < 2; m++) {
+                        progress(KINDS[m] + ": prefill to context " + ctx + " for decode");
+                        seqs[m].prefill(context);
+                        seqs[m].decode(rnd.nextInt(vocab)); // first step after a prefill: not timed
                     }
-                    decode.put(ctx, 1 / Stats.median(secs));
+                    for (int i = 0; i < options.decodeSteps(); i++) {
+                        progress("decode after " + ctx + " tokens (" + (i + 1) + "/" + options.decodeSteps() + ")");
+                        int token = rnd.nextInt(vocab);
+                        for (int m = 0; m < 2; m++) {
+                            long t0 = System.nanoTime();
+                            seqs[m].decode(token);
+                            secs[m][i] = (System.nanoTime() - t0) * 1e-9;
+                        }
+                    }
+                    for (int m = 0; m < 2; m++) {
+                        decode.get(m).put(ctx, 1 / Stats.median(secs[m]));
+                    }
                     if (ctx == longest) {
                         // A full collection shrinks the Java heap, so the resident set is not inflated by garbage
                         // that the collector would have given back anyway.
@@ -143,12 +170,14 @@ public final class BenchEngine {
                 }
             }
         }
-        return new ModelTiming(prefill, decode, backendBytes, resident, peak);
+        return new ModelTiming[] {
+            new ModelTiming(prefill.get(0), decode.get(0), backendBytes, resident, peak),
+            new ModelTiming(prefill.get(1), decode.get(1), backendBytes, resident, peak)};
     }
 
     /**
      * One untimed prefill and {@value #WARM_UP_STEPS} decode steps, so that the first timed call does not pay
-     * for JIT compilation (the DCMHA model runs first and would otherwise pay for the kernels both share).
+     * for JIT compilation (the model timed first would otherwise pay for the kernels both share).
      */
     private void warmUp(BenchModel model, String kind, SplittableRandom rnd) {
         progress(kind + ": warm-up");

@@ -65,20 +65,25 @@ public record BenchResult(BenchPreset preset, String backend, int threads, doubl
         return overhead(dcmha.decodeTokensPerS(), mha.decodeTokensPerS());
     }
 
-    /** Resident set ÷ (weight bytes + backend bytes) of the DCMHA model at its longest context. */
+    /** Weight bytes of both models, which are resident together during a run. */
+    public long residentWeightBytes() {
+        return preset.weightBytes(true) + preset.weightBytes(false);
+    }
+
+    /** Resident set ÷ (weight bytes of both models + backend bytes) at the longest context. */
     public double residentVsWeightsAndCaches() {
         if (dcmha.residentBytes() < 0) {
             return Double.NaN;
         }
-        return (double) dcmha.residentBytes() / (preset.weightBytes(true) + dcmha.backendBytes());
+        return (double) dcmha.residentBytes() / (residentWeightBytes() + dcmha.backendBytes());
     }
 
-    /** Peak resident set during the DCMHA model's run ÷ (weight bytes + backend bytes). */
+    /** Peak resident set of the models' run ÷ (weight bytes of both models + backend bytes). */
     public double peakResidentVsWeightsAndCaches() {
         if (dcmha.peakResidentBytes() < 0) {
             return Double.NaN;
         }
-        return (double) dcmha.peakResidentBytes() / (preset.weightBytes(true) + dcmha.backendBytes());
+        return (double) dcmha.peakResidentBytes() / (residentWeightBytes() + dcmha.backendBytes());
     }
 
     private static SortedMap<Integer, Double> scale(SortedMap<Integer, Double> m, double f) {

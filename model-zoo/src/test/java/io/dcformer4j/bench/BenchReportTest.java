@@ -39,6 +39,8 @@ class BenchReportTest {
         assertThat(j.get("blas").get("note").asText()).contains("not found");
         assertThat(j.get("gemm")).hasSize(3);
         assertThat(j.get("model").get("weight_bytes").asLong()).isEqualTo(BenchPreset.SMALL.weightBytes(true));
+        assertThat(j.get("memory").get("weight_bytes_both_models").asLong())
+                .isEqualTo(BenchPreset.SMALL.weightBytes(true) + BenchPreset.SMALL.weightBytes(false));
     }
 
     @Test

@@ -45,9 +45,9 @@ class BenchResultTest {
         assertThat(r.decodeOverhead().get(512)).isCloseTo(0.1, within(1e-12));
         assertThat(r.decodeOverhead().get(2048)).isCloseTo(0.1, within(1e-12));
         assertThat(r.residentVsWeightsAndCaches())
-                .isCloseTo(600e6 / (r.preset().weightBytes(true) + 50e6), within(1e-12));
+                .isCloseTo(600e6 / (r.preset().weightBytes(true) + r.preset().weightBytes(false) + 50e6), within(1e-12));
         assertThat(r.peakResidentVsWeightsAndCaches())
-                .isCloseTo(900e6 / (r.preset().weightBytes(true) + 50e6), within(1e-12));
+                .isCloseTo(900e6 / (r.preset().weightBytes(true) + r.preset().weightBytes(false) + 50e6), within(1e-12));
         assertThat(r.blas().ratio()).isNaN();
     }
 
