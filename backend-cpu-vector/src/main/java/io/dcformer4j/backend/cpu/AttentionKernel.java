@@ -32,7 +32,7 @@ final class AttentionKernel {
         float[] logits = new float[0];   // [R, N, Sp]
         float[] q = new float[0];        // [R, N·D]
         float[] out = new float[0];      // [R, N·D]
-        float[] query = new float[0];    // [2I+1, N] query-side factors of one slot
+        float[] query = new float[0];    // [R, 2I+1, N] query-side factors of one slot
         float[] alpha = new float[0];    // [N, L]
         float[] low = new float[0];      // [2I, L]
         final int[] fresh = new int[3];
@@ -41,15 +41,15 @@ final class AttentionKernel {
         final int[] count = new int[3];
 
         void ensure(int n, int d, int sp, int rank) {
-            if (logits.length < R * n * sp) {
-                logits = new float[Math.max(R * n * sp, logits.length * 3 / 2)];
+            if (logits.length < R * n * sp + L) {
+                logits = new float[Math.max(R * n * sp + L, logits.length * 3 / 2)];
             }
             if (q.length < R * n * d) {
                 q = new float[R * n * d];
                 out = new float[R * n * d];
             }
-            if (query.length < (2 * rank + 1) * n) {
-                query = new float[(2 * rank + 1) * n];
+            if (query.length < R * (2 * rank + 1) * n) {
+                query = new float[R * (2 * rank + 1) * n];
             }
             if (alpha.length < n * L) {
                 alpha = new float[n * L];
@@ -121,22 +121,26 @@ final class AttentionKernel {
             }
         }
         boolean compose = spec.mode() != AttentionMode.PLAIN_MHA;
+        if (compose) {
+            composeBlock(c, sc, t0, rb, 0, c.staticPre, pieces, n, sp, rank);
+        }
         for (int r = 0; r < rb; r++) {
             int p = p0 + r;
             int vlo = spec.firstVisibleKey(p, prefillRule) - lo;
             int vhi = p - lo;
-            int base = r * n * sp;
-            if (compose) {
-                composeRow(c, sc, t0 + r, 0, c.staticPre, base, pieces, n, sp, rank);
-            }
             for (int h = 0; h < n; h++) {
-                RowKernels.softmaxInPlace(sc.logits, base + h * sp + vlo, vhi - vlo + 1);
+                RowKernels.softmaxInPlace(sc.logits, r * n * sp + h * sp + vlo, vhi - vlo + 1);
             }
-            if (compose) {
-                composeRow(c, sc, t0 + r, 2, c.staticPost, base, pieces, n, sp, rank);
-            }
+        }
+        if (compose) {
+            composeBlock(c, sc, t0, rb, 2, c.staticPost, pieces, n, sp, rank);
+        }
+        for (int r = 0; r < rb; r++) {
+            int p = p0 + r;
+            int vlo = spec.firstVisibleKey(p, prefillRule) - lo;
+            int vhi = p - lo;
             for (int h = 0; h < n; h++) {
-                int hb = base + h * sp;
+                int hb = r * n * sp + h * sp;
                 java.util.Arrays.fill(sc.logits, hb, hb + vlo, 0f);
                 java.util.Arrays.fill(sc.logits, hb + vhi + 1, hb + sp, 0f);
             }
@@ -265,17 +269,22 @@ final class AttentionKernel {
     }
 
     /**
-     * Composes every key column of row r's scratch (at {@code base}) in place with query slot {@code cq}
-     * of query row {@code t} and, for DCMHA, key slot cq + 1 of each key:
+     * Composes every key column of the block's rows in place with query slot {@code cq} of each row and, for
+     * DCMHA, key slot cq + 1 of each key:
      * out[m] = α[m](1 + dgq[m] + dgk[m]) + Σ_i hq_i w2q[i,m] + Σ_i hk_i w2k[i,m] (+ Σ_n α[n] S[n,m]),
-     * hq_i = Σ_n w1q[i,n] α[n], hk_i = Σ_n w1k[i,n] α[n], L keys at a time.
+     * hq_i = Σ_n w1q[i,n] α[n], hk_i = Σ_n w1k[i,n] α[n], L keys at a time. The rows of the block are
+     * composed one after another for each key vector, so a key's factors are read from memory once per
+     * block and from L1 for the other rows.
      */
-    private static void composeRow(Call c, Scratch sc, int t, int cq, float[] sw, int base, int pieces, int n, int sp,
-                                   int rank) {
+    private static void composeBlock(Call c, Scratch sc, int t0, int rb, int cq, float[] sw, int pieces, int n, int sp,
+                                     int rank) {
         int rows = 2 * rank + 1;
         int slotFloats = rows * n;
-        float[] qf = sc.query;
-        MemorySegment.copy(c.dyn.seg(), CpuTensor.F32, c.dyn.offset + 4L * ((long) t * 4 + cq) * slotFloats, qf, 0, slotFloats);
+        float[] qfs = sc.query;
+        for (int r = 0; r < rb; r++) {
+            MemorySegment.copy(c.dyn.seg(), CpuTensor.F32, c.dyn.offset + 4L * ((long) (t0 + r) * 4 + cq) * slotFloats,
+                    qfs, r * slotFloats, slotFloats);
+        }
         boolean keySide = c.spec.mode() == AttentionMode.DCMHA;
         int part = cq / 2;
         float[] lg = sc.logits;
@@ -289,45 +298,54 @@ final class AttentionKernel {
             int count = sc.count[pc];
             int ksBase = part * slotFloats * stride + col;
             for (int j = 0; j < count; j += L) {
+                // loads may run past the piece into padding or the next row (lanes discarded); stores may not
+                boolean tail = j + L > count;
                 VectorMask<Float> m = FS.indexInRange(j, count);
-                int at = base + sc.first[pc] + j;
-                for (int h = 0; h < n; h++) {
-                    FloatVector.fromArray(FS, lg, at + h * sp, m).intoArray(alpha, h * L);
-                }
-                for (int i = 0; i < rank; i++) {
-                    FloatVector hq = FloatVector.zero(FS);
+                for (int r = 0; r < rb; r++) {
+                    int at = r * n * sp + sc.first[pc] + j;
+                    int qo = r * slotFloats;
                     for (int h = 0; h < n; h++) {
-                        hq = FloatVector.broadcast(FS, qf[i * n + h]).fma(FloatVector.fromArray(FS, alpha, h * L), hq);
-                    }
-                    hq.intoArray(low, i * L);
-                    if (keySide) {
-                        FloatVector hk = FloatVector.zero(FS);
-                        int kb = ksBase + i * n * stride + j;
-                        for (int h = 0; h < n; h++) {
-                            hk = FloatVector.fromArray(FS, ks, kb + h * stride, m).fma(FloatVector.fromArray(FS, alpha, h * L), hk);
-                        }
-                        hk.intoArray(low, (rank + i) * L);
-                    }
-                }
-                for (int o = 0; o < n; o++) {
-                    FloatVector a = FloatVector.fromArray(FS, alpha, o * L);
-                    FloatVector y = a.mul(1f + qf[2 * rank * n + o]);
-                    if (keySide) {
-                        y = a.fma(FloatVector.fromArray(FS, ks, ksBase + (2 * rank * n + o) * stride + j, m), y);
+                        FloatVector.fromArray(FS, lg, at + h * sp).intoArray(alpha, h * L);
                     }
                     for (int i = 0; i < rank; i++) {
-                        y = FloatVector.fromArray(FS, low, i * L).fma(FloatVector.broadcast(FS, qf[(rank + i) * n + o]), y);
-                        if (keySide) {
-                            y = FloatVector.fromArray(FS, low, (rank + i) * L)
-                                    .fma(FloatVector.fromArray(FS, ks, ksBase + ((rank + i) * n + o) * stride + j, m), y);
-                        }
-                    }
-                    if (sw != null) {
+                        FloatVector hq = FloatVector.zero(FS);
                         for (int h = 0; h < n; h++) {
-                            y = FloatVector.fromArray(FS, alpha, h * L).fma(FloatVector.broadcast(FS, sw[h * n + o]), y);
+                            hq = FloatVector.broadcast(FS, qfs[qo + i * n + h]).fma(FloatVector.fromArray(FS, alpha, h * L), hq);
+                        }
+                        hq.intoArray(low, i * L);
+                        if (keySide) {
+                            FloatVector hk = FloatVector.zero(FS);
+                            int kb = ksBase + i * n * stride + j;
+                            for (int h = 0; h < n; h++) {
+                                hk = FloatVector.fromArray(FS, ks, kb + h * stride).fma(FloatVector.fromArray(FS, alpha, h * L), hk);
+                            }
+                            hk.intoArray(low, (rank + i) * L);
                         }
                     }
-                    y.intoArray(lg, at + o * sp, m);
+                    for (int o = 0; o < n; o++) {
+                        FloatVector a = FloatVector.fromArray(FS, alpha, o * L);
+                        FloatVector y = a.mul(1f + qfs[qo + 2 * rank * n + o]);
+                        if (keySide) {
+                            y = a.fma(FloatVector.fromArray(FS, ks, ksBase + (2 * rank * n + o) * stride + j), y);
+                        }
+                        for (int i = 0; i < rank; i++) {
+                            y = FloatVector.fromArray(FS, low, i * L).fma(FloatVector.broadcast(FS, qfs[qo + (rank + i) * n + o]), y);
+                            if (keySide) {
+                                y = FloatVector.fromArray(FS, low, (rank + i) * L)
+                                        .fma(FloatVector.fromArray(FS, ks, ksBase + ((rank + i) * n + o) * stride + j), y);
+                            }
+                        }
+                        if (sw != null) {
+                            for (int h = 0; h < n; h++) {
+                                y = FloatVector.fromArray(FS, alpha, h * L).fma(FloatVector.broadcast(FS, sw[h * n + o]), y);
+                            }
+                        }
+                        if (tail) {
+                            y.intoArray(lg, at + o * sp, m);
+                        } else {
+                            y.intoArray(lg, at + o * sp);
+                        }
+                    }
                 }
             }
         }
@@ -475,7 +493,7 @@ final class AttentionKernel {
             int slotFloats = (2 * rank + 1) * n;
             float[] dynRows = new float[t * 4 * slotFloats];  // [T, 4, 2I+1, N]
             MemorySegment.copy(dyn.seg(), CpuTensor.F32, dyn.offset, dynRows, 0, dynRows.length);
-            ks = new float[2 * slotFloats * t];              // [2·(2I+1)·N, T]
+            ks = new float[2 * slotFloats * t + L];          // [2·(2I+1)·N, T] + one vector of padding
             for (int i = 0; i < t; i++) {
                 for (int part = 0; part < 2; part++) {
                     int src = (i * 4 + 1 + 2 * part) * slotFloats;

@@ -16,7 +16,7 @@ final class CpuKvCache implements KvCache {
     final float[] keys;      // [N·D][capacity]
     final float[] values;    // [capacity][N·D]
     /** Null unless the spec keeps key-side factors. */
-    final float[] keySide;   // [2·(2I+1)·N][capacity]
+    final float[] keySide;   // [2·(2I+1)·N][capacity] + L
     private volatile int length;
     private volatile boolean closed;
 
@@ -26,7 +26,8 @@ final class CpuKvCache implements KvCache {
         int nd = Math.multiplyExact(spec.numHeads(), spec.headDim());
         this.keys = new float[Math.multiplyExact(nd, spec.capacity())];
         this.values = new float[Math.multiplyExact(nd, spec.capacity())];
-        this.keySide = spec.keySide() ? new float[Math.multiplyExact(spec.keySidePerToken(), spec.capacity())] : null;
+        // one vector of padding: compose loads whole vectors past the last slot and discards those lanes
+        this.keySide = spec.keySide() ? new float[Math.multiplyExact(spec.keySidePerToken(), spec.capacity()) + Vec.L] : null;
     }
 
     long bytes() {
