@@ -385,3 +385,89 @@ extern "C" __global__ void kv_append(const float* k, const float* v, const float
         kwcache[(slot * 2 + post) * RN + e] = dyn[((size_t) t * 4 + (post ? 3 : 1)) * RN + e];
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Unfused baseline (benchmarks only): the same attention for a prefill from an empty cache, spelled out
+// as separate passes over a materialised [N][T][T] score tensor in global memory, the way an eager
+// implementation of spec 2.1 works. Masked entries (s > t or outside the window) are skipped and end as 0.
+
+// lg[n][t][s] = q[t, n] . k[s, n] * scale for visible (t, s); one thread per entry.
+extern "C" __global__ void unfused_logits(const float* q, const float* k, float* lg, int T, int N, int D, int window,
+                                          float scale) {
+    const long long idx = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long) N * T * T) {
+        return;
+    }
+    const int s = (int) (idx % T);
+    const int t = (int) ((idx / T) % T);
+    const int n = (int) (idx / ((long long) T * T));
+    lg[idx] = visible(t, s, window) ? dot(q + (size_t) t * N * D + n * D, k + (size_t) s * N * D + n * D, D) * scale
+                                    : 0.0f;
+}
+
+// Composes every visible column (t, s) of a [N][T][T] tensor in place with query slot cq of token t and
+// key slot cq + 1 of token s; one thread per (t, s).
+extern "C" __global__ void unfused_compose(float* a, const float* dyn, const void* sw, int swType, float* scratch, int T,
+                                           int N, int I, int mode, int window, int post) {
+    const long long idx = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long) T * T) {
+        return;
+    }
+    const int s = (int) (idx % T);
+    const int t = (int) (idx / T);
+    if (!visible(t, s, window)) {
+        return;
+    }
+    const int RN = (2 * I + 1) * N;
+    const float* qf = dyn + ((size_t) t * 4 + (post ? 2 : 0)) * RN;
+    const float* kf = dyn + ((size_t) s * 4 + (post ? 3 : 1)) * RN;
+    compose_column(a + idx, T * T, N, I, mode, qf, kf, sw, swType, scratch + idx);
+}
+
+// Softmax over the visible keys of every (n, t) row of a [N][T][T] tensor, in place; one warp per row.
+extern "C" __global__ void unfused_softmax(float* a, int T, int N, int window) {
+    const long long row = ((long long) blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31;
+    if (row >= (long long) N * T) {
+        return;
+    }
+    const int t = (int) (row % T);
+    float* r = a + (size_t) row * T;
+    float mx = -INFINITY;
+    for (int s = lane; s < T; s += 32) {
+        if (visible(t, s, window)) {
+            mx = fmaxf(mx, r[s]);
+        }
+    }
+    mx = warp_max(mx);
+    float sum = 0.0f;
+    for (int s = lane; s < T; s += 32) {
+        if (visible(t, s, window)) {
+            sum += expf(r[s] - mx);
+        }
+    }
+    const float inv = 1.0f / warp_sum(sum);
+    for (int s = lane; s < T; s += 32) {
+        r[s] = visible(t, s, window) ? expf(r[s] - mx) * inv : 0.0f;
+    }
+}
+
+// out[t, m, d] = sum_s p[m][t][s] v[s, m, d]; one thread per output element.
+extern "C" __global__ void unfused_pv(const float* p, const float* v, float* out, int T, int N, int D, int window) {
+    const long long idx = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+    const int ND = N * D;
+    if (idx >= (long long) T * ND) {
+        return;
+    }
+    const int t = (int) (idx / ND);
+    const int md = (int) (idx % ND);
+    const int m = md / D;
+    const float* pr = p + ((size_t) m * T + t) * T;
+    float acc = 0.0f;
+    for (int s = 0; s <= t; s++) {
+        if (visible(t, s, window)) {
+            acc += pr[s] * v[(size_t) s * ND + md];
+        }
+    }
+    out[idx] = acc;
+}

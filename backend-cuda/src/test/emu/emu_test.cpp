@@ -538,11 +538,44 @@ static void testAttention() {
     }
 }
 
+// The unfused baseline kernels (prefill from position 0 over the fresh tokens) against the same reference.
+static void testUnfusedAttention() {
+    const int P = 29, N = 4, D = 16, I = 2, R = 2 * I + 1, ND = N * D;
+    Seq s{P, N, D, I, rnd((size_t) P * ND), rnd((size_t) P * ND), rnd((size_t) P * ND), rnd((size_t) P * 4 * R * N, 0.7f),
+          {}, {}};
+    struct Case { const char* name; int window; int mode; };
+    for (Case c : {Case{"DCMHA global", 0, 0}, Case{"DCMHA local W5", 5, 0}, Case{"query-wise local W5", 5, 1},
+                   Case{"plain MHA global", 0, 2}}) {
+        std::vector<float> scores((size_t) N * P * P, NAN), out((size_t) P * ND, NAN);
+        const float scale = (float) (1.0 / std::sqrt((double) D));
+        run(dim3{blocks((long long) N * P * P, 256), 1, 1}, dim3{256, 1, 1}, unfused_logits, (const float*) s.q.data(),
+            (const float*) s.k.data(), scores.data(), P, N, D, c.window, scale);
+        if (c.mode != 2) {
+            run(dim3{blocks((long long) P * P, 256), 1, 1}, dim3{256, 1, 1}, unfused_compose, scores.data(),
+                (const float*) s.dyn.data(), (const void*) nullptr, 0, (float*) nullptr, P, N, I, c.mode, c.window, 0);
+        }
+        run(dim3{blocks((long long) N * P, 8), 1, 1}, dim3{256, 1, 1}, unfused_softmax, scores.data(), P, N, c.window);
+        if (c.mode != 2) {
+            run(dim3{blocks((long long) P * P, 256), 1, 1}, dim3{256, 1, 1}, unfused_compose, scores.data(),
+                (const float*) s.dyn.data(), (const void*) nullptr, 0, (float*) nullptr, P, N, I, c.mode, c.window, 1);
+        }
+        run(dim3{blocks((long long) P * ND, 256), 1, 1}, dim3{256, 1, 1}, unfused_pv, (const float*) scores.data(),
+            (const float*) s.v.data(), out.data(), P, N, D, c.window);
+        std::vector<double> ref;
+        for (int p = 0; p < P; p++) {
+            std::vector<double> o = refAttention(s, p, c.window, c.mode, false);
+            ref.insert(ref.end(), o.begin(), o.end());
+        }
+        check(std::string("unfused baseline ") + c.name + ", prefill 29", out, ref, 2e-5);
+    }
+}
+
 int main() {
     testLinear();
     testElementwise();
     testDynamicWeights();
     testAttention();
+    testUnfusedAttention();
     std::printf("%s: %d failure(s)\n", failures == 0 ? "PASSED" : "FAILED", failures);
     return failures == 0 ? 0 : 1;
 }

@@ -699,6 +699,47 @@ final class CudaBackend implements Backend {
         cache.advance(t);
     }
 
+    /**
+     * The unfused baseline (benchmarks only): the attention of a prefill from position 0 over the T fresh
+     * tokens, through a materialised [N, T, T] score tensor; no cache is read or written. Same arguments as
+     * {@link #attentionPrefill} without the cache; static weights are not supported here.
+     */
+    synchronized void attentionUnfused(Tensor q, Tensor k, Tensor v, Tensor dyn, AttentionSpec spec, Tensor out) {
+        String op = "attentionUnfused";
+        int n = spec.numHeads();
+        int d = spec.headDim();
+        CudaTensor qt = f32(q, op, "q");
+        CudaTensor kt = f32(k, op, "k");
+        CudaTensor vt = f32(v, op, "v");
+        CudaTensor ot = f32(out, op, "out");
+        int t = Math.toIntExact(qt.shape().rows());
+        for (CudaTensor x : List.of(qt, kt, vt, ot)) {
+            expectShape(op, x, t, (long) n * d);
+        }
+        CudaTensor dt = spec.mode().usesDynamicWeights() ? f32(dyn, op, "dyn") : null;
+        if (spec.staticPre() != null) {
+            throw new IllegalArgumentException(op + ": static compose weights are not supported by the baseline");
+        }
+        if (t == 0) {
+            return;
+        }
+        enter();
+        int window = spec.isLocal() ? spec.window() + (t > 1 && spec.windowPlusOneInPrefill() ? 1 : 0) : 0;
+        int modeCode = switch (spec.mode()) {
+            case DCMHA -> 0;
+            case QUERY_WISE -> 1;
+            case PLAIN_MHA -> 2;
+        };
+        int rank = spec.mode() == AttentionMode.PLAIN_MHA ? 0 : spec.rank();
+        DeviceBuffer scores = scratch("unfused-scores", 4L * n * t * t);
+        AttentionBuffers buffers = new AttentionBuffers(qt.address(), kt.address(), vt.address(), addr(dt), 0, 0, 0, 0, 0,
+                ot.address());
+        AttentionShape shape = new AttentionShape(t, 0, t, n, d, rank, modeCode, window, 0);
+        for (Launch l : LaunchPlanner.attentionUnfused(buffers, shape, scores.address, 0)) {
+            launcher.launch(l);
+        }
+    }
+
     // ------------------------------------------------------------------ bookkeeping
 
     @Override

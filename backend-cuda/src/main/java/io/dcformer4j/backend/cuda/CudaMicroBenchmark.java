@@ -218,6 +218,10 @@ public final class CudaMicroBenchmark {
             });
             row("fused attention prefill " + mode + ", T=" + t + ", global", String.format(Locale.ROOT, "%.2f ms",
                     prefill * 1e3), "two-pass, N x T x S never stored");
+            double unfused = time(1, 5, () -> b.attentionUnfused(q, k, v, dyn, spec, o));
+            row("unfused attention prefill " + mode + ", T=" + t + ", global", String.format(Locale.ROOT,
+                    "%.2f ms (fused takes %.0f %% of it)", unfused * 1e3, 100 * prefill / unfused),
+                    "N x T x T scores in device memory, one pass per stage");
             try (KvCache c = b.allocateKvCache(cs);
                  Tensor q1 = b.slice(q, 0, 1); Tensor k1 = b.slice(k, 0, 1); Tensor v1 = b.slice(v, 0, 1);
                  Tensor dyn1 = dcmha ? b.slice(dyn, 0, 1) : null; Tensor o1 = b.slice(o, 0, 1)) {

@@ -298,6 +298,24 @@ class CudaBackendHostTest {
     }
 
     @Test
+    void theUnfusedBaselineMaterialisesTheScoresAndSkipsComposeForPlainMha() {
+        int n = 2;
+        int d = 4;
+        try (Tensor q = f32(3, n * d, "q"); Tensor o = f32(3, n * d, "o");
+             Tensor dyn = b.allocate(DType.F32, Shape.of(3, 4, 5, n), "dyn")) {
+            b.attentionUnfused(q, q, q, dyn, AttentionSpec.of(AttentionMode.DCMHA, n, d, 2, 2), o);
+            assertThat(device.kernelNames()).containsExactly("unfused_logits", "unfused_compose", "unfused_softmax",
+                    "unfused_compose", "unfused_pv");
+            assertThat(intArg(device.launches.get(1), "post")).isZero();
+            assertThat(intArg(device.launches.get(3), "post")).isEqualTo(1);
+            assertThat(intArg(device.launches.get(0), "window")).isEqualTo(2);
+            device.launches.clear();
+            b.attentionUnfused(q, q, q, null, AttentionSpec.of(AttentionMode.PLAIN_MHA, n, d, 0, 0), o);
+            assertThat(device.kernelNames()).containsExactly("unfused_logits", "unfused_softmax", "unfused_pv");
+        }
+    }
+
+    @Test
     void closingTheBackendFreesTensorsLeftOpen() {
         Tensor x = b.allocate(DType.F32, Shape.of(4), "x");
         b.close();

@@ -96,12 +96,27 @@ public final class Kernels {
             "k", PTR, "v", PTR, "dyn", PTR, "kcache", PTR, "vcache", PTR, "kwcache", PTR, "T", I32, "L", I32,
             "cap", I32, "N", I32, "D", I32, "I", I32, "keySide", I32);
 
+    /** Unfused baseline: the materialised [N][T][T] scaled logits. */
+    public static final KernelSpec UNFUSED_LOGITS = KernelSpec.of("attention", "unfused_logits",
+            "q", PTR, "k", PTR, "lg", PTR, "T", I32, "N", I32, "D", I32, "window", I32, "scale", F32);
+    /** Unfused baseline: compose every visible column of the [N][T][T] tensor. */
+    public static final KernelSpec UNFUSED_COMPOSE = KernelSpec.of("attention", "unfused_compose",
+            "a", PTR, "dyn", PTR, "sw", PTR, "swType", I32, "scratch", PTR, "T", I32, "N", I32, "I", I32, "mode", I32,
+            "window", I32, "post", I32);
+    /** Unfused baseline: masked softmax of every (head, query) row. */
+    public static final KernelSpec UNFUSED_SOFTMAX = KernelSpec.of("attention", "unfused_softmax",
+            "a", PTR, "T", I32, "N", I32, "window", I32);
+    /** Unfused baseline: probabilities times values. */
+    public static final KernelSpec UNFUSED_PV = KernelSpec.of("attention", "unfused_pv",
+            "p", PTR, "v", PTR, "out", PTR, "T", I32, "N", I32, "D", I32, "window", I32);
+
     /** Every kernel, in module order. */
     public static List<KernelSpec> all() {
         return List.of(GEMV_F32, GEMV_BF16, GEMV_F16, GEMM_TC_BF16, GEMM_TC_F16, GEMM_F32,
                 RMS_NORM, LAYER_NORM, ROPE, SWIGLU, MGATE, GELU, ADD, SOFTMAX, EMBEDDING, CONVERT,
                 DW_HIDDEN, DW_WEIGHTS,
-                ATTN_PREFILL, ATTN_DECODE_LOGITS, ATTN_DECODE_LSE, ATTN_DECODE_PV, ATTN_DECODE_REDUCE, KV_APPEND);
+                ATTN_PREFILL, ATTN_DECODE_LOGITS, ATTN_DECODE_LSE, ATTN_DECODE_PV, ATTN_DECODE_REDUCE, KV_APPEND,
+                UNFUSED_LOGITS, UNFUSED_COMPOSE, UNFUSED_SOFTMAX, UNFUSED_PV);
     }
 
     /** The PTX module names (one per .cu file). */

@@ -241,6 +241,39 @@ public final class LaunchPlanner {
         return List.of(logits, lse, pv, reduce);
     }
 
+    /**
+     * The unfused baseline of a prefill from an empty cache (benchmarks only): logits into {@code scores}
+     * [N][T][T], pre-compose, masked softmax, post-compose (both skipped for plain MHA), probabilities · V.
+     * {@code scratch} is a second [N][T][T] buffer, needed only with static weights.
+     */
+    public static List<Launch> attentionUnfused(AttentionBuffers b, AttentionShape s, long scores, long scratch) {
+        long pairs = (long) s.t() * s.t();
+        Dim3 block = Dim3.of(BLOCK);
+        List<Launch> out = new java.util.ArrayList<>();
+        out.add(new Launch(Kernels.UNFUSED_LOGITS, Dim3.of(blocks(pairs * s.n(), BLOCK)), block, 0,
+                List.of(ptr(b.q()), ptr(b.k()), ptr(scores), i32(s.t()), i32(s.n()), i32(s.d()), i32(s.window()),
+                        f32(s.scale()))));
+        boolean compose = s.mode() != 2;
+        if (compose) {
+            out.add(unfusedCompose(b, s, scores, scratch, 0, b.spre()));
+        }
+        out.add(new Launch(Kernels.UNFUSED_SOFTMAX, Dim3.of(blocks((long) s.n() * s.t(), WARPS_PER_BLOCK)), block, 0,
+                List.of(ptr(scores), i32(s.t()), i32(s.n()), i32(s.window()))));
+        if (compose) {
+            out.add(unfusedCompose(b, s, scores, scratch, 1, b.spost()));
+        }
+        out.add(new Launch(Kernels.UNFUSED_PV, Dim3.of(blocks((long) s.t() * s.n() * s.d(), BLOCK)), block, 0,
+                List.of(ptr(scores), ptr(b.v()), ptr(b.out()), i32(s.t()), i32(s.n()), i32(s.d()), i32(s.window()))));
+        return out;
+    }
+
+    private static Launch unfusedCompose(AttentionBuffers b, AttentionShape s, long scores, long scratch, int post,
+                                         long sw) {
+        return new Launch(Kernels.UNFUSED_COMPOSE, Dim3.of(blocks((long) s.t() * s.t(), BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(scores), ptr(b.dyn()), ptr(sw), i32(s.swType()), ptr(scratch), i32(s.t()), i32(s.n()),
+                        i32(s.rank()), i32(s.mode()), i32(s.window()), i32(post)));
+    }
+
     /** Appends T fresh positions to the caches (only the last {@code cap} are written). */
     public static Launch kvAppend(AttentionBuffers b, AttentionShape s, boolean keySide) {
         int kept = Math.min(s.t(), s.cap());
