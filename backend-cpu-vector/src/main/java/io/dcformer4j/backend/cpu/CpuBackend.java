@@ -107,6 +107,12 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("weights: tensor '" + label + "' " + dtype + shape + " needs " + expected
                     + " bytes, the segment has " + data.byteSize());
         }
+        Thread worker = pool.anyWorker();
+        if (worker != null && !data.isAccessibleBy(worker)) {
+            throw new IllegalArgumentException("weights: the segment of tensor '" + label + "' is confined to one thread; "
+                    + "the cpu backend reads weights from its worker threads, so map or allocate it in a shared, "
+                    + "automatic or global arena");
+        }
         CpuTensor t = new CpuTensor(this, Storage.external(data), 0, shape, dtype, label, false);
         registered(0);
         return t;

@@ -38,6 +38,11 @@ final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
+    /** A worker thread (to check that memory is reachable from the pool), or null with a single thread. */
+    Thread anyWorker() {
+        return workers.length == 0 ? null : workers[0];
+    }
+
     /**
      * Runs {@code body} over [0, n) in at most {@code threads} contiguous chunks of at least
      * {@code grain} indices each (chunk boundaries are multiples of {@code grain}), and returns when all

@@ -97,6 +97,16 @@ class StorageTest {
     }
 
     @Test
+    void weightsInAThreadConfinedSegmentAreRejectedWithTheReason() {
+        try (Arena confined = Arena.ofConfined()) {
+            MemorySegment seg = confined.allocate(16);
+            assertThatThrownBy(() -> backend.weights(DType.F32, Shape.of(4), seg, "confined.w"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("confined.w")
+                    .hasMessageContaining("confined to one thread");
+        }
+    }
+
+    @Test
     void liveCountsFollowAllocationsAndCaches() {
         Tensor a = backend.allocate(DType.F32, Shape.of(10), "a");
         Tensor b = backend.allocate(DType.BF16, Shape.of(10), "b");
