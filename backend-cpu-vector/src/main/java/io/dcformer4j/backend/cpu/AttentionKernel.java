@@ -39,6 +39,12 @@ final class AttentionKernel {
         final int[] col = new int[3];
         final int[] first = new int[3];
         final int[] count = new int[3];
+        /** A worker's share of the pieces in a split decode (the caller's own pieces stay intact). */
+        final int[] subFresh = new int[3];
+        final int[] subCol = new int[3];
+        final int[] subFirst = new int[3];
+        final int[] subCount = new int[3];
+        float[] partial = new float[0];  // [chunks, N·D] of a split decode
 
         void ensure(int n, int d, int sp, int rank) {
             if (logits.length < R * n * sp + L) {
@@ -122,7 +128,7 @@ final class AttentionKernel {
         }
         boolean compose = spec.mode() != AttentionMode.PLAIN_MHA;
         if (compose) {
-            composeBlock(c, sc, t0, rb, 0, c.staticPre, pieces, n, sp, rank);
+            composeBlock(c, sc.logits, sc, sc.fresh, sc.col, sc.first, sc.count, t0, rb, 0, c.staticPre, pieces, n, sp, rank);
         }
         for (int r = 0; r < rb; r++) {
             int p = p0 + r;
@@ -133,7 +139,7 @@ final class AttentionKernel {
             }
         }
         if (compose) {
-            composeBlock(c, sc, t0, rb, 2, c.staticPost, pieces, n, sp, rank);
+            composeBlock(c, sc.logits, sc, sc.fresh, sc.col, sc.first, sc.count, t0, rb, 2, c.staticPost, pieces, n, sp, rank);
         }
         for (int r = 0; r < rb; r++) {
             int p = p0 + r;
@@ -164,6 +170,98 @@ final class AttentionKernel {
         for (int r = 0; r < rb; r++) {
             MemorySegment.copy(sc.out, r * nd, os, CpuTensor.F32, c.out.offset + 4L * (t0 + r) * nd, nd);
         }
+    }
+
+    /** Keys per worker below which a decode step stays on the calling thread. */
+    static final int DECODE_SPLIT_KEYS = 256;
+
+    /**
+     * One decode row with its keys split across the pool: each worker computes logits and pre-compose for a
+     * range of keys into the caller's scratch, the caller softmaxes each head over all keys, then each worker
+     * post-composes its range and accumulates its part of P'·V, and the caller adds the parts.
+     */
+    static void decodeSplit(Call c, WorkerPool pool, ThreadLocal<Scratch> scratch) {
+        AttentionSpec spec = c.spec;
+        int n = spec.numHeads();
+        int d = spec.headDim();
+        int nd = n * d;
+        int rank = spec.rank();
+        int p = c.start;
+        int lo = spec.firstVisibleKey(p, false);
+        int s = p - lo + 1;
+        int sp = (s + L - 1) / L * L;
+        Scratch sc = scratch.get();
+        sc.ensure(n, d, sp, Math.max(rank, 1));
+        int pieces = pieces(c, lo, p, sc);
+        MemorySegment.copy(c.q.seg(), CpuTensor.F32, c.q.offset, sc.q, 0, nd);
+        float[] lg = sc.logits;
+        float[] q = sc.q;
+        int units = sp / L;
+        int chunks = Math.min(pool.threads(), Math.max(1, s / DECODE_SPLIT_KEYS));
+        int grain = (units + chunks - 1) / chunks;
+        if (sc.partial.length < chunks * nd) {
+            sc.partial = new float[chunks * nd];
+        }
+        float[] partial = sc.partial;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        boolean compose = spec.mode() != AttentionMode.PLAIN_MHA;
+        pool.parallelFor(units, grain, (u0, u1) -> {
+            Scratch ws = scratch.get();
+            ws.ensure(n, d, L, Math.max(rank, 1));
+            int sub = subPieces(sc, pieces, u0 * L, Math.min(s, u1 * L), ws);
+            for (int pc = 0; pc < sub; pc++) {
+                boolean fresh = ws.subFresh[pc] != 0;
+                logits1(q, fresh ? c.freshKeys : c.cache.keys, fresh ? c.t : c.cache.spec().capacity(), ws.subCol[pc],
+                        ws.subFirst[pc], ws.subCount[pc], n, d, sp, scale, lg);
+            }
+            if (compose) {
+                composeBlock(c, lg, ws, ws.subFresh, ws.subCol, ws.subFirst, ws.subCount, 0, 1, 0, c.staticPre, sub, n, sp, rank);
+            }
+        });
+        for (int h = 0; h < n; h++) {
+            RowKernels.softmaxInPlace(lg, h * sp, s);
+        }
+        pool.parallelFor(units, grain, (u0, u1) -> {
+            Scratch ws = scratch.get();
+            ws.ensure(n, d, L, Math.max(rank, 1));
+            int sub = subPieces(sc, pieces, u0 * L, Math.min(s, u1 * L), ws);
+            if (compose) {
+                composeBlock(c, lg, ws, ws.subFresh, ws.subCol, ws.subFirst, ws.subCount, 0, 1, 2, c.staticPost, sub, n, sp, rank);
+            }
+            int part = u0 / grain;
+            java.util.Arrays.fill(partial, part * nd, (part + 1) * nd, 0f);
+            java.util.Arrays.fill(ws.out, 0, nd, 0f);
+            for (int pc = 0; pc < sub; pc++) {
+                boolean fresh = ws.subFresh[pc] != 0;
+                values1(lg, fresh ? c.freshValues : c.cache.values, ws.subCol[pc], ws.subFirst[pc], ws.subCount[pc], n, d, sp, ws.out);
+            }
+            System.arraycopy(ws.out, 0, partial, part * nd, nd);
+        });
+        float[] out = sc.out;
+        java.util.Arrays.fill(out, 0, nd, 0f);
+        for (int part = 0; part < chunks; part++) {
+            for (int x = 0; x < nd; x++) {
+                out[x] += partial[part * nd + x];
+            }
+        }
+        MemorySegment.copy(out, 0, c.out.seg(), CpuTensor.F32, c.out.offset, nd);
+    }
+
+    /** The parts of the caller's pieces that fall in key indices [a, b), into ws's sub-pieces; returns how many. */
+    private static int subPieces(Scratch sc, int pieces, int a, int b, Scratch ws) {
+        int np = 0;
+        for (int pc = 0; pc < pieces; pc++) {
+            int from = Math.max(a, sc.first[pc]);
+            int to = Math.min(b, sc.first[pc] + sc.count[pc]);
+            if (from < to) {
+                ws.subFresh[np] = sc.fresh[pc];
+                ws.subCol[np] = sc.col[pc] + from - sc.first[pc];
+                ws.subFirst[np] = from;
+                ws.subCount[np] = to - from;
+                np++;
+            }
+        }
+        return np;
     }
 
     /** Splits key positions [lo, hi] into runs of ring slots and the fresh block; returns how many. */
@@ -276,8 +374,8 @@ final class AttentionKernel {
      * composed one after another for each key vector, so a key's factors are read from memory once per
      * block and from L1 for the other rows.
      */
-    private static void composeBlock(Call c, Scratch sc, int t0, int rb, int cq, float[] sw, int pieces, int n, int sp,
-                                     int rank) {
+    private static void composeBlock(Call c, float[] lg, Scratch sc, int[] pFresh, int[] pCol, int[] pFirst, int[] pCount,
+                                     int t0, int rb, int cq, float[] sw, int pieces, int n, int sp, int rank) {
         int rows = 2 * rank + 1;
         int slotFloats = rows * n;
         float[] qfs = sc.query;
@@ -287,22 +385,21 @@ final class AttentionKernel {
         }
         boolean keySide = c.spec.mode() == AttentionMode.DCMHA;
         int part = cq / 2;
-        float[] lg = sc.logits;
         float[] alpha = sc.alpha;
         float[] low = sc.low;
         for (int pc = 0; pc < pieces; pc++) {
-            boolean fresh = sc.fresh[pc] != 0;
+            boolean fresh = pFresh[pc] != 0;
             float[] ks = fresh ? c.freshKeySide : c.cache.keySide;
             int stride = fresh ? c.t : c.cache.spec().capacity();
-            int col = sc.col[pc];
-            int count = sc.count[pc];
+            int col = pCol[pc];
+            int count = pCount[pc];
             int ksBase = part * slotFloats * stride + col;
             for (int j = 0; j < count; j += L) {
                 // loads may run past the piece into padding or the next row (lanes discarded); stores may not
                 boolean tail = j + L > count;
                 VectorMask<Float> m = FS.indexInRange(j, count);
                 for (int r = 0; r < rb; r++) {
-                    int at = r * n * sp + sc.first[pc] + j;
+                    int at = r * n * sp + pFirst[pc] + j;
                     int qo = r * slotFloats;
                     for (int h = 0; h < n; h++) {
                         FloatVector.fromArray(FS, lg, at + h * sp).intoArray(alpha, h * L);

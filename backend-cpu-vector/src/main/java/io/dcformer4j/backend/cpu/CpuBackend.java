@@ -581,7 +581,12 @@ public final class CpuBackend implements Backend {
             float[][] fresh = AttentionKernel.fresh(kt, vt, dt, t, n, d, rank, spec.mode() == AttentionMode.DCMHA);
             call = new AttentionKernel.Call(qt, dt, c, spec, ot, t, start, pre, post, fresh[0], fresh[1], fresh[2]);
         }
-        pool.parallelFor(AttentionKernel.blocks(t), 1, (a, b) -> AttentionKernel.blocks(call, a, b, attentionScratch.get()));
+        int visible = start + 1 - spec.firstVisibleKey(start, false);
+        if (t == 1 && pool.threads() > 1 && visible >= 2 * AttentionKernel.DECODE_SPLIT_KEYS) {
+            AttentionKernel.decodeSplit(call, pool, attentionScratch);
+        } else {
+            pool.parallelFor(AttentionKernel.blocks(t), 1, (a, b) -> AttentionKernel.blocks(call, a, b, attentionScratch.get()));
+        }
         if (t > 1) {
             AttentionKernel.append(kt, vt, keySide ? dt : null, c, start, Math.max(0, t - cs.capacity()), t);
         }

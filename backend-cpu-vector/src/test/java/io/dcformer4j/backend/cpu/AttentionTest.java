@@ -120,4 +120,14 @@ class AttentionTest {
         assertClose("local 200 W=64", r.run(backend, AttentionMode.DCMHA, 64, false, 64, 150, 1),
                 r.oracle(AttentionMode.DCMHA, 64, false, 150, 1), ATOL, RTOL);
     }
+
+    @ParameterizedTest
+    @EnumSource(AttentionMode.class)
+    void decodeOverManyKeysIsSplitAcrossWorkersAndStaysExact(AttentionMode mode) {
+        AttentionRunner r = new AttentionRunner(10, 3, 8, 2, 620);
+        assertClose(mode + " global decode over > 512 keys", r.run(backend, mode, 0, false, 620, 600, 1),
+                r.oracle(mode, 0, false, 600, 1), ATOL, RTOL);
+        assertClose(mode + " local W=530 decode over a wrapped ring", r.run(backend, mode, 530, false, 530, 597, 1),
+                r.oracle(mode, 530, false, 597, 1), ATOL, RTOL);
+    }
 }
