@@ -43,10 +43,6 @@ final class CpuTensor implements Tensor {
         return storage.segment;
     }
 
-    boolean isView() {
-        return view;
-    }
-
     /** Fails with the tensor's label when it (or the tensor it views) is closed. */
     void checkOpen(String op) {
         if (isClosed()) {

@@ -1,13 +1,15 @@
 package io.dcformer4j.backend.cpu;
 
 import io.dcformer4j.api.RopeSpec;
+import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
 
 /**
  * Rotary embedding in the half layout (spec §1.4): within each head, component j &lt; Dr/2 pairs with
  * j + Dr/2 and the result stays in those places; angles are the float32 product position·invFreq, and
- * cos/sin of that float angle are evaluated in double and rounded once.
+ * cos/sin of that float angle are evaluated in double and rounded once (once per row, shared by all heads);
+ * the rotation itself is vectorised over j with the same two-rounding arithmetic as the scalar tail.
  */
 final class Rope {
     private Rope() {
@@ -36,14 +38,23 @@ final class Rope {
             for (int h = 0; h < heads; h++) {
                 long hx = rowX + 4L * h * d;
                 long ho = rowO + 4L * h * d;
-                for (int j = 0; j < half; j++) {
+                int j = 0;
+                for (; j + Vec.L <= half; j += Vec.L) {
+                    FloatVector a = FloatVector.fromMemorySegment(Vec.FS, x, hx + 4L * j, Vec.LE);
+                    FloatVector b = FloatVector.fromMemorySegment(Vec.FS, x, hx + 4L * (j + half), Vec.LE);
+                    FloatVector c = FloatVector.fromArray(Vec.FS, cos, j);
+                    FloatVector sn = FloatVector.fromArray(Vec.FS, sin, j);
+                    a.mul(c).sub(b.mul(sn)).intoMemorySegment(out, ho + 4L * j, Vec.LE);
+                    b.mul(c).add(a.mul(sn)).intoMemorySegment(out, ho + 4L * (j + half), Vec.LE);
+                }
+                for (; j < half; j++) {
                     float a = Vec.getF(x, hx + 4L * j);
                     float b = Vec.getF(x, hx + 4L * (j + half));
                     Vec.setF(out, ho + 4L * j, a * cos[j] - b * sin[j]);
                     Vec.setF(out, ho + 4L * (j + half), b * cos[j] + a * sin[j]);
                 }
                 if (!inPlace) {
-                    for (int j = 2 * half; j < d; j++) {
+                    for (j = 2 * half; j < d; j++) {
                         Vec.setF(out, ho + 4L * j, Vec.getF(x, hx + 4L * j));
                     }
                 }
