@@ -171,6 +171,9 @@ class ConsistencyTest {
         float[] e = flatten(expected);
         double rel = relL2(a, e);
         double abs = maxAbs(a, e);
-        assertThat(rel < 1e-5 && abs < 1e-4).as("%s: rel L2 %.3g, max abs %.3g", what, rel, abs).isTrue();
+        // Prefill (packed GEMM), decode (GEMV) and chunked prefill sum in different orders, and the JIT may
+        // switch kernels mid-run, so float32 rounding differs by ~1e-5 over a few layers; a real error (a
+        // wrong window, a missing compose term) moves logits by 1e-2 or more.
+        assertThat(rel < 5e-5 && abs < 5e-4).as("%s: rel L2 %.3g, max abs %.3g", what, rel, abs).isTrue();
     }
 }

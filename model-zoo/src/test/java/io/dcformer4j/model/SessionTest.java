@@ -115,7 +115,8 @@ class SessionTest {
             }
             for (int i = 0; i < sessions; i++) {
                 assertThat(TestData.maxAbs(TestData.flatten(results.get(i).get()), TestData.flatten(expected.get(i))))
-                        .as("session %d", i).isLessThan(1e-6);
+                        // not bit-exact: interpreted and JIT-compiled vector code round exp and sums differently
+                        .as("session %d", i).isLessThan(1e-4);
             }
         } finally {
             pool.shutdown();
