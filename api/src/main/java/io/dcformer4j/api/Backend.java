@@ -41,7 +41,8 @@ public interface Backend extends AutoCloseable {
      * A weight tensor over raw little-endian bytes of {@code dtype} ({@code shape.numel() * byteSize}
      * bytes). A host backend may keep a reference to {@code data} instead of copying (memory-mapped
      * checkpoints are never copied to the heap); the caller keeps {@code data} alive while the tensor lives.
-     * A device backend uploads it.
+     * A device backend uploads it. The segment must be readable from any thread (a global, automatic or
+     * shared arena, or a file mapping), since backends read weights from their worker threads.
      */
     Tensor weights(DType dtype, Shape shape, MemorySegment data, String label);
 
@@ -136,7 +137,10 @@ public interface Backend extends AutoCloseable {
     /** Bytes held by live tensors and caches that this backend allocated (memory it does not own excluded). */
     long liveBytes();
 
-    /** Releases the backend's resources (worker threads, device context). Tensors must be closed first. */
+    /**
+     * Releases the backend's resources (worker threads, device context). Tensors must be closed first;
+     * using the backend afterwards throws {@link IllegalStateException}, closing it again has no effect.
+     */
     @Override
     void close();
 }
