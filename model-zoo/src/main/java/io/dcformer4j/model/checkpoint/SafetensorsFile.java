@@ -34,7 +34,7 @@ import java.util.TreeMap;
  * ({@code {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}}), then the data
  * area; offsets are relative to the start of the data area.
  */
-public final class SafetensorsFile implements WeightSource {
+public final class SafetensorsFile extends ArenaWeightSource {
 
     /** Headers longer than this are refused as absurd rather than read into memory. */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
@@ -44,20 +44,19 @@ public final class SafetensorsFile implements WeightSource {
             "BOOL", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64");
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-    private final Path file;
-    private final Arena arena;
-    private final MemorySegment mapped;
-    private final SortedMap<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
-    private boolean closed;
 
     private SafetensorsFile(Path file, Arena arena, MemorySegment mapped, SortedMap<String, TensorInfo> tensors,
                             Map<String, String> metadata) {
-        this.file = file;
-        this.arena = arena;
-        this.mapped = mapped;
-        this.tensors = Collections.unmodifiableSortedMap(tensors);
+        super(file, arena, tensors, slices(mapped, tensors));
         this.metadata = Collections.unmodifiableMap(metadata);
+    }
+
+    /** Every tensor's bytes as a slice of the mapping; the header was validated, so each lies inside it. */
+    private static Map<String, MemorySegment> slices(MemorySegment mapped, SortedMap<String, TensorInfo> tensors) {
+        Map<String, MemorySegment> m = new LinkedHashMap<>();
+        tensors.forEach((name, info) -> m.put(name, mapped.asSlice(info.offset(), info.byteSize())));
+        return m;
     }
 
     /**
@@ -251,35 +250,5 @@ public final class SafetensorsFile implements WeightSource {
     /** The {@code __metadata__} strings of the header (empty when absent). */
     public Map<String, String> metadata() {
         return metadata;
-    }
-
-    @Override
-    public SortedMap<String, TensorInfo> tensors() {
-        return tensors;
-    }
-
-    @Override
-    public synchronized MemorySegment data(String name) {
-        if (closed) {
-            throw new IllegalStateException(file + " is closed (reading tensor '" + name + "')");
-        }
-        TensorInfo info = tensors.get(name);
-        if (info == null) {
-            throw new IllegalArgumentException("no tensor '" + name + "' in " + file);
-        }
-        return mapped.asSlice(info.offset(), info.byteSize());
-    }
-
-    @Override
-    public String origin() {
-        return file.toString();
-    }
-
-    @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            arena.close();
-        }
     }
 }

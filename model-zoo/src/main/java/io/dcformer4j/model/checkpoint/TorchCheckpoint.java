@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SortedMap;
@@ -30,7 +29,7 @@ import java.util.TreeMap;
  * <p>{@link TensorInfo#offset()} is the absolute offset of the data in the archive file, or {@code -1} for a
  * tensor that was materialised in memory.
  */
-final class TorchCheckpoint implements WeightSource {
+final class TorchCheckpoint extends ArenaWeightSource {
 
     /** Pickles larger than this are refused: a state_dict's pickle holds names and shapes only. */
     static final long MAX_PICKLE_BYTES = 64L << 20;
@@ -38,17 +37,8 @@ final class TorchCheckpoint implements WeightSource {
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final Path file;
-    private final Arena arena;
-    private final SortedMap<String, TensorInfo> tensors;
-    private final Map<String, MemorySegment> data;
-    private boolean closed;
-
     private TorchCheckpoint(Path file, Arena arena, SortedMap<String, TensorInfo> tensors, Map<String, MemorySegment> data) {
-        this.file = file;
-        this.arena = arena;
-        this.tensors = Collections.unmodifiableSortedMap(tensors);
-        this.data = data;
+        super(file, arena, tensors, data);
     }
 
     /**
@@ -294,35 +284,5 @@ final class TorchCheckpoint implements WeightSource {
             out.set(LE_INT, i * 4, (int) v);
         }
         return out;
-    }
-
-    @Override
-    public SortedMap<String, TensorInfo> tensors() {
-        return tensors;
-    }
-
-    @Override
-    public synchronized MemorySegment data(String name) {
-        if (closed) {
-            throw new IllegalStateException(file + " is closed (reading tensor '" + name + "')");
-        }
-        MemorySegment s = data.get(name);
-        if (s == null) {
-            throw new IllegalArgumentException("no tensor '" + name + "' in " + file);
-        }
-        return s;
-    }
-
-    @Override
-    public String origin() {
-        return file.toString();
-    }
-
-    @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            arena.close();
-        }
     }
 }
