@@ -14,6 +14,8 @@ import io.dcformer4j.api.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -29,6 +31,8 @@ public final class CpuBackend implements Backend {
     private final WorkerPool pool;
     private final AtomicLong liveTensors = new AtomicLong();
     private final AtomicLong liveBytes = new AtomicLong();
+    /** RoPE inverse frequencies per spec: computed once, not on every decode step of every layer. */
+    private final Map<RopeSpec, float[]> invFreqs = new ConcurrentHashMap<>();
     private final ThreadLocal<AttentionKernel.Scratch> attentionScratch =
             ThreadLocal.withInitial(AttentionKernel.Scratch::new);
     private final ThreadLocal<LinearKernel.Buffers> linearScratch = ThreadLocal.withInitial(LinearKernel.Buffers::new);
@@ -316,13 +320,18 @@ public final class CpuBackend implements Backend {
         }
         requireSameShape(op, xt, ot);
         int half = spec.rotaryDim() / 2;
-        float[] invFreq = new float[half];
-        for (int j = 0; j < half; j++) {
-            invFreq[j] = spec.invFreq(j);
-        }
+        float[] invFreq = invFreqs.computeIfAbsent(spec, CpuBackend::invFreqTable);
         int rows = Math.toIntExact(xt.shape().rows());
         pool.parallelFor(rows, 1, (a, b) -> Rope.rows(xt.seg(), xt.offset, ot.seg(), ot.offset, cols, startPos, spec,
                 invFreq, new float[half], new float[half], a, b));
+    }
+
+    private static float[] invFreqTable(RopeSpec spec) {
+        float[] invFreq = new float[spec.rotaryDim() / 2];
+        for (int j = 0; j < invFreq.length; j++) {
+            invFreq[j] = spec.invFreq(j);
+        }
+        return invFreq;
     }
 
     @Override
