@@ -24,20 +24,40 @@ abstract class LifecycleChecks extends Checks {
         assertThat(t.isClosed()).isFalse();
         t.close();
         assertThat(t.isClosed()).isTrue();
-        assertThatThrownBy(t::close).as("closing tensor 'twice' a second time").isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(t::close).as("closing tensor 'twice' a second time").isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("twice");
     }
 
     @Test
     void tensorUseAfterCloseFails() {
         Tensor a = tck().f32(new float[] {1, 2, 3}, "a", 3);
-        Tensor closed = backend().allocate(DType.F32, Shape.of(3), "closed");
+        Tensor closed = backend().allocate(DType.F32, Shape.of(3), "gone");
         closed.close();
-        assertThatThrownBy(closed::toFloatArray).as("toFloatArray of a closed tensor").isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(closed::toFloatArray).as("toFloatArray of a closed tensor").isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("gone");
         assertThatThrownBy(() -> closed.copyFrom(new float[3])).as("copyFrom into a closed tensor")
-                .isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> backend().add(a, closed, a)).as("add with a closed input").isInstanceOf(IllegalStateException.class);
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("gone");
+        assertThatThrownBy(() -> backend().add(a, closed, a)).as("add with a closed input").isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("gone");
         assertThatThrownBy(() -> backend().add(a, a, closed)).as("add into a closed output").isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> backend().softmax(closed, a)).as("softmax of a closed tensor").isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void hostCopyErrorsNameTheTensorAndTheCounts() {
+        Tensor f = tck().own(backend().allocate(DType.F32, Shape.of(2, 3), "dst"));
+        assertThatThrownBy(() -> f.copyFrom(new float[5])).as("copyFrom of 5 values into a [2, 3] tensor")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dst").hasMessageContaining("5")
+                .hasMessageContaining("6");
+        assertThatThrownBy(() -> f.copyFrom(new int[6])).as("copyFrom(int[]) into an F32 tensor")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dst");
+        assertThatThrownBy(f::toIntArray).as("toIntArray of an F32 tensor")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dst");
+        Tensor ids = tck().own(backend().allocate(DType.I32, Shape.of(4), "ids"));
+        assertThatThrownBy(() -> ids.copyFrom(new float[4])).as("copyFrom(float[]) into an I32 tensor")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ids");
+        assertThatThrownBy(() -> ids.copyFrom(new int[3])).as("copyFrom of 3 ints into a [4] tensor")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ids").hasMessageContaining("3");
     }
 
     @Test

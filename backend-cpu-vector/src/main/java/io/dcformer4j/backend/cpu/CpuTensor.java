@@ -4,6 +4,7 @@ import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Numerics;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import io.dcformer4j.api.TensorChecks;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -45,10 +46,7 @@ final class CpuTensor implements Tensor {
 
     /** Fails with the tensor's label when it (or the tensor it views) is closed. */
     void checkOpen(String op) {
-        if (isClosed()) {
-            throw new IllegalStateException(op + ": tensor '" + label + "' " + shape + " is closed"
-                    + (view && !closed ? " (the tensor it views was closed)" : ""));
-        }
+        TensorChecks.requireOpen(this, op, view && !closed);
     }
 
     /** Elements [elem, elem + n) widened into dst[0..n). */
@@ -141,9 +139,7 @@ final class CpuTensor implements Tensor {
     @Override
     public int[] toIntArray() {
         checkOpen("toIntArray");
-        if (dtype != DType.I32) {
-            throw new IllegalArgumentException("toIntArray: tensor '" + label + "' is " + dtype + ", expected I32");
-        }
+        TensorChecks.requireI32(this, "toIntArray");
         int[] out = new int[Math.toIntExact(shape.numel())];
         MemorySegment.copy(storage.segment, I32, offset, out, 0, out.length);
         return out;
@@ -152,10 +148,8 @@ final class CpuTensor implements Tensor {
     @Override
     public void copyFrom(float[] values) {
         checkOpen("copyFrom");
-        checkLength(values.length);
-        if (dtype == DType.I32) {
-            throw new IllegalArgumentException("copyFrom(float[]): tensor '" + label + "' is I32; use copyFrom(int[])");
-        }
+        TensorChecks.requireCount(this, "copyFrom", values.length);
+        TensorChecks.requireNotI32(this, "copyFrom(float[])");
         if (dtype == DType.F32) {
             MemorySegment.copy(values, 0, storage.segment, F32, offset, values.length);
         } else {
@@ -168,25 +162,15 @@ final class CpuTensor implements Tensor {
     @Override
     public void copyFrom(int[] values) {
         checkOpen("copyFrom");
-        checkLength(values.length);
-        if (dtype != DType.I32) {
-            throw new IllegalArgumentException("copyFrom(int[]): tensor '" + label + "' is " + dtype + ", expected I32");
-        }
+        TensorChecks.requireCount(this, "copyFrom", values.length);
+        TensorChecks.requireI32(this, "copyFrom(int[])");
         MemorySegment.copy(values, 0, storage.segment, I32, offset, values.length);
-    }
-
-    private void checkLength(int length) {
-        if (length != shape.numel()) {
-            throw new IllegalArgumentException("copyFrom: tensor '" + label + "' " + shape + " holds " + shape.numel()
-                    + " elements, got " + length);
-        }
     }
 
     @Override
     public void close() {
         if (closed || storage.isClosed()) {
-            throw new IllegalStateException("tensor '" + label + "' " + shape + " is already closed"
-                    + (closed ? "" : " (the tensor it views was closed)"));
+            throw TensorChecks.closedTwice(this, !closed);
         }
         closed = true;
         if (!view) {

@@ -269,7 +269,7 @@ final class CudaBackend implements Backend {
             throw new IllegalStateException(op + ": " + role + " " + t.label() + " belongs to another backend ("
                     + t.backend().name() + ")");
         }
-        c.checkOpen();
+        c.checkOpen(op);
         return c;
     }
 

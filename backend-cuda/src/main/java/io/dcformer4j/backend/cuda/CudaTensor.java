@@ -4,6 +4,7 @@ import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import io.dcformer4j.api.TensorChecks;
 
 /**
  * A tensor in device memory: a window of a {@link DeviceBuffer} (the whole buffer for an owning tensor, a
@@ -69,61 +70,43 @@ final class CudaTensor implements Tensor {
         return closed || buffer.isFreed();
     }
 
-    void checkOpen() {
-        if (isClosed()) {
-            throw new IllegalStateException("tensor " + label + " " + shape + " is closed");
-        }
+    void checkOpen(String op) {
+        TensorChecks.requireOpen(this, op, !closed);
     }
 
     @Override
     public float[] toFloatArray() {
-        checkOpen();
+        checkOpen("toFloatArray");
         return backend.download(this);
     }
 
     @Override
     public int[] toIntArray() {
-        checkOpen();
-        if (dtype != DType.I32) {
-            throw new IllegalArgumentException("toIntArray: tensor " + label + " is " + dtype + ", expected I32");
-        }
+        checkOpen("toIntArray");
+        TensorChecks.requireI32(this, "toIntArray");
         return backend.downloadInts(this);
     }
 
     @Override
     public void copyFrom(float[] values) {
-        checkOpen();
-        checkLength(values.length);
-        if (dtype == DType.I32) {
-            throw new IllegalArgumentException("copyFrom(float[]): tensor " + label + " is I32, use copyFrom(int[])");
-        }
+        checkOpen("copyFrom");
+        TensorChecks.requireCount(this, "copyFrom", values.length);
+        TensorChecks.requireNotI32(this, "copyFrom(float[])");
         backend.upload(this, HostCodec.encode(dtype, values));
     }
 
     @Override
     public void copyFrom(int[] values) {
-        checkOpen();
-        checkLength(values.length);
-        if (dtype != DType.I32) {
-            throw new IllegalArgumentException("copyFrom(int[]): tensor " + label + " is " + dtype + ", expected I32");
-        }
+        checkOpen("copyFrom");
+        TensorChecks.requireCount(this, "copyFrom", values.length);
+        TensorChecks.requireI32(this, "copyFrom(int[])");
         backend.upload(this, HostCodec.encodeInts(values));
-    }
-
-    private void checkLength(int n) {
-        if (n != shape.numel()) {
-            throw new IllegalArgumentException("copyFrom: tensor " + label + " " + shape + " holds " + shape.numel()
-                    + " values, got " + n);
-        }
     }
 
     @Override
     public void close() {
-        if (closed) {
-            throw new IllegalStateException("tensor " + label + " " + shape + " is already closed");
-        }
-        if (buffer.isFreed()) {
-            throw new IllegalStateException("tensor " + label + " " + shape + " is a view of a closed tensor");
+        if (closed || buffer.isFreed()) {
+            throw TensorChecks.closedTwice(this, !closed);
         }
         closed = true;
         if (owner) {

@@ -269,7 +269,7 @@ public class NaiveBackend implements Backend {
             throw new IllegalStateException(op + ": tensor '" + tensor.label() + "' belongs to another backend");
         }
         ensureOpen();
-        t.ensureOpen();
+        t.ensureOpen(op);
         return t;
     }
 

@@ -5,6 +5,7 @@ import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Numerics;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import io.dcformer4j.api.TensorChecks;
 
 /**
  * A heap tensor of {@link NaiveBackend}: F32 in a float[], BF16/F16 as raw 16-bit patterns in a short[],
@@ -73,10 +74,8 @@ final class NaiveTensor implements Tensor {
         }
     }
 
-    void ensureOpen() {
-        if (storage.closed) {
-            throw new IllegalStateException("tensor '" + label + "' " + shape + " is closed");
-        }
+    void ensureOpen(String op) {
+        TensorChecks.requireOpen(this, op, false);
     }
 
     @Override
@@ -106,7 +105,7 @@ final class NaiveTensor implements Tensor {
 
     @Override
     public float[] toFloatArray() {
-        ensureOpen();
+        TensorChecks.requireOpen(this, "toFloatArray", false);
         float[] out = new float[numel()]; // same shape as this
         for (int i = 0; i < out.length; i++) {
             out[i] = get(i);
@@ -116,10 +115,8 @@ final class NaiveTensor implements Tensor {
 
     @Override
     public int[] toIntArray() {
-        ensureOpen();
-        if (dtype != DType.I32) {
-            throw new IllegalArgumentException("toIntArray of " + dtype + " tensor '" + label + "'");
-        }
+        TensorChecks.requireOpen(this, "toIntArray", false);
+        TensorChecks.requireI32(this, "toIntArray");
         int[] out = new int[numel()]; // same shape as this
         System.arraycopy(storage.ints, offset, out, 0, out.length);
         return out;
@@ -127,10 +124,9 @@ final class NaiveTensor implements Tensor {
 
     @Override
     public void copyFrom(float[] values) {
-        ensureOpen();
-        if (values.length != numel()) {
-            throw new IllegalArgumentException("copyFrom: " + values.length + " values for tensor '" + label + "' " + shape);
-        }
+        TensorChecks.requireOpen(this, "copyFrom", false);
+        TensorChecks.requireCount(this, "copyFrom", values.length);
+        TensorChecks.requireNotI32(this, "copyFrom(float[])");
         for (int i = 0; i < values.length; i++) {
             set(i, values[i]);
         }
@@ -138,10 +134,9 @@ final class NaiveTensor implements Tensor {
 
     @Override
     public void copyFrom(int[] values) {
-        ensureOpen();
-        if (dtype != DType.I32 || values.length != numel()) {
-            throw new IllegalArgumentException("copyFrom: " + values.length + " ints for " + dtype + " tensor '" + label + "' " + shape);
-        }
+        TensorChecks.requireOpen(this, "copyFrom", false);
+        TensorChecks.requireCount(this, "copyFrom", values.length);
+        TensorChecks.requireI32(this, "copyFrom(int[])");
         System.arraycopy(values, 0, storage.ints, offset, values.length);
     }
 
@@ -150,7 +145,9 @@ final class NaiveTensor implements Tensor {
         if (view) {
             throw new IllegalStateException("tensor '" + label + "' is a view; close its parent");
         }
-        ensureOpen();
+        if (storage.closed) {
+            throw TensorChecks.closedTwice(this, false);
+        }
         storage.closed = true;
         owner.released(storage.bytes);
     }
