@@ -21,15 +21,18 @@ import struct
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# one thread per BLAS call: torch's own pool drives the cores; OpenBLAS's pthreads on top of it
+# oversubscribed the 2-core machine and made a training step 2x slower
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bpe_tokenizer import Tokenizer  # noqa: E402
 
-CROP_LINES = [1, 2, 2, 3, 4, 4, 8, 8]  # lines per training sequence, drawn uniformly from this list
 C = 4  # compose slots: 0 pre/query, 1 pre/key, 2 post/query, 3 post/key
 I_RANK = 2
 
@@ -127,18 +130,22 @@ class Attention(nn.Module):
         e, n = cfg["dim"], cfg["n_head"]
         self.n, self.d = n, e // n
         self.use_dcmha = cfg["use_dcmha"]
+        self.use_qk_norm = cfg.get("use_qk_norm", True)
         self.wqkv = nn.Linear(e, 3 * e, bias=False)
         self.wo = nn.Linear(e, e, bias=False)
-        self.q_norm = HeadNorm(self.d)
-        self.k_norm = HeadNorm(self.d)
+        if self.use_qk_norm:
+            self.q_norm = HeadNorm(self.d)
+            self.k_norm = HeadNorm(self.d)
         if self.use_dcmha:
             self.dyn_w_proj = DynWProj(e, n)
 
     def forward(self, a, cos, sin, mask):
         b, t, e = a.shape
         q, k, v = self.wqkv(a).split(e, dim=-1)
-        q = apply_rope(self.q_norm(q.view(b, t, self.n, self.d)), cos, sin)
-        k = apply_rope(self.k_norm(k.view(b, t, self.n, self.d)), cos, sin)
+        q, k = q.view(b, t, self.n, self.d), k.view(b, t, self.n, self.d)
+        if self.use_qk_norm:
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         v = v.view(b, t, self.n, self.d)
         logits = torch.einsum("btnd,bsnd->bnts", q, k) / math.sqrt(self.d)   # [B, N, T, S]
         if self.use_dcmha:
@@ -332,7 +339,7 @@ def hf_config(cfg):
         "rope_base": cfg["rope_base"],
         "norm_eps": cfg["norm_eps"],
         "use_dcmha": cfg["use_dcmha"],
-        "use_qk_norm": True,
+        "use_qk_norm": cfg["use_qk_norm"],
         "window_size": cfg["window_size"],
         "window_type": None,
         "query_wise": False,
@@ -349,8 +356,9 @@ def load_model(model_dir):
     with open(os.path.join(model_dir, "config.json")) as f:
         hc = json.load(f)
     cfg = {k: hc.get(k) for k in ("block_size", "vocab_size", "n_layer", "n_head", "dim", "intermediate_size",
-                                  "rope_base", "norm_eps", "use_dcmha", "window_size", "window_type", "mgate",
-                                  "mgate_dim")}
+                                  "rope_base", "norm_eps", "use_dcmha", "use_qk_norm", "window_size", "window_type",
+                                  "mgate", "mgate_dim")}
+    cfg["use_qk_norm"] = bool(cfg["use_qk_norm"])  # absent means off, as in the Java engine
     model = DCFormer(cfg)
     sd = load_safetensors(os.path.join(model_dir, "model.safetensors"))
     model.load_state_dict(sd, strict=True)
@@ -384,8 +392,8 @@ VARIANTS = (("dcformer", True), ("mha", False))
 
 
 def make_batch(encoded, gen, args):
-    """One training batch: crops of k consecutive lines (k from CROP_LINES), about batch_tokens tokens."""
-    k = CROP_LINES[int(torch.randint(len(CROP_LINES), (1,), generator=gen))]
+    """One training batch: crops of k consecutive lines (k drawn from --crop), about batch_tokens tokens."""
+    k = args.crop[int(torch.randint(len(args.crop), (1,), generator=gen))]
     batch_size = max(1, args.batch_tokens // (26 * k))
     batch = []
     for i in torch.randint(len(encoded), (batch_size,), generator=gen).tolist():
@@ -426,7 +434,8 @@ def train(args):
             continue
         cfg = {"block_size": args.block_size, "vocab_size": max(tok.vocab.values()) + 1, "n_layer": args.layers,
                "n_head": args.heads, "dim": args.dim, "intermediate_size": args.ffn, "rope_base": 10000.0,
-               "norm_eps": 1e-6, "use_dcmha": dcmha, "window_size": None, "train_seq_len": args.seq_len}
+               "norm_eps": 1e-6, "use_dcmha": dcmha, "use_qk_norm": args.qk_norm, "window_size": None,
+               "train_seq_len": args.seq_len}
         torch.manual_seed(args.seed)
         model = DCFormer(cfg)
         decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -438,6 +447,7 @@ def train(args):
         print(f"{name}: params {runs[-1]['params']}", flush=True)
 
     gen = torch.Generator().manual_seed(args.seed)
+    probe = load_jsonl(os.path.join(args.data, "heldout.jsonl"))[:48]
     t0 = time.time()
     step = 0
     # progress = max(step fraction, wall-clock fraction): both models always share lr and step count
@@ -472,6 +482,14 @@ def train(args):
                 print(msg, flush=True)
                 run["log"].append(msg)
         step += 1
+        if args.eval_every and step % args.eval_every == 0:
+            for run in runs:
+                run["model"].eval()
+                macro, _, _ = evaluate(run["model"], tok, probe)
+                run["model"].train()
+                msg = f"{run['name']} step {step} probe held-out accuracy {macro:.3f} {time.time() - t0:.0f}s"
+                print(msg, flush=True)
+                run["log"].append(msg)
 
     heldout = load_jsonl(os.path.join(args.data, "heldout.jsonl"))
     seen = load_jsonl(os.path.join(args.data, "test-seen.jsonl"))
@@ -551,6 +569,12 @@ def main():
     t.add_argument("--max-minutes", type=float, default=45.0)
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=1)
+    t.add_argument("--qk-norm", action=argparse.BooleanOptionalAction, default=True,
+                   help="per-head RMS norm of q and k (bounds the attention logits by the learned gains)")
+    t.add_argument("--crop", type=lambda v: [int(x) for x in v.split(",")], default=[1, 1, 2, 2, 4, 8],
+                   help="lines per training sequence, drawn uniformly from this list")
+    t.add_argument("--eval-every", type=int, default=0,
+                   help="every N steps, print held-out accuracy on the first 48 held-out samples")
     e = sub.add_parser("eval")
     e.add_argument("--model", required=True)
     e.add_argument("--data", required=True)

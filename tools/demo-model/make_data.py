@@ -10,7 +10,9 @@ context ("Tom has a fox."), then fetch an attribute of that object that only the
 data teaches (fox -> animal).
 
 Splits:
-  train      facts never pair a name with a category in HELD_OUT_PAIRS
+  train      facts never pair a name with a category in HELD_OUT_PAIRS; a fraction of the samples
+             (--knowledge) are "knowledge" samples that state the attribute directly
+             ("The fox is a kind of [ animal ].") so the second hop is taught on its own too
   test-seen  same distribution as train, new random samples (for reference)
   heldout    the fact that every query line depends on pairs its name with a category
              from HELD_OUT_PAIRS: a (name, object) combination never seen in training
@@ -179,6 +181,15 @@ STYLES = ("has", "is")
 TASKS = [(f, st) for f in range(FAMILIES) for st in STYLES]  # task id = 2*family + style
 
 
+def knowledge_sample(rng):
+    """Eight lines each stating one object's category: the single-hop fact the questions compose."""
+    lines = []
+    for _ in range(8):
+        cat, _, noun, pl = rng.choice(OBJECTS)
+        lines.append(f"The {noun} {'are' if pl else 'is'} a kind of [ {cat} ].")
+    return {"task_id": "knowledge", "texts": "\n" + "\n".join(lines) + "\n"}
+
+
 def make_sample(rng, split, task):
     fam, style = TASKS[task]
     demo_sampler = Sampler(rng, "train" if split != "heldout" else "heldout")
@@ -200,6 +211,8 @@ def main():
     ap.add_argument("--train", type=int, default=24000, help="training samples (8 lines each)")
     ap.add_argument("--per-task", type=int, default=25, help="held-out / test samples per task")
     ap.add_argument("--seed", type=int, default=20240601)
+    ap.add_argument("--knowledge", type=float, default=0.1,
+                    help="fraction of training samples that are knowledge samples (train split only)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for split, n, seed in (("train", args.train, args.seed),
@@ -209,6 +222,9 @@ def main():
         path = os.path.join(args.out, f"{split}.jsonl")
         with open(path, "w") as f:
             for i in range(n):
+                if split == "train" and rng.random() < args.knowledge:
+                    f.write(json.dumps(knowledge_sample(rng)) + "\n")
+                    continue
                 task = i % len(TASKS) if split != "train" else rng.randrange(len(TASKS))
                 f.write(json.dumps(make_sample(rng, split, task)) + "\n")
         print(f"wrote {n} samples to {path}")
