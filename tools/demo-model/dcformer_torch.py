@@ -420,7 +420,7 @@ def train(args):
         enc_lines = []
         for line in smp["texts"].split("\n")[1:-1]:
             ids, spans = encode_sample(tok, "\n" + line)
-            w = [1.0] * len(ids)
+            w = [args.other_weight] * len(ids)
             for idx in spans:
                 for j in idx:
                     w[j] = args.answer_weight
@@ -566,6 +566,7 @@ def main():
     t.add_argument("--warmup", type=int, default=30)
     t.add_argument("--lr", type=float, default=4e-3)
     t.add_argument("--answer-weight", type=float, default=4.0)
+    t.add_argument("--other-weight", type=float, default=1.0, help="loss weight of every token outside the answers")
     t.add_argument("--max-minutes", type=float, default=45.0)
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=1)
