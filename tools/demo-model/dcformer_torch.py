@@ -450,7 +450,9 @@ def train(args):
     probe = load_jsonl(os.path.join(args.data, "heldout.jsonl"))[:48]
     t0 = time.time()
     step = 0
-    # progress = max(step fraction, wall-clock fraction): both models always share lr and step count
+    # progress = max(step fraction, wall-clock fraction): models trained in one process share lr and step
+    # count; with --only (one process per model) a --max-minutes cut can stop them at different steps
+    # (the probe on held-out samples below is only printed, never used to pick a checkpoint)
     while True:
         progress = max(step / args.steps, (time.time() - t0) / (args.max_minutes * 60))
         if progress >= 1.0:
