@@ -46,7 +46,12 @@ final class CpuTensor implements Tensor {
 
     /** Fails with the tensor's label when it (or the tensor it views) is closed. */
     void checkOpen(String op) {
-        TensorChecks.requireOpen(this, op, view && !closed);
+        TensorChecks.requireOpen(this, op, closedThroughParent());
+    }
+
+    /** A view that was not closed itself but whose parent's storage was (not an owner freed with its backend). */
+    private boolean closedThroughParent() {
+        return view && !closed && storage.isClosed();
     }
 
     /** Elements [elem, elem + n) widened into dst[0..n). */
@@ -170,7 +175,7 @@ final class CpuTensor implements Tensor {
     @Override
     public void close() {
         if (closed || storage.isClosed()) {
-            throw TensorChecks.closedTwice(this, !closed);
+            throw TensorChecks.closedTwice(this, closedThroughParent());
         }
         closed = true;
         if (!view) {

@@ -41,13 +41,17 @@ class StorageTest {
         t.close();
         assertThat(t.isClosed()).isTrue();
         assertThat(view.isClosed()).isTrue();
-        assertThatThrownBy(t::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("scratch.x");
+        assertThatThrownBy(t::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("scratch.x")
+                .hasMessageNotContaining("views");
         assertThatThrownBy(t::toFloatArray).isInstanceOf(IllegalStateException.class).hasMessageContaining("scratch.x");
         try (Tensor out = backend.allocate(DType.F32, Shape.of(6), "out")) {
             assertThatThrownBy(() -> backend.gelu(view, out)).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("gelu").hasMessageContaining("scratch.x");
         }
-        assertThatThrownBy(view::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("scratch.x");
+        assertThatThrownBy(view::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("scratch.x")
+                .hasMessageContaining("the tensor it views was closed");
+        assertThatThrownBy(view::toFloatArray).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the tensor it views was closed");
     }
 
     @Test

@@ -70,8 +70,13 @@ final class CudaTensor implements Tensor {
         return closed || buffer.isFreed();
     }
 
+    /** A view that was not closed itself but whose parent was (not an owner freed with its backend). */
+    private boolean closedThroughParent() {
+        return !owner && !closed && buffer.isFreed();
+    }
+
     void checkOpen(String op) {
-        TensorChecks.requireOpen(this, op, !closed);
+        TensorChecks.requireOpen(this, op, closedThroughParent());
     }
 
     @Override
@@ -106,7 +111,7 @@ final class CudaTensor implements Tensor {
     @Override
     public void close() {
         if (closed || buffer.isFreed()) {
-            throw TensorChecks.closedTwice(this, !closed);
+            throw TensorChecks.closedTwice(this, closedThroughParent());
         }
         closed = true;
         if (owner) {

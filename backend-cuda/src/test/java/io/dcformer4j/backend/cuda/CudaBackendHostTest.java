@@ -54,6 +54,18 @@ class CudaBackendHostTest {
     }
 
     @Test
+    void anOwnerFreedWithItsBackendIsNotCalledAView() {
+        CudaBackend other = new CudaBackend(BackendOptions.defaults(), new FakeDevice(), false);
+        Tensor t = other.allocate(DType.F32, Shape.of(3), "owned.x");
+        other.close();
+        assertThat(t.isClosed()).as("closing the backend frees its tensors").isTrue();
+        assertThatThrownBy(t::toFloatArray).isInstanceOf(IllegalStateException.class).hasMessageContaining("owned.x")
+                .hasMessageNotContaining("views");
+        assertThatThrownBy(t::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("owned.x")
+                .hasMessageNotContaining("views");
+    }
+
+    @Test
     void storageRoundTripsEveryTypeThroughDeviceMemory() {
         float[] v = {1.1f, -2.5f, 3.14159f, 65504f, 1e-3f, -0f};
         for (DType t : new DType[] {DType.F32, DType.BF16, DType.F16}) {
@@ -99,8 +111,10 @@ class CudaBackendHostTest {
             assertThat(b.liveTensors()).as("views are not counted").isEqualTo(1);
             x.close();
             assertThat(rows.isClosed()).isTrue();
-            assertThatThrownBy(rows::toFloatArray).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-            assertThatThrownBy(x::close).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(rows::toFloatArray).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed")
+                    .hasMessageContaining("the tensor it views was closed");
+            assertThatThrownBy(x::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("'x'")
+                    .hasMessageNotContaining("views");
         }
     }
 
