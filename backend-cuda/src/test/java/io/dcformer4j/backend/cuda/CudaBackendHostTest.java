@@ -15,12 +15,10 @@ import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 import io.dcformer4j.backend.cuda.launch.KernelArg;
 import io.dcformer4j.backend.cuda.launch.Launch;
-import io.dcformer4j.backend.cuda.launch.Param;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -36,21 +34,11 @@ class CudaBackendHostTest {
     }
 
     private static int intArg(Launch l, String name) {
-        return ((KernelArg.I32) l.args().get(index(l, name))).value();
+        return ((KernelArg.I32) l.arg(name)).value();
     }
 
     private static long ptrArg(Launch l, String name) {
-        return ((KernelArg.Ptr) l.args().get(index(l, name))).address();
-    }
-
-    private static int index(Launch l, String name) {
-        List<Param> ps = l.kernel().params();
-        for (int i = 0; i < ps.size(); i++) {
-            if (ps.get(i).name().equals(name)) {
-                return i;
-            }
-        }
-        throw new AssertionError(l.kernel().name() + " has no parameter " + name);
+        return ((KernelArg.Ptr) l.arg(name)).address();
     }
 
     @Test

@@ -44,4 +44,15 @@ public record Launch(KernelSpec kernel, Dim3 grid, Dim3 block, int sharedBytes, 
             throw new IllegalArgumentException("kernel " + kernel.name() + ": negative shared memory " + sharedBytes);
         }
     }
+
+    /** The value passed for the parameter called {@code name} (launch logs and tests read arguments by name). */
+    public KernelArg arg(String name) {
+        List<Param> params = kernel.params();
+        for (int i = 0; i < params.size(); i++) {
+            if (params.get(i).name().equals(name)) {
+                return args.get(i);
+            }
+        }
+        throw new IllegalArgumentException("kernel " + kernel.name() + " has no parameter '" + name + "'");
+    }
 }

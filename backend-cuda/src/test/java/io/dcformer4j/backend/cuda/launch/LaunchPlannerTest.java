@@ -12,21 +12,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 class LaunchPlannerTest {
 
     private static int intArg(Launch l, String name) {
-        return ((KernelArg.I32) l.args().get(index(l, name))).value();
+        return ((KernelArg.I32) l.arg(name)).value();
     }
 
     private static long ptrArg(Launch l, String name) {
-        return ((KernelArg.Ptr) l.args().get(index(l, name))).address();
-    }
-
-    private static int index(Launch l, String name) {
-        List<Param> ps = l.kernel().params();
-        for (int i = 0; i < ps.size(); i++) {
-            if (ps.get(i).name().equals(name)) {
-                return i;
-            }
-        }
-        throw new AssertionError(l.kernel().name() + " has no parameter " + name);
+        return ((KernelArg.Ptr) l.arg(name)).address();
     }
 
     @ParameterizedTest
@@ -172,7 +162,7 @@ class LaunchPlannerTest {
         var s = new LaunchPlanner.AttentionShape(40, 0, 64, 4, 16, 2, 0, 8, 0);
         AttentionTiling.Prefill tiling = AttentionTiling.prefill(40, 4, false, AttentionTiling.DEFAULT_SHARED_BUDGET);
         Launch l = LaunchPlanner.attentionPrefill(b, s, tiling);
-        assertThat(l.args().get(index(l, "scale"))).isEqualTo(KernelArg.f32(0.25f));
+        assertThat(l.arg("scale")).isEqualTo(KernelArg.f32(0.25f));
         assertThat(intArg(l, "window")).isEqualTo(8);
         assertThat(intArg(l, "Bt") * l.grid().x()).isGreaterThanOrEqualTo(40);
         assertThat(l.sharedBytes()).isEqualTo(tiling.sharedBytes());
@@ -185,5 +175,7 @@ class LaunchPlannerTest {
         assertThat(intArg(d.get(1), "nsplit")).isEqualTo(dt.splits());
         assertThat(ptrArg(d.get(2), "lse")).isEqualTo(13);
         assertThat(intArg(d.get(3), "ND")).isEqualTo(64);
+        assertThatThrownBy(() -> d.get(3).arg("nope")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(d.get(3).kernel().name()).hasMessageContaining("'nope'");
     }
 }
