@@ -1,6 +1,7 @@
 package io.dcformer4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,7 +14,9 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -87,21 +90,21 @@ class DemoModelsAgreementTest {
                     .isBetween(wantCorrect - SPANS_PER_TASK_SLACK, wantCorrect + SPANS_PER_TASK_SLACK);
         }
         assertThat(got.get("macro_accuracy").asDouble())
-                .isCloseTo(report.get("heldout_accuracy_task_mean").asDouble(), org.assertj.core.data.Offset.offset(0.01));
+                .isCloseTo(report.get("heldout_accuracy_task_mean").asDouble(), offset(0.01));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"dcformer", "mha"})
     void theReadmeQuotesTheReportedAccuracy(String variant) throws IOException {
         JsonNode report = resource("report-" + variant + ".json");
-        String pct = String.format(java.util.Locale.ROOT, "%.1f %%", 100 * report.get("heldout_accuracy_task_mean").asDouble());
+        String pct = String.format(Locale.ROOT, "%.1f %%", 100 * report.get("heldout_accuracy_task_mean").asDouble());
         String label = variant.equals("mha") ? "plain MHA " : "DCFormer ";
         boolean quoted = Files.readString(Path.of("../README.md")).contains(label + pct);
         assertThat(quoted).as("README.md quotes the %s held-out accuracy of its report as \"%s\"", variant, label + pct)
                 .isTrue();
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void theQuickStartCommandPrintsWhatTheReadmeSays() throws IOException {
         String prompt = "< Mary has a pen. Tom has a fox. Ruth has a cat. >. Tom has a kind of";
         String readme = Files.readString(Path.of("../README.md"));
