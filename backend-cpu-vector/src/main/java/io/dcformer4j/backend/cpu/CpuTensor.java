@@ -46,7 +46,9 @@ final class CpuTensor implements Tensor {
 
     /** Fails with the tensor's label when it (or the tensor it views) is closed. */
     void checkOpen(String op) {
-        TensorChecks.requireOpen(this, op, closedThroughParent());
+        if (isClosed()) { // checked before every op on every argument: the message is built only on failure
+            TensorChecks.requireOpen(this, op, closedThroughParent());
+        }
     }
 
     /** A view that was not closed itself but whose parent's storage was (not an owner freed with its backend). */

@@ -76,7 +76,9 @@ final class CudaTensor implements Tensor {
     }
 
     void checkOpen(String op) {
-        TensorChecks.requireOpen(this, op, closedThroughParent());
+        if (isClosed()) { // checked before every op on every argument: the message is built only on failure
+            TensorChecks.requireOpen(this, op, closedThroughParent());
+        }
     }
 
     @Override
