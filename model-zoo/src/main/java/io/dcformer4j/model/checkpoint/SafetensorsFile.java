@@ -1,9 +1,6 @@
 package io.dcformer4j.model.checkpoint;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Shape;
 import java.io.IOException;
@@ -42,7 +39,7 @@ public final class SafetensorsFile extends ArenaWeightSource {
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final Set<String> KNOWN_UNSUPPORTED = Set.of("F64", "I64", "I16", "I8", "U8", "U16", "U32", "U64",
             "BOOL", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64");
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final CheckpointJson JSON = new CheckpointJson("safetensors header", MAX_HEADER_BYTES);
 
     private final Map<String, String> metadata;
 
@@ -106,14 +103,7 @@ public final class SafetensorsFile extends ArenaWeightSource {
 
     private static SortedMap<String, TensorInfo> parseHeader(Path file, byte[] header, long dataStart, long dataLen,
                                                              Map<String, String> metadata) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(header);
-        } catch (JacksonException e) {
-            throw new CheckpointException(file + ": bad JSON in safetensors header: " + e.getOriginalMessage(), e);
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot parse safetensors header: " + e, e);
-        }
+        JsonNode root = JSON.read(file, header);
         if (root == null || !root.isObject()) {
             throw new CheckpointException(file + ": safetensors header is not a JSON object (got "
                     + (root == null ? "nothing" : root.getNodeType()) + ")");

@@ -1,9 +1,6 @@
 package io.dcformer4j.model.checkpoint;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -28,7 +25,7 @@ final class ShardedWeightSource implements WeightSource {
     /** Index files larger than this are refused (the 6.9B model's index is about 60 KB). */
     static final long MAX_INDEX_BYTES = 64L << 20;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final CheckpointJson JSON = new CheckpointJson("checkpoint index", MAX_INDEX_BYTES);
 
     private final Path index;
     private final List<WeightSource> shards;
@@ -88,19 +85,18 @@ final class ShardedWeightSource implements WeightSource {
     }
 
     private static Map<String, String> readWeightMap(Path index) {
-        JsonNode root;
+        byte[] bytes;
         try {
             long size = Files.size(index);
             if (size > MAX_INDEX_BYTES) {
                 throw new CheckpointException(index + ": checkpoint index of " + size + " bytes is absurd (limit "
                         + MAX_INDEX_BYTES + ")");
             }
-            root = JSON.readTree(Files.readAllBytes(index));
-        } catch (JacksonException e) {
-            throw new CheckpointException(index + ": bad JSON in checkpoint index: " + e.getOriginalMessage(), e);
+            bytes = Files.readAllBytes(index);
         } catch (IOException e) {
             throw new CheckpointException(index + ": cannot read checkpoint index: " + e, e);
         }
+        JsonNode root = JSON.read(index, bytes);
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) {
             throw new CheckpointException(index + ": checkpoint index has no \"weight_map\" object");

@@ -143,7 +143,25 @@ class SafetensorsFileTest {
     @Test
     void rejectsDeeplyNestedJsonWithoutStackOverflow() throws IOException {
         String deep = "{\"t\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
-        assertRejected(SafetensorsBytes.of(deep, new byte[0]), "bad JSON");
+        assertRejected(SafetensorsBytes.of(deep, new byte[0]), "bad JSON", "nested deeper than 64 levels");
+    }
+
+    @Test
+    void theHeaderLimitIsTheJsonLimit() throws IOException {
+        // Jackson alone refuses strings over 20 million characters; a header under the stated 100 MB may hold one.
+        String big = "x".repeat(20_000_001);
+        Path f = SafetensorsBytes.write(dir.resolve("big.safetensors"),
+                "{\"__metadata__\":{\"notes\":\"" + big + "\"}," + ONE.substring(1), new byte[8]);
+        try (SafetensorsFile w = SafetensorsFile.open(f)) {
+            assertThat(w.metadata().get("notes")).hasSize(big.length());
+            assertThat(w.tensors()).containsOnlyKeys("t");
+        }
+    }
+
+    @Test
+    void numbersTooLongToConvertCheaplyAreRefusedInOurWords() throws IOException {
+        assertRejected(SafetensorsBytes.of(ONE.replace("[2]", "[" + "1".repeat(1001) + "]"), new byte[8]),
+                "bad JSON in safetensors header", "a number longer than 1000 digits");
     }
 
     @Test

@@ -120,6 +120,13 @@ class ShardedWeightSourceTest {
     }
 
     @Test
+    void indexJsonLimitsAreWordedLikeTheHeaders() throws IOException {
+        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\":" + "[".repeat(100) + "]".repeat(100) + "}");
+        assertThatThrownBy(() -> WeightSource.open(dir)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("bad JSON in checkpoint index").hasMessageContaining("nested deeper than 64 levels");
+    }
+
+    @Test
     void brokenShardIsReportedWithItsFileName() throws IOException {
         Files.write(dir.resolve("model-00002-of-00002.safetensors"), new byte[] {1, 2});
         index(GOOD);
