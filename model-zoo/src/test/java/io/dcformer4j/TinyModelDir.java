@@ -5,6 +5,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import io.dcformer4j.model.checkpoint.WeightSource;
 
 /**
  * A model directory for tests: the 4-layer golden tiny DCFormer (vocabulary 97, random weights from the
@@ -26,6 +31,26 @@ public final class TinyModelDir {
             }
         }
         TinyTokenizers.write(TinyTokenizers.ascii97(), dir.resolve("tokenizer.json"));
+        return dir;
+    }
+
+    /**
+     * The same model in {@code parent/name} with element 0 of the F32 tensor {@code tensor} set to
+     * {@code value} (NaN or an infinity, for the tests of non-finite weights).
+     */
+    public static Path poisoned(Path parent, String name, String tensor, float value) throws IOException {
+        Path dir = Files.createDirectories(parent.resolve(name));
+        Path tiny = create(Files.createTempDirectory(parent, "clean"));
+        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
+            Files.copy(tiny.resolve(f), dir.resolve(f));
+        }
+        long offset;
+        try (WeightSource w = WeightSource.open(dir)) {
+            offset = w.tensors().get(tensor).offset();
+        }
+        try (FileChannel ch = FileChannel.open(dir.resolve("model.safetensors"), StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, value), offset);
+        }
         return dir;
     }
 }

@@ -23,6 +23,10 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
     private Path out;
 
+    @Option(names = "--allow-non-finite",
+            description = "Write the output even when a weight is NaN or infinite (by default the first one is named and nothing is written).")
+    private boolean allowNonFinite;
+
     @Override
     public Integer call() {
         if (!Files.exists(in)) {
@@ -31,12 +35,13 @@ public final class ConvertCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw CliSupport.usage(spec, "--out " + out + " exists and is not a directory");
         }
-        CheckpointConverter.Report r = CheckpointConverter.convert(in, out);
+        CheckpointConverter.Report r = CheckpointConverter.convert(in, out, allowNonFinite);
         PrintWriter w = spec.commandLine().getOut();
         w.println("Wrote " + r.output() + ": " + r.written().size() + " tensors");
         if (!r.dropped().isEmpty()) {
             w.println("Dropped " + r.dropped().size() + " derived/cache entries: " + String.join(", ", r.dropped()));
         }
+        r.nonFinite().ifPresent(n -> w.println("Warning: " + n.describe() + " (written anyway: --allow-non-finite)"));
         if (!r.copied().isEmpty()) {
             w.println("Copied: " + String.join(", ", r.copied()));
         }

@@ -3,6 +3,7 @@ package io.dcformer4j.cli;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.model.ModelConfig;
 import io.dcformer4j.model.checkpoint.CheckpointNames;
+import io.dcformer4j.model.checkpoint.FiniteCheck;
 import io.dcformer4j.model.checkpoint.TensorInfo;
 import io.dcformer4j.model.checkpoint.WeightSource;
 import io.dcformer4j.tokenizer.Tokenizer;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -34,6 +36,9 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Option(names = "--no-tensors", description = "Leave out the per-tensor list.")
     private boolean noTensors;
+
+    @Option(names = "--check", description = "Read every weight and name the first NaN or infinite one (exit code 1 when there is one).")
+    private boolean check;
 
     @Override
     public Integer call() throws Exception {
@@ -83,6 +88,13 @@ public final class InspectCommand implements Callable<Integer> {
             }
             out.println("Ignored:    " + ignored + " entr" + (ignored == 1 ? "y" : "ies")
                     + " (derived or cache buffers, identity projections)");
+            if (check) {
+                Optional<FiniteCheck.NonFinite> bad = FiniteCheck.firstNonFinite(raw);
+                out.println("Check:      " + bad.map(n -> "NOT FINITE: " + n.describe())
+                        .orElse("every weight of all " + all.size() + " entries is finite"));
+                out.flush();
+                return bad.isPresent() ? Main.EXIT_FAILURE : 0;
+            }
         }
         out.flush();
         return 0;

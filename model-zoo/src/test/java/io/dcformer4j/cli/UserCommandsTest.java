@@ -120,6 +120,26 @@ class UserCommandsTest {
     }
 
     @Test
+    void inspectCheckAndConvertNameTheFirstNonFiniteWeight() throws Exception {
+        CliRun clean = CliRun.of("inspect", "--check", "--no-tensors", model.toString());
+        assertThat(clean.exit()).as(clean.err()).isZero();
+        assertThat(clean.out()).contains("Check:      every weight of all");
+
+        Path bad = TinyModelDir.poisoned(tmp, "nan", "layers.3.attention.wqkv.weight", Float.NaN);
+        CliRun check = CliRun.of("inspect", "--check", "--no-tensors", bad.toString());
+        assertThat(check.exit()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(check.out()).contains("NOT FINITE: tensor 'layers.3.attention.wqkv.weight'").contains("NaN");
+
+        CliRun refused = CliRun.of("convert", "--in", bad.toString(), "--out", tmp.resolve("nan-out").toString());
+        assertThat(refused.exit()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(refused.err()).contains("layers.3.attention.wqkv.weight").contains("not converted");
+        CliRun forced = CliRun.of("convert", "--allow-non-finite", "--in", bad.toString(), "--out",
+                tmp.resolve("nan-out").toString());
+        assertThat(forced.exit()).as(forced.err()).isZero();
+        assertThat(forced.out()).contains("Warning: tensor 'layers.3.attention.wqkv.weight'");
+    }
+
+    @Test
     void convertWritesSafetensors() throws Exception {
         Path in = Files.createDirectories(tmp.resolve("bin"));
         Files.copy(model.resolve("config.json"), in.resolve("config.json"));

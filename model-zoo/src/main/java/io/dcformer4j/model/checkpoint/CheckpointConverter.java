@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Converts any checkpoint {@link WeightSource#open} reads (PyTorch {@code .bin}, sharded or not, or
@@ -24,20 +25,36 @@ public final class CheckpointConverter {
     public static final List<String> SIDE_FILES = List.of("config.json", "generation_config.json", "tokenizer.json",
             "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt");
 
-    /** What a conversion did. */
-    public record Report(Path output, List<String> written, List<String> dropped, List<String> copied) {
+    /**
+     * What a conversion did.
+     *
+     * @param nonFinite the first NaN or infinite weight written, when {@code allowNonFinite} let one through
+     */
+    public record Report(Path output, List<String> written, List<String> dropped, List<String> copied,
+                         Optional<FiniteCheck.NonFinite> nonFinite) {
     }
 
     private CheckpointConverter() {
     }
 
     /**
-     * Converts the checkpoint at {@code in} (a directory or a file) into {@code outDir/model.safetensors}.
+     * Converts the checkpoint at {@code in} (a directory or a file) into {@code outDir/model.safetensors},
+     * refusing one whose weights hold NaN or infinity.
      *
-     * @throws CheckpointException  when the input cannot be read, or the output would overwrite an input file
+     * @throws CheckpointException  when the input cannot be read, holds a non-finite weight (named), or the
+     *                              output would overwrite an input file
      * @throws UncheckedIOException when writing fails
      */
     public static Report convert(Path in, Path outDir) {
+        return convert(in, outDir, false);
+    }
+
+    /**
+     * Converts as {@link #convert(Path, Path)}; every tensor is scanned for NaN and infinity first (see
+     * {@link FiniteCheck}), and the first one found stops the conversion unless {@code allowNonFinite}, in
+     * which case it is reported in {@link Report#nonFinite()}.
+     */
+    public static Report convert(Path in, Path outDir, boolean allowNonFinite) {
         Path inDir = Files.isDirectory(in) ? in : in.toAbsolutePath().getParent();
         Path output = outDir.resolve("model.safetensors");
         try (WeightSource source = WeightSource.open(in)) {
@@ -53,13 +70,18 @@ public final class CheckpointConverter {
                 }
             }
             try (WeightSource normalized = CheckpointNames.normalize(new Unclosed(source))) {
+                Optional<FiniteCheck.NonFinite> nonFinite = FiniteCheck.firstNonFinite(normalized);
+                if (nonFinite.isPresent() && !allowNonFinite) {
+                    throw new CheckpointException(source.origin() + ": " + nonFinite.get().describe()
+                            + "; a checkpoint with NaN or infinite weights gives non-finite logits, so it is not converted");
+                }
                 Map<String, String> metadata = new LinkedHashMap<>();
                 metadata.put("format", "pt");
                 metadata.put("converted_from", in.getFileName() == null ? in.toString() : in.getFileName().toString());
                 Files.createDirectories(outDir);
                 SafetensorsWriter.write(output, normalized, metadata);
                 List<String> copied = copySideFiles(inDir, outDir);
-                return new Report(output, List.copyOf(normalized.tensors().keySet()), List.copyOf(dropped), copied);
+                return new Report(output, List.copyOf(normalized.tensors().keySet()), List.copyOf(dropped), copied, nonFinite);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot convert " + in + " to " + output + ": " + e.getMessage(), e);
