@@ -44,6 +44,9 @@ public final class Session implements AutoCloseable {
     private int position;
     private boolean failed;
     private boolean closed;
+    // Every token processed since the last reset, so that non-finite logits can be explained by a replay.
+    private int[] history = new int[16];
+    private boolean diagnosing;
 
     Session(DCFormerModel model, int maxContext, int maxChunk) {
         if (maxChunk < 3) {
@@ -133,7 +136,9 @@ public final class Session implements AutoCloseable {
         checkToken(token, position);
         step.tokens[0] = token;
         forward(step, true, stepLogits);
-        return stepLogits.toFloatArray();
+        float[] logits = stepLogits.toFloatArray();
+        requireFinite(logits, logits.length, position - 1);
+        return logits;
     }
 
     /** Forgets the sequence: position 0, caches emptied (storage kept). */
@@ -144,6 +149,54 @@ public final class Session implements AutoCloseable {
         }
         position = 0;
         failed = false;
+    }
+
+    /**
+     * Logits must be finite (they are on the host anyway, so the check costs one pass over V floats per
+     * position); when they are not, the sequence is replayed from the start with a probe after every layer,
+     * to name the first layer whose output went non-finite.
+     */
+    private void requireFinite(float[] flat, int vocab, int firstRowPosition) {
+        if (diagnosing) {
+            return;
+        }
+        for (int i = 0; i < flat.length; i++) {
+            if (!Float.isFinite(flat[i])) {
+                throw explainNonFinite(firstRowPosition + i / vocab, flat[i]);
+            }
+        }
+    }
+
+    private NonFiniteOutputException explainNonFinite(int pos, float value) {
+        int[] tokens = Arrays.copyOf(history, position);
+        FirstNonFiniteLayer probe = new FirstNonFiniteLayer(config.dim());
+        LayerObserver saved = observer;
+        for (KvCache c : caches) {
+            c.reset();
+        }
+        position = 0;
+        failed = false;
+        diagnosing = true;
+        observer = probe;
+        String replay;
+        try {
+            runChunks(tokens, true);
+            replay = probe.layer >= 0
+                    ? "replaying the " + tokens.length + " tokens layer by layer, the output of layer " + probe.layer
+                    + " (of " + config.numLayers() + ") is the first that is not finite: " + probe.value + " at position "
+                    + probe.position + ", element " + probe.element
+                    : "replaying the " + tokens.length + " tokens layer by layer, every layer's output is finite: the "
+                    + "final norm or the output head makes them non-finite";
+        } catch (RuntimeException e) {
+            replay = "the layer-by-layer replay failed (" + e.getMessage() + ")";
+        } finally {
+            diagnosing = false;
+            observer = saved;
+            failed = true;
+        }
+        return new NonFiniteOutputException("the logits at position " + pos + " are not finite (" + value + "); " + replay
+                + ". The weights may hold NaN or infinity: 'dcformer4j inspect --check' names the first one",
+                pos, probe.layer);
     }
 
     private float[][] runChunks(int[] tokens, boolean lastOnly) {
@@ -168,6 +221,7 @@ public final class Session implements AutoCloseable {
                     try (Tensor logits = backend.allocate(DType.F32, Shape.of(lastOnly ? 1 : rows, vocab), "logits")) {
                         forward(act, lastOnly, logits);
                         float[] flat = logits.toFloatArray();
+                        requireFinite(flat, vocab, lastOnly ? position - 1 : position - rows);
                         for (int t = 0; t * vocab < flat.length; t++) {
                             out[lastOnly ? 0 : done + t] = Arrays.copyOfRange(flat, t * vocab, (t + 1) * vocab);
                         }
@@ -234,6 +288,12 @@ public final class Session implements AutoCloseable {
     private void forward(Activations act, boolean lastOnly, Tensor logits) {
         int start = position;
         failed = true;
+        if (!diagnosing) {
+            if (history.length < start + act.rows) {
+                history = Arrays.copyOf(history, Math.max(2 * history.length, start + act.rows));
+            }
+            System.arraycopy(act.tokens, 0, history, start, act.rows);
+        }
         backend.embedding(model.embedding(), act.tokens, act.x);
         for (int l = 0; l < caches.length; l++) {
             layer(l, act, start);
