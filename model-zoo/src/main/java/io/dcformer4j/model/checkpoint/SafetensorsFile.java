@@ -78,19 +78,8 @@ public final class SafetensorsFile extends ArenaWeightSource {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             }
-            long headerLen = mapped.get(LE_LONG, 0);
-            if (headerLen < 0 || headerLen > MAX_HEADER_BYTES) {
-                throw new CheckpointException(file + ": header length " + Long.toUnsignedString(headerLen)
-                        + " is absurd (limit " + MAX_HEADER_BYTES + " bytes)");
-            }
-            if (headerLen > size - 8) {
-                throw new CheckpointException(file + ": header length " + headerLen + " runs past the end of the file ("
-                        + size + " bytes, at most " + (size - 8) + " available)");
-            }
-            byte[] header = mapped.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
-            long dataStart = 8 + headerLen;
             Map<String, String> metadata = new LinkedHashMap<>();
-            SortedMap<String, TensorInfo> tensors = parseHeader(file, header, dataStart, size - dataStart, metadata);
+            SortedMap<String, TensorInfo> tensors = readHeader(file, mapped, metadata);
             return new SafetensorsFile(file, arena, mapped, tensors, metadata);
         } catch (IOException e) {
             arena.close();
@@ -99,6 +88,33 @@ public final class SafetensorsFile extends ArenaWeightSource {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * Validates the length prefix and header of the safetensors bytes in {@code whole} (the complete file) and
+     * returns its tensors, each inside {@code whole}; {@code file} only names it in errors. Separate from
+     * {@link #open} so that the checks can run on bytes in memory (the fuzz target does).
+     *
+     * @throws CheckpointException naming the file, tensor and offending value when the bytes are malformed
+     */
+    static SortedMap<String, TensorInfo> readHeader(Path file, MemorySegment whole, Map<String, String> metadata) {
+        long size = whole.byteSize();
+        if (size < 8) {
+            throw new CheckpointException(file + ": " + size + " bytes is too short for a safetensors file "
+                    + "(the 8-byte header length alone is missing)");
+        }
+        long headerLen = whole.get(LE_LONG, 0);
+        if (headerLen < 0 || headerLen > MAX_HEADER_BYTES) {
+            throw new CheckpointException(file + ": header length " + Long.toUnsignedString(headerLen)
+                    + " is absurd (limit " + MAX_HEADER_BYTES + " bytes)");
+        }
+        if (headerLen > size - 8) {
+            throw new CheckpointException(file + ": header length " + headerLen + " runs past the end of the file ("
+                    + size + " bytes, at most " + (size - 8) + " available)");
+        }
+        byte[] header = whole.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
+        long dataStart = 8 + headerLen;
+        return parseHeader(file, header, dataStart, size - dataStart, metadata);
     }
 
     private static SortedMap<String, TensorInfo> parseHeader(Path file, byte[] header, long dataStart, long dataLen,
