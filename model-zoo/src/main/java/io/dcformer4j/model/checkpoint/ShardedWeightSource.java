@@ -52,7 +52,9 @@ final class ShardedWeightSource implements WeightSource {
                     continue;
                 }
                 Path shard = resolveShard(index, dir, e.getKey(), fileName);
-                if (fileName.endsWith(".index.json")) {
+                // Judge the resolved name: "x.index.json/." or "x.index.json/" is the index itself, and opening it
+                // as a shard recursed until the stack overflowed.
+                if (String.valueOf(shard.getFileName()).endsWith(".index.json")) {
                     throw new CheckpointException(index + ": weight_map entry for tensor '" + e.getKey() + "' names "
                             + fileName + ", another index; shards must be tensor files");
                 }

@@ -99,6 +99,15 @@ class ShardedWeightSourceTest {
     }
 
     @Test
+    void rejectsAnIndexThatNamesItselfUnderAnotherSpelling() throws IOException {
+        for (String self : new String[] {"model.safetensors.index.json/.", "model.safetensors.index.json/", "./model.safetensors.index.json"}) {
+            index("\"a\":\"" + self + "\"");
+            assertThatThrownBy(() -> WeightSource.open(dir)).as(self).isInstanceOf(CheckpointException.class)
+                    .hasMessageContaining("'a'").hasMessageContaining("another index");
+        }
+    }
+
+    @Test
     void keepsTensorsAShardHoldsBeyondTheMap() throws IOException {
         index("\"a\":\"model-00001-of-00002.safetensors\",\"c\":\"model-00002-of-00002.safetensors\"");
         try (WeightSource w = WeightSource.open(dir.resolve("model.safetensors.index.json"))) {
