@@ -17,6 +17,11 @@ import java.util.zip.GZIPInputStream;
 /** Builds a {@link Tokenizer} from the JSON of a Hugging Face {@code tokenizer.json}. */
 final class TokenizerJsonReader {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Ids must be below this (16.7 million; the largest real vocabularies have a few hundred thousand): the
+     * id-to-token table is as long as the largest id, so an unbounded id let a few bytes of JSON demand gigabytes.
+     */
+    static final int MAX_ID = 1 << 24;
 
     private TokenizerJsonReader() {
     }
@@ -99,8 +104,9 @@ final class TokenizerJsonReader {
         Map<String, Integer> vocab = new HashMap<>(node.size() * 2);
         for (var it = node.properties().iterator(); it.hasNext(); ) {
             var e = it.next();
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
-                throw new IllegalArgumentException("model.vocab['" + e.getKey() + "'] must be a non-negative id, got " + e.getValue());
+            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0 || e.getValue().asInt() >= MAX_ID) {
+                throw new IllegalArgumentException("model.vocab['" + e.getKey() + "'] must be an id in [0, " + MAX_ID
+                        + "), got " + e.getValue());
             }
             vocab.put(e.getKey(), e.getValue().asInt());
         }
@@ -152,8 +158,9 @@ final class TokenizerJsonReader {
             throw new IllegalArgumentException("added_tokens must be an array");
         }
         for (JsonNode t : node) {
-            if (!t.path("id").canConvertToInt() || t.path("id").asInt() < 0 || !t.path("content").isTextual()) {
-                throw new IllegalArgumentException("added_tokens entry needs a non-negative id and a content: " + t);
+            if (!t.path("id").canConvertToInt() || t.path("id").asInt() < 0 || t.path("id").asInt() >= MAX_ID
+                    || !t.path("content").isTextual()) {
+                throw new IllegalArgumentException("added_tokens entry needs an id in [0, " + MAX_ID + ") and a content: " + t);
             }
             out.add(new AddedToken(t.path("id").asInt(), t.path("content").asText(), t.path("special").asBoolean(false),
                     t.path("single_word").asBoolean(false), t.path("lstrip").asBoolean(false),

@@ -161,6 +161,17 @@ class TokenizerTest {
     }
 
     @Test
+    void idsBeyondTheLimitAreRefusedBeforeTheTableIsAllocated() {
+        // Each once failed otherwise: an ArrayIndexOutOfBoundsException (id + 1 overflowed) or a 16 GB table.
+        assertThatThrownBy(() -> TinyTokenizers.of("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 2147483647}, \"merges\": []}}"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("test tokenizer")
+                .hasMessageContaining("model.vocab['a']").hasMessageContaining("16777216");
+        assertThatThrownBy(() -> TinyTokenizers.of("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
+                + " \"added_tokens\": [{\"id\": 2000000000, \"content\": \"x\"}]}"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("added_tokens");
+    }
+
+    @Test
     void invalidFilesNameTheProblem() {
         assertThatThrownBy(() -> TinyTokenizers.of("{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}"))
                 .hasMessageContaining("model.type 'Unigram'");
