@@ -95,7 +95,13 @@ public final class ModelConfig {
         }
         Integer ffn = f.nullableInt("intermediate_size", null);
         if (ffn == null) {
-            ffn = pythia ? 4 * dim : findMultiple(8 * dim / 3, 256);
+            // In long: 4 * dim and 8 * dim overflowed int for a dim near 2^31, giving a negative width.
+            long wide = pythia ? 4L * dim : findMultiple(8L * dim / 3, 256);
+            if (wide > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(where + ": dim=" + dim + " gives a default intermediate_size of "
+                        + wide + ", more than an int can hold; give intermediate_size explicitly or a smaller dim");
+            }
+            ffn = (int) wide;
         } else if (ffn <= 0) {
             throw new IllegalArgumentException(where + ": intermediate_size must be positive, got " + ffn);
         }
@@ -255,7 +261,7 @@ public final class ModelConfig {
     }
 
     /** {@code n} rounded up to a multiple of {@code k} (the reference's {@code find_multiple}). */
-    static int findMultiple(int n, int k) {
+    static long findMultiple(long n, long k) {
         return n % k == 0 ? n : n + k - n % k;
     }
 

@@ -52,6 +52,16 @@ class ModelConfigTest {
     }
 
     @Test
+    void aDimTooLargeForTheDefaultFfnWidthIsRefusedNotWrappedNegative() {
+        // 8 * dim / 3 and 4 * dim once overflowed int and gave a negative intermediate_size that was accepted.
+        assertThatThrownBy(() -> parse("\"model_type\": \"dcformer\", \"dim\": 2000000000, \"n_head\": 2")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("dim=2000000000").hasMessageContaining("intermediate_size");
+        assertThatThrownBy(() -> parse("\"model_type\": \"dcpythia\", \"dim\": 1000000000, \"n_head\": 2"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("intermediate_size");
+        assertThat(parse("\"model_type\": \"dcformer\", \"dim\": 2000000000, \"n_head\": 2, \"intermediate_size\": 64").intermediateSize()).isEqualTo(64);
+    }
+
+    @Test
     void dcformerDefaultsAreTheReferenceClassDefaults() {
         ModelConfig c = parse("\"model_type\": \"dcformer\"");
         assertThat(c.blockSize()).isEqualTo(2048);
