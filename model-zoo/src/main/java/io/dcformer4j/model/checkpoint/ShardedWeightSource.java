@@ -43,22 +43,11 @@ final class ShardedWeightSource implements WeightSource {
     /** Opens the index and every shard it names; closes what it opened when anything is wrong. */
     static ShardedWeightSource open(Path index) {
         Map<String, String> weightMap = readWeightMap(index);
-        Path dir = index.toAbsolutePath().getParent();
+        Map<String, Path> files = shardFiles(index, weightMap);
         Map<String, WeightSource> byFile = new LinkedHashMap<>();
         try {
-            for (Map.Entry<String, String> e : weightMap.entrySet()) {
-                String fileName = e.getValue();
-                if (byFile.containsKey(fileName)) {
-                    continue;
-                }
-                Path shard = resolveShard(index, dir, e.getKey(), fileName);
-                // Judge the resolved name: "x.index.json/." or "x.index.json/" is the index itself, and opening it
-                // as a shard recursed until the stack overflowed.
-                if (String.valueOf(shard.getFileName()).endsWith(".index.json")) {
-                    throw new CheckpointException(index + ": weight_map entry for tensor '" + e.getKey() + "' names "
-                            + fileName + ", another index; shards must be tensor files");
-                }
-                byFile.put(fileName, CheckpointOpener.openFile(shard));
+            for (Map.Entry<String, Path> f : files.entrySet()) {
+                byFile.put(f.getKey(), CheckpointOpener.openFile(f.getValue()));
             }
             Map<String, WeightSource> owner = new HashMap<>();
             SortedMap<String, TensorInfo> tensors = new TreeMap<>();
@@ -86,6 +75,32 @@ final class ShardedWeightSource implements WeightSource {
         }
     }
 
+    /**
+     * The file of every distinct shard name in the weight map, in order of first mention, each checked before
+     * anything is opened: inside the index's directory (by name), a regular file, and not an index.
+     *
+     * @throws CheckpointException naming the index, the tensor and the file name
+     */
+    static Map<String, Path> shardFiles(Path index, Map<String, String> weightMap) {
+        Path dir = index.toAbsolutePath().getParent();
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : weightMap.entrySet()) {
+            String fileName = e.getValue();
+            if (files.containsKey(fileName)) {
+                continue;
+            }
+            Path shard = resolveShard(index, dir, e.getKey(), fileName);
+            // Judge the resolved name: "x.index.json/." or "x.index.json/" is the index itself, and opening it
+            // as a shard recursed until the stack overflowed.
+            if (String.valueOf(shard.getFileName()).endsWith(".index.json")) {
+                throw new CheckpointException(index + ": weight_map entry for tensor '" + e.getKey() + "' names "
+                        + fileName + ", another index; shards must be tensor files");
+            }
+            files.put(fileName, shard);
+        }
+        return files;
+    }
+
     private static Map<String, String> readWeightMap(Path index) {
         byte[] bytes;
         try {
@@ -98,6 +113,15 @@ final class ShardedWeightSource implements WeightSource {
         } catch (IOException e) {
             throw new CheckpointException(index + ": cannot read checkpoint index: " + e, e);
         }
+        return parseWeightMap(index, bytes);
+    }
+
+    /**
+     * The weight map of an index's JSON ({@code index} names it in errors): tensor name to shard file name.
+     *
+     * @throws CheckpointException naming the index and the problem
+     */
+    static Map<String, String> parseWeightMap(Path index, byte[] bytes) {
         JsonNode root = JSON.read(index, bytes);
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) {

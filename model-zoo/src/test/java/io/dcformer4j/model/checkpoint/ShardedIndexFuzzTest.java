@@ -6,6 +6,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,8 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code model-00002-of-00002.safetensors} with {@code c}), and a valid safetensors file
  * {@code outside.safetensors} lies one level up, outside the model directory.
  *
+ * <p>Every input's weight map is parsed and its shard names resolved in memory
+ * ({@link ShardedWeightSource#parseWeightMap}, {@link ShardedWeightSource#shardFiles}); only an index whose
+ * every shard resolves is written and opened, since opening maps the shards.
+ *
  * <p>Invariant, for every input: either the checkpoint opens, every tensor comes from a file inside the model
- * directory and its bytes are readable, or opening throws a {@link CheckpointException} naming the index or the shard at fault. No
+ * directory and its bytes are readable, or a {@link CheckpointException} names the index (or the shard at
+ * fault). No
  * file outside the model directory is ever opened: Jazzer's file-path-traversal detector is told that only
  * paths under the model directory are allowed (and guides the fuzzer towards {@code ../outside.safetensors}),
  * so opening anything else is a finding even when the open later fails. Containment is by name, as the
@@ -48,10 +54,26 @@ class ShardedIndexFuzzTest {
 
     @FuzzTest
     void shardedIndex(byte[] input) throws IOException {
-        Path index = Files.write(model.resolve("model.safetensors.index.json"), input);
+        Path index = model.resolve("model.safetensors.index.json");
         try (SilentCloseable allow = BugDetectors.setFilePathTraversalAllowPath(
                 p -> p.toAbsolutePath().normalize().startsWith(model));
              SilentCloseable target = BugDetectors.setFilePathTraversalTarget(() -> outside)) {
+            // The index and its shard names are checked in memory first; only an index whose every shard resolves
+            // is written and opened (opening maps the shards, which is a hundred times slower).
+            Map<String, Path> files;
+            try {
+                files = ShardedWeightSource.shardFiles(index, ShardedWeightSource.parseWeightMap(index, input));
+            } catch (CheckpointException e) {
+                FuzzChecks.namesTheFile(e, FuzzChecks.origin(index));
+                return;
+            }
+            for (Path f : files.values()) {
+                if (!f.toAbsolutePath().normalize().startsWith(model) || !Files.isRegularFile(f)
+                        || f.getFileName().toString().endsWith(".index.json")) {
+                    throw new AssertionError("accepted shard " + f + ": not a tensor file inside " + model);
+                }
+            }
+            Files.write(index, input);
             try (WeightSource w = WeightSource.open(index)) {
                 for (TensorInfo t : w.tensors().values()) {
                     if (!t.file().toAbsolutePath().normalize().startsWith(model)) {
