@@ -3,35 +3,46 @@
 #
 #   tools/fuzz.sh [-d DURATION] [TARGET ...]      TARGET: a name below, or "all" (the default)
 #   tools/fuzz.sh -l                              lists the targets
+#   tools/fuzz.sh -n ...                          skips the build (reuses the last one, e.g. for a second
+#                                                 target list run beside a first)
 #
-# DURATION is per target, in Jazzer's syntax (30s, 10m, 1h; default 10m). Each target runs in its own
-# surefire JVM under the model-zoo "fuzz" profile (heap 1 GB, 10 s per input). New coverage goes to
-# model-zoo/.cifuzz-corpus/ (not committed); a crash, an input over the time limit or over the heap is
-# written by Jazzer to model-zoo/src/test/resources/<package>/<Class>Inputs/<method>/ (crash-*, timeout-*),
-# where the normal build replays it as a regression case from then on. The libFuzzer log of each target
-# (executions, coverage: "cov" edges and "ft" features, findings) is in target/fuzz/<target>.log.
+# DURATION is per target, in Jazzer's syntax (30s, 10m, 1h; default 10m). model-zoo and its test classes are
+# built once (Maven, offline); then each target runs in its own JVM through the JUnit console launcher with
+# JAZZER_FUZZ=1, a 1 GB heap (the allocation bound the targets state), 10 s per input, Jazzer's hooks on and
+# up to 20 distinct findings before it stops. New coverage goes to model-zoo/.cifuzz-corpus/ (not
+# committed); a crash, an input over the time limit or over the heap is written by Jazzer to
+# model-zoo/src/test/resources/<package>/<Class>Inputs/<method>/ (crash-*, timeout-*), where the normal build
+# replays it as a regression case from then on. The libFuzzer log of each target (executions, coverage: "cov"
+# edges and "ft" features, findings) is in target/fuzz/<target>.log.
+#
+# One target can also be fuzzed through Maven alone:
+#   ./mvnw -Pfuzz -pl model-zoo -am test -Dtest='io.dcformer4j.model.checkpoint.UnpicklerFuzzTest' \
+#       -Dsurefire.failIfNoSpecifiedTests=false -Dfuzz.duration=10m
 #
 # Runs under "nice -n 10" so that it can share a machine. Needs JDK 25 (JAVA_HOME) and a previous online
 # build so that Maven can work offline (-o).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 TARGETS=(
-  "safetensors=io.dcformer4j.model.checkpoint.SafetensorsFuzzTest#safetensorsFile"
-  "sharded-index=io.dcformer4j.model.checkpoint.ShardedIndexFuzzTest#shardedIndex"
-  "torch-archive=io.dcformer4j.model.checkpoint.TorchArchiveFuzzTest#torchArchive"
-  "unpickler=io.dcformer4j.model.checkpoint.UnpicklerFuzzTest#unpickle"
-  "config-json=io.dcformer4j.model.ModelConfigFuzzTest#configJson"
-  "tokenizer-json=io.dcformer4j.tokenizer.TokenizerJsonFuzzTest#tokenizerJson"
-  "tokenizer=io.dcformer4j.tokenizer.TokenizerFuzzTest#encodeDecode"
+  "safetensors=io.dcformer4j.model.checkpoint.SafetensorsFuzzTest#safetensorsFile(byte[])"
+  "sharded-index=io.dcformer4j.model.checkpoint.ShardedIndexFuzzTest#shardedIndex(byte[])"
+  "torch-archive=io.dcformer4j.model.checkpoint.TorchArchiveFuzzTest#torchArchive(byte[])"
+  "unpickler=io.dcformer4j.model.checkpoint.UnpicklerFuzzTest#unpickle(byte[])"
+  "config-json=io.dcformer4j.model.ModelConfigFuzzTest#configJson(byte[])"
+  "tokenizer-json=io.dcformer4j.tokenizer.TokenizerJsonFuzzTest#tokenizerJson(byte[])"
+  "tokenizer=io.dcformer4j.tokenizer.TokenizerFuzzTest#encodeDecode(com.code_intelligence.jazzer.api.FuzzedDataProvider)"
 )
 
 duration=10m
-while getopts "d:lh" opt; do
+build=1
+while getopts "d:lnh" opt; do
   case $opt in
     d) duration=$OPTARG ;;
+    n) build=0 ;;
     l) printf '%s\n' "${TARGETS[@]%%=*}"; exit 0 ;;
-    *) sed -n '2,16p' "$0"; exit 2 ;;
+    *) sed -n '2,25p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -39,29 +50,43 @@ selected=("$@")
 if [ ${#selected[@]} -eq 0 ] || [ "${selected[0]}" = all ]; then
   selected=("${TARGETS[@]%%=*}")
 fi
+for name in "${selected[@]}"; do
+  printf '%s\n' "${TARGETS[@]%%=*}" | grep -qx "$name" || { echo "unknown target '$name'; targets: ${TARGETS[*]%%=*}" >&2; exit 2; }
+done
 
+java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 mkdir -p target/fuzz
+if [ $build = 1 ] || [ ! -f target/fuzz/classpath.txt ]; then
+  echo "building model-zoo and its tests (log: target/fuzz/build.log)"
+  nice -n 10 ./mvnw -B -ntp -o -pl model-zoo -am test-compile dependency:build-classpath \
+      -Dmdep.outputFile="$root/target/fuzz/classpath.txt" -Dmdep.includeScope=test > target/fuzz/build.log 2>&1 \
+    || { echo "build failed, see target/fuzz/build.log" >&2; exit 1; }
+fi
+console=$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone/1.14.1/junit-platform-console-standalone-1.14.1.jar
+if [ ! -f "$console" ]; then
+  ./mvnw -B -ntp -q dependency:get -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.1 >> target/fuzz/build.log 2>&1
+fi
+cp="target/test-classes:target/classes:$(cat target/fuzz/classpath.txt):$console"
+
 status=0
 for name in "${selected[@]}"; do
   test=""
   for t in "${TARGETS[@]}"; do
     [ "${t%%=*}" = "$name" ] && test="${t#*=}"
   done
-  if [ -z "$test" ]; then
-    echo "unknown target '$name'; targets: ${TARGETS[*]%%=*}" >&2
-    exit 2
-  fi
-  log="target/fuzz/$name.log"
-  echo "fuzzing $name ($test) for $duration; log: $log"
-  if ! nice -n 10 ./mvnw -B -ntp -o -Pfuzz -pl model-zoo -am test -Dtest="$test" \
-      -Dsurefire.failIfNoSpecifiedTests=false -Dfuzz.duration="$duration" -DtrimStackTrace=false > "$log" 2>&1; then
-    echo "  $name: FINDING or failure (see $log)"
+  log="$root/target/fuzz/$name.log"
+  echo "fuzzing $name ($test) for $duration; log: target/fuzz/$name.log"
+  # From model-zoo, so that Jazzer finds src/test/resources for its findings and keeps .cifuzz-corpus there.
+  if ! (cd model-zoo && JAZZER_FUZZ=1 nice -n 10 "$java" --add-modules jdk.incubator.vector \
+      --enable-native-access=ALL-UNNAMED -Xmx1g -XX:+EnableDynamicAgentLoading \
+      -Djazzer.max_duration="$duration" -Djazzer.instrument='io.dcformer4j.**' -Djazzer.keep_going=20 \
+      -Djazzer.hooks=true -Djunit.jupiter.execution.timeout.mode=disabled \
+      -Djunit.jupiter.execution.timeout.testtemplate.method.default=10s \
+      -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --select-method "$test" \
+      --details=summary --disable-banner > "$log" 2>&1); then
+    echo "  $name: FINDING or failure (see target/fuzz/$name.log)"
     status=1
   fi
-  # libFuzzer writes to the forked JVM's native stderr, which surefire keeps in *.dumpstream files.
-  for d in model-zoo/target/surefire-reports/*.dumpstream; do
-    [ -f "$d" ] && cat "$d" >> "$log" && rm -f "$d"
-  done
-  grep -E "^#[0-9]+.*(DONE|pulse|NEW)" "$log" | tail -1 | sed "s/^/  $name: last status: /" || true
+  grep -E "^#[0-9]+.*(DONE|pulse|NEW|REDUCE)" "$log" | tail -1 | sed "s/^/  $name: last status: /" || true
 done
 exit $status
