@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -65,9 +66,13 @@ class EmulatedCudaSubsetTest {
     private static final Path SCRIPT = Path.of("../backend-cuda/src/test/emu/run-emu.sh");
     private static String savedProperty;
     private static boolean propertySet;
+    private static long startNanos;
+    private static long startCpuNanos;
 
     @BeforeAll
     static void buildTheEmulator() throws Exception {
+        startNanos = System.nanoTime();
+        startCpuNanos = processCpuNanos();
         String missing = missingTool();
         if (missing != null) {
             System.out.println("[cuda-emu] emulated conformance subset skipped: " + missing);
@@ -85,11 +90,19 @@ class EmulatedCudaSubsetTest {
         propertySet = true;
     }
 
+    /** CPU time of this JVM so far, or 0 where the platform does not say. */
+    private static long processCpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos()).orElse(0L);
+    }
+
     @AfterAll
     static void restoreTheProperty() {
         if (!propertySet) {
             return;
         }
+        // Not a limit, a figure for the build log: the subset is meant to stay within a few minutes.
+        System.out.printf(Locale.ROOT, "[cuda-emu] emulator build and %d kit tests: %.0f s wall, %.0f s CPU%n", SUBSET.size(),
+                (System.nanoTime() - startNanos) / 1e9, (processCpuNanos() - startCpuNanos) / 1e9);
         if (savedProperty == null) {
             System.clearProperty(PROPERTY);
         } else {
@@ -102,15 +115,22 @@ class EmulatedCudaSubsetTest {
         if (!Files.isRegularFile(SCRIPT)) {
             return SCRIPT + " not found (run from the conformance-tests module of a source checkout)";
         }
+        if (!runs("bash")) {
+            return "bash is not installed (run-emu.sh needs it)";
+        }
+        return runs("g++") ? null : "g++ is not installed (needed to compile the CUDA kernels for the CPU emulator)";
+    }
+
+    private static boolean runs(String tool) {
         try {
-            Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? null : "g++ --version failed";
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException e) {
-            return "g++ is not installed (needed to compile the CUDA kernels for the CPU emulator)";
+            return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "interrupted";
+            return false;
         }
     }
 
