@@ -4,6 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer.Form;
@@ -35,10 +40,16 @@ final class TokenizerJsonReader {
 
     static Tokenizer read(InputStream in, String origin) throws IOException {
         JsonNode root;
+        // tokenizer.json is UTF-8. Left to guess, Jackson took bytes with zeros for UTF-32 and failed with a bare
+        // CharConversionException (an IOException naming nothing) on malformed ones.
+        Reader utf8 = new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
         try {
-            root = JSON.readTree(in);
+            root = JSON.readTree(utf8);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException(origin + ": not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(origin + ": not UTF-8 text (" + e.getMessage() + ")", e);
         }
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException(origin + ": expected a JSON object at the top level");

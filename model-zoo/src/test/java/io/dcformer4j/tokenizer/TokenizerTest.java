@@ -172,6 +172,19 @@ class TokenizerTest {
     }
 
     @Test
+    void bytesThatAreNotUtf8AreRefusedNamingTheFile() {
+        // Found by fuzzing: zeros made Jackson guess UTF-32 and throw a CharConversionException naming nothing.
+        byte[] utf32ish = {'{', 0, 0, 0, '"', 0, 0, 0, (byte) 0xFF, (byte) 0xFE, 0, 0};
+        assertThatThrownBy(() -> Tokenizer.load(new java.io.ByteArrayInputStream(utf32ish), "odd.json"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("odd.json");
+        byte[] latin1 = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"\u00e9\": 0}, \"merges\": []}}"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThatThrownBy(() -> Tokenizer.load(new java.io.ByteArrayInputStream(latin1), "latin1.json"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("latin1.json")
+                .hasMessageContaining("not UTF-8");
+    }
+
+    @Test
     void invalidFilesNameTheProblem() {
         assertThatThrownBy(() -> TinyTokenizers.of("{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}"))
                 .hasMessageContaining("model.type 'Unigram'");
