@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * A LangChain4j {@link StreamingChatModel} running a DCFormer in process: the same transcript format as
- * {@link DCFormerChatModel}; each call generates on its own virtual thread and hands text pieces (whole
+ * {@link DCFormerChatModel}; each call generates on its own platform thread (compute-bound work would pin a virtual thread's carrier) and hands text pieces (whole
  * characters, never part of the stop string) to the handler as they are produced.
  */
 public final class DCFormerStreamingChatModel implements StreamingChatModel, AutoCloseable {
@@ -26,7 +26,7 @@ public final class DCFormerStreamingChatModel implements StreamingChatModel, Aut
 
     @Override
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
-        Thread.ofVirtual().name("dcformer4j-chat").start(() -> {
+        Thread.ofPlatform().name("dcformer4j-chat").daemon().start(() -> {
             DCFormerEngine.Outcome o;
             try {
                 o = engine.generate(ChatTranscript.render(request.messages()), engine.merge(request.parameters()),

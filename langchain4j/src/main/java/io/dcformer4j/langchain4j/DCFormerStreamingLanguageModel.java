@@ -5,7 +5,7 @@ import dev.langchain4j.model.language.StreamingLanguageModel;
 import dev.langchain4j.model.output.Response;
 import java.util.List;
 
-/** A LangChain4j {@link StreamingLanguageModel}: plain completion streamed from a virtual thread. */
+/** A LangChain4j {@link StreamingLanguageModel}: plain completion streamed from a platform thread of its own. */
 public final class DCFormerStreamingLanguageModel implements StreamingLanguageModel, AutoCloseable {
     private final DCFormerEngine engine;
 
@@ -20,7 +20,7 @@ public final class DCFormerStreamingLanguageModel implements StreamingLanguageMo
 
     @Override
     public void generate(String prompt, StreamingResponseHandler<String> handler) {
-        Thread.ofVirtual().name("dcformer4j-generate").start(() -> {
+        Thread.ofPlatform().name("dcformer4j-generate").daemon().start(() -> {
             DCFormerEngine.Outcome o;
             try {
                 o = engine.generate(prompt, engine.defaults(), List.of(), (piece, token) -> handler.onNext(piece));

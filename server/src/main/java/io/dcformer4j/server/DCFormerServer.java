@@ -8,6 +8,8 @@ import io.dcformer4j.api.Backends;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
+import org.eclipse.jetty.server.AbstractConnector;
+import org.eclipse.jetty.server.Connector;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -103,7 +105,7 @@ public final class DCFormerServer implements AutoCloseable {
      */
     public static DCFormerServer start(ServerConfig config) {
         DCFormerServer server = new DCFormerServer(config, true);
-        server.app.start();
+        server.listen();
         Thread.ofPlatform().name("dcformer4j-model-loader").daemon().start(server::loadModel);
         return server;
     }
@@ -112,8 +114,19 @@ public final class DCFormerServer implements AutoCloseable {
     public static DCFormerServer start(ServerConfig config, DCFormer model) {
         DCFormerServer server = new DCFormerServer(config, false);
         server.ready(model, null);
-        server.app.start();
+        server.listen();
         return server;
+    }
+
+    private void listen() {
+        app.start();
+        // Jetty closes a connection that sees no traffic for its idle timeout (30 s by default), even while a
+        // request on it waits for a slot or a whole completion is being generated: give it the configured time.
+        for (Connector c : app.jettyServer().server().getConnectors()) {
+            if (c instanceof AbstractConnector connector) {
+                connector.setIdleTimeout(config.idleTimeout().toMillis());
+            }
+        }
     }
 
     /** The port bound (the actual one when the configuration asked for 0). */

@@ -12,6 +12,8 @@ import io.dcformer4j.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -82,8 +84,38 @@ final class Engine {
         }
     }
 
-    /** Runs one admitted generation to its end, streaming steps to {@code sink}. */
+    /**
+     * Runs one admitted generation to its end, streaming steps to {@code sink} (called on the generating
+     * thread), and returns when it is over.
+     *
+     * <p>The work runs on a platform thread of its own while the request's virtual thread waits: virtual
+     * threads are not time-sliced, so a compute-bound generation on one would hold its carrier thread until
+     * it ends, and with as many generations as cores nothing else on virtual threads — accepting and
+     * parsing requests, refusing them with 429, answering {@code /health} — would run meanwhile.
+     */
     Outcome run(GenerationRequest req, StepSink sink, CancellationToken cancel) {
+        CompletableFuture<Outcome> done = new CompletableFuture<>();
+        Thread.ofPlatform().name("dcformer4j-generation").daemon().start(() -> {
+            try {
+                done.complete(runHere(req, sink, cancel));
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        try {
+            return done.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
+    }
+
+    private Outcome runHere(GenerationRequest req, StepSink sink, CancellationToken cancel) {
         running.add(cancel);
         if (stopping) {
             cancel.cancel(); // admitted from the queue after the drain timeout: end at once

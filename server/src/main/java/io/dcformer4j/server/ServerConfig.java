@@ -19,10 +19,11 @@ import java.time.Duration;
  * @param contextSize   most tokens (prompt and completion) per request, or 0 for the model's block size
  * @param apiKey        the bearer key every {@code /v1} and {@code /metrics} request must carry, or null for none
  * @param maxBodyBytes  largest request body accepted (413 beyond)
+ * @param idleTimeout   how long a connection may see no traffic (queueing and generating included) before it is closed
  * @param drainTimeout  how long {@link DCFormerServer#close()} lets running requests finish before cancelling them
  */
 public record ServerConfig(String host, int port, Path model, String modelName, String backend, int threads, int maxBatch,
-                           int queueLimit, int contextSize, String apiKey, long maxBodyBytes, Duration drainTimeout) {
+                           int queueLimit, int contextSize, String apiKey, long maxBodyBytes, Duration idleTimeout, Duration drainTimeout) {
 
     /** The model id of the shipped demo model. */
     public static final String DEMO_MODEL_NAME = "dcformer4j-demo";
@@ -53,6 +54,9 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
         if (maxBodyBytes < 1024) {
             throw new IllegalArgumentException("the body limit must be at least 1024 bytes, got " + maxBodyBytes);
         }
+        if (idleTimeout == null || idleTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("the idle timeout must be positive");
+        }
         if (drainTimeout == null || drainTimeout.isNegative()) {
             throw new IllegalArgumentException("the drain timeout must be zero or positive");
         }
@@ -76,6 +80,7 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
         private int contextSize;
         private String apiKey;
         private long maxBodyBytes = 1 << 20;
+        private Duration idleTimeout = Duration.ofMinutes(10);
         private Duration drainTimeout = Duration.ofSeconds(30);
 
         private Builder() {
@@ -147,6 +152,12 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
             return this;
         }
 
+        /** Connection idle timeout (default 10 minutes: it must cover queueing plus a whole non-streamed generation). */
+        public Builder idleTimeout(Duration v) {
+            idleTimeout = v;
+            return this;
+        }
+
         /** Drain time on shutdown (default 30 s). */
         public Builder drainTimeout(Duration v) {
             drainTimeout = v;
@@ -156,7 +167,7 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
         /** The checked configuration. */
         public ServerConfig build() {
             return new ServerConfig(host, port, model, modelName, backend, threads, maxBatch, queueLimit, contextSize, apiKey,
-                    maxBodyBytes, drainTimeout);
+                    maxBodyBytes, idleTimeout, drainTimeout);
         }
     }
 }
