@@ -13,6 +13,8 @@ import org.eclipse.jetty.server.Connector;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -211,6 +213,7 @@ public final class DCFormerServer implements AutoCloseable {
         }
         String id = config.modelName() != null ? config.modelName()
                 : config.model() == null ? ServerConfig.DEMO_MODEL_NAME : m.directory().getFileName().toString();
+        warnAboutChatTemplate(m.directory());
         Engine e = new Engine(m, ctx, admission, metrics);
         RequestParser parser = new RequestParser(id, m.tokenizer(), ctx, m.config().vocabSize(), new TranscriptChatFormat());
         this.model = m;
@@ -221,6 +224,19 @@ public final class DCFormerServer implements AutoCloseable {
         this.loadedAt = System.currentTimeMillis() / 1000;
         this.state = State.READY;
         loaded.countDown();
+    }
+
+    /** Chat templates (Jinja) are not rendered yet: say so when a model ships one, rather than ignore it quietly. */
+    private static void warnAboutChatTemplate(Path dir) {
+        Path config = dir.resolve("tokenizer_config.json");
+        try {
+            if (Files.isRegularFile(config) && Files.readString(config).contains("\"chat_template\"")) {
+                LOG.warning(() -> config + " has a chat_template, which this server does not render yet:"
+                        + " chat requests use the plain transcript format (see the README)");
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.fine(() -> "cannot read " + config + ": " + e);
+        }
     }
 
     private void generate(Context ctx, boolean chat) {

@@ -5,6 +5,8 @@ import io.dcformer4j.generate.CancellationToken;
 import io.javalin.http.Context;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,7 +52,18 @@ final class GenerationHandler {
                 logprobs.add(lp);
             }
         }, new CancellationToken());
-        ctx.status(200).contentType("application/json").result(json.write(responses.full(req, outcome, logprobs)));
+        // Written and completed here rather than left to the framework, so the response is out before the
+        // request counts as finished (a draining shutdown waits for exactly that).
+        byte[] body = json.write(responses.full(req, outcome, logprobs)).getBytes(StandardCharsets.UTF_8);
+        HttpServletResponse res = ctx.res();
+        res.setStatus(200);
+        res.setContentType("application/json");
+        res.setContentLength(body.length);
+        try (OutputStream out = res.getOutputStream()) {
+            out.write(body);
+        } catch (IOException e) {
+            // the client went away; nothing to tell it
+        }
     }
 
     private void stream(Context ctx, GenerationRequest req, Responses responses, boolean chat) {
@@ -93,6 +106,7 @@ final class GenerationHandler {
             inner.putNull("code");
             sse.send(json.write(error));
             sse.done();
+            sse.close();
             return;
         }
         if (sse.broken()) {
@@ -106,6 +120,7 @@ final class GenerationHandler {
             sse.send(json.write(responses.usageChunk(outcome.result())));
         }
         sse.done();
+        sse.close();
     }
 
     /** The body, read with a hard size limit (Content-Length is checked first, chunked bodies as they come). */

@@ -49,6 +49,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Bearer key required on /v1 and /metrics (default: env DCFORMER4J_API_KEY, else none).")
     String apiKey;
 
+    @Option(names = "--idle-timeout-seconds", paramLabel = "S", defaultValue = "600",
+            description = "Close a connection after this long without traffic, queueing and generating included (default: ${DEFAULT-VALUE}).")
+    int idleSeconds;
+
     @Option(names = "--drain-seconds", paramLabel = "S", defaultValue = "30",
             description = "On SIGTERM, how long running requests may finish (default: ${DEFAULT-VALUE}).")
     int drainSeconds;
@@ -58,7 +62,7 @@ public final class ServeCommand implements Callable<Integer> {
         String key = apiKey != null ? apiKey : System.getenv("DCFORMER4J_API_KEY");
         ServerConfig config = ServerConfig.builder().host(host).port(port).model(model).modelName(modelName)
                 .backend(backend).threads(threads).maxBatch(maxBatch).queueLimit(queue).contextSize(ctxSize).apiKey(key)
-                .drainTimeout(Duration.ofSeconds(drainSeconds)).build();
+                .idleTimeout(Duration.ofSeconds(idleSeconds)).drainTimeout(Duration.ofSeconds(drainSeconds)).build();
         DCFormerServer server = DCFormerServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

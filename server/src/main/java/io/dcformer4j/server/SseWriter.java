@@ -40,6 +40,18 @@ final class SseWriter {
         send("[DONE]");
     }
 
+    /**
+     * Completes the response (the last chunk goes out now, not after the handler returns), so that a
+     * shutdown that waits for running requests never cuts one off between its last event and its end.
+     */
+    void close() {
+        try {
+            out.close();
+        } catch (IOException | RuntimeException e) {
+            broken = true;
+        }
+    }
+
     /** Whether the client disconnected. */
     boolean broken() {
         return broken;

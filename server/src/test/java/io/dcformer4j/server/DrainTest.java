@@ -60,7 +60,7 @@ class DrainTest {
             assertThat(refused.statusCode()).isEqualTo(503);
             assertThat(fx.get("/health").statusCode()).isEqualTo(503);
             String tail = rest(running);
-            assertThat(tail).contains("\"completion_tokens\":40").endsWith("data: [DONE]\n");
+            assertThat(tail).contains("\"completion_tokens\":40").endsWith("data: [DONE]\n\n");
             shutdown.get(5, TimeUnit.MINUTES);
             assertThat(fx.server.cancelledGenerations()).isZero();
         }
@@ -72,7 +72,7 @@ class DrainTest {
             Iterator<String> running = openStream(fx.http, fx.base(), streamBody(fx.modelId(), 900));
             fx.server.shutdown(Duration.ofMillis(200));
             assertThat(fx.server.cancelledGenerations()).isEqualTo(1);
-            assertThat(rest(running)).contains("\"finish_reason\":\"length\"").endsWith("data: [DONE]\n");
+            assertThat(rest(running)).contains("\"finish_reason\":\"length\"").endsWith("data: [DONE]\n\n");
         }
     }
 
@@ -96,11 +96,24 @@ class DrainTest {
                 }
             }
             assertThat(base).as("the server announced itself").isNotNull();
-            Thread.ofVirtual().start(() -> log.lines().forEach(l -> { })); // keep the pipe drained
+            StringBuffer output = new StringBuffer();
+            Thread.ofVirtual().start(() -> { // keep the pipe drained
+                try {
+                    log.lines().forEach(l -> output.append(l).append('\n'));
+                } catch (java.io.UncheckedIOException e) {
+                    // the process ended
+                }
+            });
             Iterator<String> running = openStream(http, base, streamBody(model, 30));
             p.destroy(); // SIGTERM
-            String tail = rest(running);
-            assertThat(tail).contains("\"completion_tokens\":30").endsWith("data: [DONE]\n");
+            String tail;
+            try {
+                tail = rest(running);
+            } catch (RuntimeException e) {
+                p.waitFor(1, TimeUnit.MINUTES);
+                throw new AssertionError("the stream broke; server output:\n" + output, e);
+            }
+            assertThat(tail).contains("\"completion_tokens\":30").endsWith("data: [DONE]\n\n");
             assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
             assertThat(p.exitValue()).isEqualTo(143); // 128 + SIGTERM, after the shutdown hook drained
         } finally {
