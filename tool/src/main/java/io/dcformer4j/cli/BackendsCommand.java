@@ -6,6 +6,7 @@ import io.dcformer4j.api.BackendSelector;
 import io.dcformer4j.api.BackendUnavailableException;
 import io.dcformer4j.api.Backends;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -18,6 +19,14 @@ import picocli.CommandLine.Command;
 public final class BackendsCommand implements Callable<Integer> {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(names = "--load-class", hidden = true, paramLabel = "CLASS",
+            description = "Diagnostic: load CLASS (without initialising it) and say from where; exit 1 if it cannot be loaded.")
+    private List<String> loadClasses = new ArrayList<>();
+
+    @CommandLine.Option(names = "--find-resource", hidden = true, paramLabel = "NAME",
+            description = "Diagnostic: find the class-path resource NAME and say where; exit 1 if it is missing.")
+    private List<String> findResources = new ArrayList<>();
 
     @Override
     public Integer call() {
@@ -34,11 +43,12 @@ public final class BackendsCommand implements Callable<Integer> {
                         a.available() ? "available" : "unavailable", a.reason());
             }
         }
+        boolean found = ClassPathCheck.report(out, loadClasses, findResources);
         try {
             BackendSelector.Choice c = selector.choose(null);
             out.println("Would use: " + c.provider().name() + " (" + c.source() + ")");
             out.flush();
-            return 0;
+            return found ? 0 : Main.EXIT_FAILURE;
         } catch (BackendUnavailableException e) {
             out.println("Would use: none — " + e.getMessage().lines().findFirst().orElse(""));
             out.flush();

@@ -78,7 +78,11 @@ final class CudaBackend implements Backend {
         }
         try {
             return new CudaBackend(options, CudaContext.forDevice(ordinal), sync);
-        } catch (RuntimeException | LinkageError e) {
+        } catch (LinkageError e) {
+            // JCuda's classes or its JNI library missing from the path, or native access refused.
+            throw new BackendUnavailableException("cuda backend: cannot open device " + ordinal + ": " + e + "; "
+                    + JCudaSetup.HINT, e);
+        } catch (RuntimeException e) {
             throw new BackendUnavailableException("cuda backend: cannot open device " + ordinal + ": " + e, e);
         }
     }
