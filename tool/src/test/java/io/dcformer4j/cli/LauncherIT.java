@@ -88,6 +88,15 @@ class LauncherIT {
     }
 
     @Test
+    void argumentsArriveAsUtf8UnderLangCAndInspectFailsOnAMissingModel() throws Exception {
+        Path missing = tmp.resolve("kein-modell-éè-模型");
+        List<String> cmd = List.of("bash", clone.resolve("dcformer4j").toString(), "inspect", missing.toString());
+        Result r = run(cmd, clone, Map.of("JAVA_HOME", System.getProperty("java.home"), "LANG", "C", "LC_ALL", "C"));
+        assertThat(r.exit()).as("inspect of a missing directory").isNotZero();
+        assertThat(r.err()).as("the path as given, not '?' for each non-ASCII byte").contains(missing.toString());
+    }
+
+    @Test
     void theShadedJarFindsEveryBackendAndCarriesJCuda() throws Exception {
         Path all;
         try (Stream<Path> jars = Files.list(TARGET)) {
