@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dcformer4j.api.AttentionMode;
+import io.dcformer4j.model.checkpoint.JsonErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -217,7 +218,7 @@ public final class ModelConfig {
         try {
             root = new ObjectMapper().readTree(json);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(origin + ": not valid JSON: " + e.getOriginalMessage());
+            throw new IllegalArgumentException(origin + ": not valid JSON: " + JsonErrors.describe(e));
         }
         if (!(root instanceof ObjectNode)) {
             throw new IllegalArgumentException(origin + ": expected a JSON object at the top level");
