@@ -62,7 +62,7 @@ public final class Session implements AutoCloseable {
         try {
             for (int i = 0; i < layers; i++) {
                 AttentionSpec base = model.attention(i);
-                int keys = base.window() + (base.windowPlusOneInPrefill() ? 1 : 0);
+                int keys = base.minRingCapacity();
                 int capacity;
                 if (base.isLocal() && keys < maxContext) {
                     attention[i] = base;
