@@ -1,6 +1,5 @@
 package io.dcformer4j.backend.cpu;
 
-import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
@@ -402,36 +401,13 @@ public final class CpuBackend implements Backend {
             throw new IllegalStateException(op + ": the KV cache " + cache.spec() + " was not allocated by this cpu backend");
         }
         c.checkOpen(op);
-        int n = sizes.heads();
-        int d = sizes.headDim();
-        int t = sizes.rows();
-        int rank = spec.rank();
-        int start = sizes.start();
         float[] pre = null;
         float[] post = null;
         if (sizes.staticWeights()) {
             pre = own(op, "staticPre", spec.staticPre()).toFloatArray();
             post = own(op, "staticPost", spec.staticPost()).toFloatArray();
         }
-        boolean keySide = c.keySide != null && dt != null;
-        AttentionKernel.Call call;
-        if (t == 1) {
-            AttentionKernel.append(kt, vt, dt, c, start, 0, 1);
-            call = new AttentionKernel.Call(qt, dt, c, spec, ot, 1, start, pre, post, null, null, null);
-        } else {
-            float[][] fresh = AttentionKernel.fresh(kt, vt, dt, t, n, d, rank, spec.mode() == AttentionMode.DCMHA);
-            call = new AttentionKernel.Call(qt, dt, c, spec, ot, t, start, pre, post, fresh[0], fresh[1], fresh[2]);
-        }
-        int visible = start + 1 - spec.firstVisibleKey(start, false);
-        if (t == 1 && pool.threads() > 1 && visible >= 2 * AttentionKernel.DECODE_SPLIT_KEYS) {
-            AttentionKernel.decodeSplit(call, pool, attentionScratch);
-        } else {
-            pool.parallelFor(AttentionKernel.blocks(t), 1, (a, b) -> AttentionKernel.blocks(call, a, b, attentionScratch.get()));
-        }
-        if (t > 1) {
-            AttentionKernel.append(kt, vt, keySide ? dt : null, c, start, Math.max(0, t - sizes.capacity()), t);
-        }
-        c.advance(t);
+        AttentionKernel.run(new AttentionKernel.Tensors(qt, kt, vt, dt, ot), c, spec, pre, post, pool, attentionScratch);
     }
 
     // ---------------------------------------------------------------- bookkeeping
