@@ -49,6 +49,7 @@ public final class DCFormerGenerator extends DCFormerTransformer<DCFormerGenerat
     }
 
     /** A generator with the given uid (used when Spark copies or loads one). */
+    @SuppressWarnings("this-escape")
     public DCFormerGenerator(String uid) {
         super(uid, "prompt", "generationError");
         outputCol = new Param<>(this, "outputCol", "output column of completions");

@@ -46,6 +46,7 @@ public final class DCFormerScorer extends DCFormerTransformer<DCFormerScorer> {
     }
 
     /** A scorer with the given uid (used when Spark copies or loads one). */
+    @SuppressWarnings("this-escape")
     public DCFormerScorer(String uid) {
         super(uid, "text", "scoreError");
         logProbCol = new Param<>(this, "logProbCol", "output column: sum of token log-probabilities (natural log)");

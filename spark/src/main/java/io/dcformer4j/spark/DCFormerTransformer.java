@@ -47,6 +47,7 @@ public abstract class DCFormerTransformer<T extends DCFormerTransformer<T>> exte
      * @param input the default input column
      * @param error the default error column
      */
+    @SuppressWarnings("this-escape") // Spark ML params are built with their parent, as Spark's own stages do
     protected DCFormerTransformer(String uid, String input, String error) {
         this.uid = uid;
         modelPath = new Param<>(this, "modelPath", "model directory: a local path or file: URI present on every executor, "
