@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
         description = "Serve a model over the OpenAI HTTP API (/v1/completions, /v1/chat/completions, /v1/models, /health, /metrics).")
 public final class ServeCommand implements Callable<Integer> {
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory. Default: the demo DCFormer.")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR", description = "Model directory. Default: the demo DCFormer.")
     Path model;
 
     @Option(names = "--model-name", paramLabel = "ID", description = "Model id clients send (default: the directory name, or dcformer4j-demo).")
@@ -31,7 +31,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "NAME", description = "Backend (cpu, cuda). Default: the selection rules.")
     String backend;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Backend worker threads (default: all processors).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "0", description = "Backend worker threads (default: all processors).")
     int threads;
 
     @Option(names = "--max-batch", paramLabel = "N", defaultValue = "8", description = "Generations running at once (default: ${DEFAULT-VALUE}).")
@@ -41,7 +41,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Requests that may wait for a slot; more get 429 (default: ${DEFAULT-VALUE}).")
     int queue;
 
-    @Option(names = "--ctx-size", paramLabel = "N", defaultValue = "0",
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "0",
             description = "Most tokens per request, prompt and completion (default: the model's block size).")
     int ctxSize;
 
