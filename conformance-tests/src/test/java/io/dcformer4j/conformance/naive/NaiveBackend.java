@@ -35,6 +35,9 @@ public class NaiveBackend implements Backend {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** Weight segments above this size are read in place instead of copied to the heap (like a mapped checkpoint). */
+    private static final long EXTERNAL_WEIGHT_BYTES = 1L << 28;
+
     private final BackendOptions options;
     private final int threads;
     private final ExecutorService pool;
@@ -218,6 +221,11 @@ public class NaiveBackend implements Backend {
         if (dtype == DType.I32 || data.byteSize() != n * dtype.byteSize()) {
             throw new IllegalArgumentException("weights '" + label + "': " + data.byteSize() + " bytes for " + dtype + " " + shape);
         }
+        if (data.byteSize() > EXTERNAL_WEIGHT_BYTES) {
+            ensureOpen();
+            liveTensors.incrementAndGet();
+            return new NaiveTensor(this, dtype, shape, label, new NaiveTensor.Storage(data), 0, false);
+        }
         NaiveTensor t = create(dtype, shape, label);
         for (int i = 0; i < n; i++) {
             if (dtype == DType.F32) {
@@ -338,9 +346,23 @@ public class NaiveBackend implements Backend {
             b = bt.toFloatArray();
         }
         float[] xs = xt.toFloatArray();
-        float[] ws = wt.toFloatArray();
         float[] result = new float[rows * outDim]; // [T, out]
         float[] bf = b;
+        if (wt.storage.external != null) {
+            // A table too big for one array: one weight row at a time.
+            parallelFor(outDim, o -> {
+                float[] row = new float[in]; // [in]
+                for (int i = 0; i < in; i++) {
+                    row[i] = wt.get(o * in + i);
+                }
+                for (int t = 0; t < rows; t++) {
+                    result[t * outDim + o] = dot(xs, t * in, row, 0, in) + (bf == null ? 0f : bf[o]);
+                }
+            });
+            write(ot, result);
+            return;
+        }
+        float[] ws = wt.toFloatArray();
         parallelFor(rows, t -> {
             for (int o = 0; o < outDim; o++) {
                 result[t * outDim + o] = dot(xs, t * in, ws, o * in, in) + (bf == null ? 0f : bf[o]);
