@@ -185,30 +185,64 @@ abstract class ModelScaleChecks extends Checks {
         }
     }
 
-    @Test
-    void elementwiseModelScaleRows() {
+    /** One op over two rows of every model width (up to 13824 elements: several element-wise grains). */
+    private interface RowOp {
+        void check(int rows, int e, float[] a, float[] b, int[] shape);
+    }
+
+    private void everyWidth(RowOp op) {
         for (int e : WIDTHS) {
             int rows = 2;
-            float[] a = tck().normal(rows * e, 3.0);
-            float[] b = tck().normal(rows * e, 1.0);
-            Tensor at = tck().f32(a, "a", rows, e);
-            Tensor bt = tck().f32(b, "b", rows, e);
+            op.check(rows, e, tck().normal(rows * e, 3.0), tck().normal(rows * e, 1.0), new int[] {rows, e});
+        }
+    }
+
+    @Test
+    void swigluModelScaleRows() {
+        everyWidth((rows, e, a, b, shape) -> {
             Tensor out = tck().zeros("out", rows, e);
-            int[] shape = {rows, e};
-            backend().swiglu(at, bt, out);
+            backend().swiglu(tck().f32(a, "gate", rows, e), tck().f32(b, "up", rows, e), out);
             Check.close("swiglu [" + rows + ", " + e + "]", shape, out.toFloatArray(), Oracle.swiglu(a, b), Tolerances.SWIGLU);
-            backend().gelu(at, out);
+        });
+    }
+
+    @Test
+    void geluModelScaleRows() {
+        everyWidth((rows, e, a, b, shape) -> {
+            Tensor out = tck().zeros("out", rows, e);
+            backend().gelu(tck().f32(a, "x", rows, e), out);
             Check.close("gelu [" + rows + ", " + e + "]", shape, out.toFloatArray(), Oracle.gelu(a), ElementwiseChecks.scaleOf(a),
                     Tolerances.GELU);
-            backend().add(at, bt, out);
+        });
+    }
+
+    @Test
+    void addModelScaleRows() {
+        everyWidth((rows, e, a, b, shape) -> {
+            Tensor out = tck().zeros("out", rows, e);
+            backend().add(tck().f32(a, "a", rows, e), tck().f32(b, "b", rows, e), out);
             Check.close("add [" + rows + ", " + e + "]", shape, out.toFloatArray(), Oracle.add(a, b), Tolerances.ADD);
-            backend().softmax(at, out);
+        });
+    }
+
+    @Test
+    void softmaxModelScaleRows() {
+        everyWidth((rows, e, a, b, shape) -> {
+            Tensor out = tck().zeros("out", rows, e);
+            backend().softmax(tck().f32(a, "x", rows, e), out);
             Check.close("softmax [" + rows + ", " + e + "]", shape, out.toFloatArray(), Oracle.softmax(a, e), Tolerances.SOFTMAX_LONG);
+        });
+    }
+
+    @Test
+    void mgateModelScaleRows() {
+        everyWidth((rows, e, a, b, shape) -> {
             int groups = 4;
             float[] gates = tck().normal(rows * groups, 2.0);
-            backend().mgate(at, tck().f32(gates, "gateLogits", rows, groups), out);
+            Tensor out = tck().zeros("out", rows, e);
+            backend().mgate(tck().f32(a, "u", rows, e), tck().f32(gates, "gateLogits", rows, groups), out);
             Check.close("mgate [" + rows + ", " + e + "], Mg = 4", shape, out.toFloatArray(), Oracle.mgate(a, gates, rows), Tolerances.MGATE);
-        }
+        });
     }
 
     @Test

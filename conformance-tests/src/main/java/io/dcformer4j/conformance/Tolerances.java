@@ -69,6 +69,14 @@ public final class Tolerances {
             "sum of up to 1000 squares in float32 (positive terms: relative error <= K·u worst case, ~sqrt(K)·u typical), sqrt halves it: 2e-5");
 
     /**
+     * RMSNorm of degenerate rows (1e-3, 1e-20 and subnormal scale, zeros) without an absolute floor: their
+     * outputs are ~1e-17 down to ~1e-36, which the 1e-7 floor of {@link #RMS_NORM} would accept whatever they
+     * were (zero from a flushed subnormal, or eps added in the wrong place).
+     */
+    public static final Tolerance RMS_NORM_RELATIVE = new Tolerance(0, 2e-5,
+            "as RMS_NORM (2e-5 relative) without its 1e-7 absolute floor, which would hide every error of outputs far below 1e-7");
+
+    /**
      * LayerNorm, judged against |g|·(|x| + |μ|)/σ + |b|: x − μ cancels, so the float32 roundings of the mean
      * (a sum of up to 1000 elements) and of x set an absolute error of about sqrt(E)·u·(|x| + |μ|)/σ.
      */
