@@ -1,6 +1,8 @@
 package io.dcformer4j;
 
 import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.BackendOptions;
+import io.dcformer4j.api.BackendSelection;
 import io.dcformer4j.api.Backends;
 import io.dcformer4j.model.DCFormerModel;
 import io.dcformer4j.model.ModelConfig;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -37,22 +40,30 @@ public final class DCFormer implements AutoCloseable {
     private final WeightSource weights;
     private final Backend ownedBackend;
     private final Tokenizer tokenizer;
+    private final BackendSelection selection;
     private final Set<GenerationSession> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private DCFormer(Path directory, DCFormerModel model, WeightSource weights, Backend ownedBackend, Tokenizer tokenizer) {
+    /** {@code selection}: how the model chose and opened its own backend (which it then owns), or null. */
+    private DCFormer(Path directory, DCFormerModel model, WeightSource weights, BackendSelection selection, Tokenizer tokenizer) {
         this.directory = directory;
         this.model = model;
         this.weights = weights;
-        this.ownedBackend = ownedBackend;
+        this.selection = selection;
+        this.ownedBackend = selection == null ? null : selection.backend();
         this.tokenizer = tokenizer;
     }
 
-    /** Loads a model directory on the backend chosen by the selection rules; the backend is closed with the model. */
+    /**
+     * Loads a model directory on the backend chosen by the selection rules; the backend is closed with the
+     * model. When no backend is named and the best one fails to open, a warning line goes to standard error and
+     * the next is used; {@link #backendSelection()} tells which and why.
+     */
     public static DCFormer load(Path dir) {
-        Backend backend = Backends.open();
+        BackendSelection selection = Backends.select(null, BackendOptions.defaults());
+        Backend backend = selection.backend();
         try {
-            return open(dir, backend, backend, LoadListener.NONE);
+            return open(dir, backend, selection, LoadListener.NONE);
         } catch (RuntimeException | Error e) {
             backend.close();
             throw e;
@@ -97,7 +108,7 @@ public final class DCFormer implements AutoCloseable {
         return DemoModels.directory(variant);
     }
 
-    private static DCFormer open(Path dir, Backend backend, Backend owned, LoadListener listener) {
+    private static DCFormer open(Path dir, Backend backend, BackendSelection owned, LoadListener listener) {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model directory " + dir + " does not exist or is not a directory");
         }
@@ -150,6 +161,14 @@ public final class DCFormer implements AutoCloseable {
     public Backend backend() {
         checkOpen();
         return model.backend();
+    }
+
+    /**
+     * How this model's backend was chosen (the rule, and any provider that failed to open first) when the model
+     * opened it itself; empty for a backend the caller passed in.
+     */
+    public Optional<BackendSelection> backendSelection() {
+        return Optional.ofNullable(selection);
     }
 
     /** The directory the model was loaded from. */
