@@ -184,6 +184,17 @@ public final class DCFormer implements AutoCloseable {
         return s;
     }
 
+    /**
+     * A new session with room for {@code maxContext} tokens (at most {@code block_size}): a smaller context
+     * takes less cache memory.
+     */
+    public GenerationSession newSession(int maxContext) {
+        checkOpen();
+        GenerationSession s = new GenerationSession(this, model.newSession(maxContext));
+        sessions.add(s);
+        return s;
+    }
+
     void forget(GenerationSession s) {
         sessions.remove(s);
     }

@@ -207,6 +207,15 @@ public abstract class BackendConformanceSuite {
         }
     }
 
+    /** Argument rules: the exception type and a message naming the operation, the argument and the sizes. */
+    @Nested
+    class Arguments extends ArgumentChecks {
+        @Override
+        TckContext tck() {
+            return context();
+        }
+    }
+
     /** Closing, mixing backends, leaks. */
     @Nested
     @Order(140)

@@ -62,7 +62,7 @@ public final class Session implements AutoCloseable {
         try {
             for (int i = 0; i < layers; i++) {
                 AttentionSpec base = model.attention(i);
-                int keys = base.window() + (base.windowPlusOneInPrefill() ? 1 : 0);
+                int keys = base.minRingCapacity();
                 int capacity;
                 if (base.isLocal() && keys < maxContext) {
                     attention[i] = base;
@@ -246,7 +246,7 @@ public final class Session implements AutoCloseable {
         if (logits == null) {
             return;
         }
-        norm(act.x, model.finalNorm(), model.finalNormBias(), act.xn);
+        norm(act.x, model.finalNorm(), act.xn);
         if (lastOnly && act.rows > 1) {
             backend.linear(backend.slice(act.xn, act.rows - 1, act.rows), model.output(), null, logits);
         } else {
@@ -256,27 +256,28 @@ public final class Session implements AutoCloseable {
 
     private void layer(int l, Activations act, int start) {
         LayerWeights w = model.layer(l);
-        norm(act.x, w.attnNorm(), w.attnNormBias(), act.a);
+        norm(act.x, w.attentionNorm(), act.a);
         attention(l, w, act, start);
         if (config.parallelResidual()) {
-            norm(act.x, w.ffnNorm(), w.ffnNormBias(), act.f);
-            feedForward(w, act);
+            norm(act.x, w.ffnNorm(), act.f);
+            feedForward(w.feedForward(), act);
             backend.add(act.x, act.attnOut, act.x);
             backend.add(act.x, act.ffnOut, act.x);
         } else {
             backend.add(act.x, act.attnOut, act.x);
-            norm(act.x, w.ffnNorm(), w.ffnNormBias(), act.f);
-            feedForward(w, act);
+            norm(act.x, w.ffnNorm(), act.f);
+            feedForward(w.feedForward(), act);
             backend.add(act.x, act.ffnOut, act.x);
         }
     }
 
     /** DCMHA (spec §2.1) from act.a into act.attnOut; the caches advance by T. */
-    private void attention(int l, LayerWeights w, Activations act, int start) {
-        backend.linear(act.a, w.wq(), w.bq(), act.q0);
-        backend.linear(act.a, w.wk(), w.bk(), act.k0);
-        backend.linear(act.a, w.wv(), w.bv(), act.v);
-        if (w.qNorm() != null) {
+    private void attention(int l, LayerWeights lw, Activations act, int start) {
+        LayerWeights.Attention w = lw.attention();
+        linear(act.a, w.q(), act.q0);
+        linear(act.a, w.k(), act.k0);
+        linear(act.a, w.v(), act.v);
+        if (w.hasQkNorm()) {
             backend.rmsNorm(act.q0, w.qNorm(), QK_NORM_EPS, act.qn);
             backend.rmsNorm(act.k0, w.kNorm(), QK_NORM_EPS, act.kn);
         }
@@ -285,8 +286,8 @@ public final class Session implements AutoCloseable {
             backend.rope(act.kn, start, model.rope(), act.k);
         }
         Tensor dyn = null;
-        if (w.dyn() != null) {
-            backend.dynamicWeights(act.a, w.dyn(), act.dyn);
+        if (lw.compose().dynamic() != null) {
+            backend.dynamicWeights(act.a, lw.compose().dynamic(), act.dyn);
             dyn = act.dyn;
         }
         if (act.rows == 1) {
@@ -294,13 +295,13 @@ public final class Session implements AutoCloseable {
         } else {
             backend.attentionPrefill(act.q, act.k, act.v, dyn, caches[l], attention[l], act.attn);
         }
-        backend.linear(act.attn, w.wo(), w.bo(), act.attnOut);
+        linear(act.attn, w.o(), act.attnOut);
     }
 
     /** The FFN (spec §1.5) from act.f into act.ffnOut. */
-    private void feedForward(LayerWeights w, Activations act) {
-        backend.linear(act.f, w.w1(), w.b1(), act.gate);
-        if (w.w3() == null) {
+    private void feedForward(LayerWeights.FeedForward w, Activations act) {
+        linear(act.f, w.w1(), act.gate);
+        if (!w.isSwiGlu()) {
             backend.gelu(act.gate, act.u);
         } else {
             backend.linear(act.f, w.w3(), null, act.up);
@@ -310,15 +311,19 @@ public final class Session implements AutoCloseable {
                 backend.mgate(act.u, act.mgLogits, act.gated);
             }
         }
-        backend.linear(act.gated, w.w2(), w.b2(), act.ffnOut);
+        linear(act.gated, w.w2(), act.ffnOut);
     }
 
-    private void norm(Tensor x, Tensor gain, Tensor bias, Tensor out) {
+    private void linear(Tensor x, LayerWeights.Projection p, Tensor out) {
+        backend.linear(x, p.weight(), p.bias(), out);
+    }
+
+    private void norm(Tensor x, LayerWeights.Norm norm, Tensor out) {
         float eps = (float) config.normEps();
         if (config.family() == ModelFamily.DCPYTHIA) {
-            backend.layerNorm(x, gain, bias, eps, out);
+            backend.layerNorm(x, norm.gain(), norm.bias(), eps, out);
         } else {
-            backend.rmsNorm(x, gain, eps, out);
+            backend.rmsNorm(x, norm.gain(), eps, out);
         }
     }
 

@@ -2,6 +2,7 @@ package io.dcformer4j.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dcformer4j.model.checkpoint.JsonErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ final class TokenizerJsonReader {
         try {
             root = JSON.readTree(in);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException(origin + ": not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(origin + ": not valid JSON: " + JsonErrors.describe(e), e);
         }
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException(origin + ": expected a JSON object at the top level");

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * Runs the measurements of issue 5 on one backend: prefill and decode speed of DCFormer++ and of its
+ * Runs the end-to-end performance measurements on one backend: prefill and decode speed of DCFormer++ and of its
  * plain-MHA baseline, then the limits in the same process (memory bandwidth, our GEMM rate, optionally
  * OpenBLAS).
  */

@@ -33,7 +33,7 @@ public record BenchOptions(BenchPreset preset, List<Integer> prefillLengths, Lis
     }
 
     /**
-     * Issue 5's measurement plan: prefill at T = 128, 512, 1024, decode after 512 and 2048 tokens.
+     * The project's measurement plan for its performance targets: prefill at T = 128, 512, 1024, decode after 512 and 2048 tokens.
      *
      * @param quick one repetition, fewer decode steps and a smaller bandwidth buffer, for a fast look
      */

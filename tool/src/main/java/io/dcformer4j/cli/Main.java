@@ -29,7 +29,14 @@ public final class Main implements Runnable {
 
     /** Runs the tool and returns its exit code (for embedding and tests). */
     public static int run(String... args) {
-        return commandLine().execute(args);
+        CommandLine cl = commandLine();
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            cl.getErr().println(OutOfMemory.describe(e));
+            cl.getErr().flush();
+            return EXIT_FAILURE;
+        }
     }
 
     /** The configured picocli command line (error handling and output streams as the tool uses them). */

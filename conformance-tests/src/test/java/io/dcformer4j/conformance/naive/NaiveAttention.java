@@ -3,7 +3,7 @@ package io.dcformer4j.conformance.naive;
 import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.KvCache;
-import io.dcformer4j.api.Shape;
+import io.dcformer4j.api.OpChecks;
 import io.dcformer4j.api.Tensor;
 
 /**
@@ -30,43 +30,21 @@ final class NaiveAttention {
         this.perSlot = (2 * rank + 1) * n;
     }
 
-    void run(String op, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache kvCache, Tensor out) {
+    void run(String op, OpChecks.AttentionSizes sizes, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache kvCache, Tensor out) {
         NaiveTensor qt = backend.tensorArg(q, op);
         NaiveTensor kt = backend.tensorArg(k, op);
         NaiveTensor vt = backend.tensorArg(v, op);
         NaiveTensor ot = backend.tensorArg(out, op);
         NaiveKvCache cache = backend.cacheArg(kvCache, op);
-        int rows = (int) qt.shape().rows();
-        int width = n * d;
-        Shape rowsShape = Shape.of(rows, width);
-        NaiveBackend.requireShapeOf(op, qt, rowsShape);
-        NaiveBackend.requireShapeOf(op, kt, rowsShape);
-        NaiveBackend.requireShapeOf(op, vt, rowsShape);
-        NaiveBackend.requireShapeOf(op, ot, rowsShape);
-        float[] dy = null;
-        if (spec.mode().usesDynamicWeights()) {
-            if (dyn == null) {
-                throw new IllegalArgumentException(op + ": mode " + spec.mode() + " needs the dynamic weights");
-            }
-            NaiveTensor dt = backend.tensorArg(dyn, op);
-            NaiveBackend.requireShapeOf(op, dt, Shape.of(rows, 4, 2 * rank + 1, n));
-            dy = dt.toFloatArray();
-        }
+        int rows = sizes.rows();
+        int width = sizes.width();
+        float[] dy = spec.mode().usesDynamicWeights() ? backend.tensorArg(dyn, op).toFloatArray() : null;
         var cs = cache.spec();
-        if (cs.numHeads() != n || cs.headDim() != d || (spec.mode().usesKeySide() && (!cs.keySide() || cs.rank() != rank))) {
-            throw new IllegalArgumentException(op + ": cache " + cs + " does not fit the layer " + spec);
-        }
-        int start = cache.length;
-        int capacity = cs.capacity();
-        if (!spec.isLocal() && capacity < start + rows) {
-            throw new IllegalArgumentException(op + ": global cache of " + capacity + " slots cannot hold positions up to " + (start + rows - 1));
-        }
-        int needed = spec.window() + (spec.windowPlusOneInPrefill() ? 1 : 0);
-        if (spec.isLocal() && capacity < needed) {
-            throw new IllegalArgumentException(op + ": ring of " + capacity + " slots is smaller than the " + needed + " keys of the window");
-        }
-        float[] staticPre = spec.staticPre() == null ? null : backend.staticWeights(backend.tensorArg(spec.staticPre(), op));
-        float[] staticPost = spec.staticPost() == null ? null : backend.staticWeights(backend.tensorArg(spec.staticPost(), op));
+        int start = sizes.start();
+        int capacity = sizes.capacity();
+        // plain MHA composes with the identity alone: its static weights, if any, are ignored (OpChecks.attention)
+        float[] staticPre = sizes.staticWeights() ? backend.staticWeights(backend.tensorArg(spec.staticPre(), op)) : null;
+        float[] staticPost = sizes.staticWeights() ? backend.staticWeights(backend.tensorArg(spec.staticPost(), op)) : null;
         float[][] cached = backend.cachedKeysAndValues(cache, start);
         boolean decode = op.equals("attentionDecode");
         keyWise = backend.keyWiseTerms(spec, rows > 1, start);

@@ -97,7 +97,7 @@ final class ShardedWeightSource implements WeightSource {
             }
             root = JSON.readTree(Files.readAllBytes(index));
         } catch (JacksonException e) {
-            throw new CheckpointException(index + ": bad JSON in checkpoint index: " + e.getOriginalMessage(), e);
+            throw new CheckpointException(index + ": bad JSON in checkpoint index: " + JsonErrors.describe(e), e);
         } catch (IOException e) {
             throw new CheckpointException(index + ": cannot read checkpoint index: " + e, e);
         }
