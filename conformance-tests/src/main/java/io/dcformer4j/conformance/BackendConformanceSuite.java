@@ -209,6 +209,7 @@ public abstract class BackendConformanceSuite {
 
     /** Argument rules: the exception type and a message naming the operation, the argument and the sizes. */
     @Nested
+    @Order(65)
     class Arguments extends ArgumentChecks {
         @Override
         TckContext tck() {
