@@ -19,6 +19,7 @@ final class NaiveAttention {
     private final int d;
     private final int rank;
     private final int perSlot;
+    private boolean keyWise;
 
     NaiveAttention(NaiveBackend backend, AttentionSpec spec) {
         this.backend = backend;
@@ -42,24 +43,32 @@ final class NaiveAttention {
         int start = sizes.start();
         int capacity = sizes.capacity();
         // plain MHA composes with the identity alone: its static weights, if any, are ignored (OpChecks.attention)
-        float[] staticPre = sizes.staticWeights() ? backend.tensorArg(spec.staticPre(), op).toFloatArray() : null;
-        float[] staticPost = sizes.staticWeights() ? backend.tensorArg(spec.staticPost(), op).toFloatArray() : null;
+        float[] staticPre = sizes.staticWeights() ? backend.staticWeights(backend.tensorArg(spec.staticPre(), op)) : null;
+        float[] staticPost = sizes.staticWeights() ? backend.staticWeights(backend.tensorArg(spec.staticPost(), op)) : null;
+        float[][] cached = backend.cachedKeysAndValues(cache, start);
+        boolean decode = op.equals("attentionDecode");
+        keyWise = backend.keyWiseTerms(spec, rows > 1, start);
         float[] qs = qt.toFloatArray();
         float[] ks = kt.toFloatArray();
         float[] vs = vt.toFloatArray();
         float[] result = new float[rows * width]; // [T, N·D]
         float scale = (float) (1.0 / Math.sqrt(d));
         boolean multi = rows > 1;
+        float[] row = new float[width]; // [N·D] one query's output before it is placed
         for (int t = 0; t < rows; t++) {
             int position = start + t;
-            int first = backend.firstVisibleKey(spec, position, multi);
+            int first = backend.firstKeyOfRow(spec, position, multi, t, cache);
             int keys = position - first + 1;
-            float[] logits = new float[n * keys]; // [N, S_t]
+            if (decode && !backend.decodeAttends(start)) {
+                continue; // the output row stays zero
+            }
+            float[] logits = backend.logitsBuffer(n * keys); // [N, S_t]
+            java.util.Arrays.fill(logits, 0, n * keys, 0f);
             for (int j = 0; j < keys; j++) {
                 int s = first + j;
                 for (int h = 0; h < n; h++) {
-                    float[] src = s < start ? cache.keys : ks;
-                    int off = s < start ? (s % capacity) * width : (s - start) * width;
+                    float[] src = s < start ? cached[0] : ks;
+                    int off = s < start ? Math.floorMod(s, capacity) * width : (s - start) * width;
                     float dot = 0f;
                     for (int x = 0; x < d; x++) {
                         dot += qs[t * width + h * d + x] * src[off + h * d + x];
@@ -76,7 +85,7 @@ final class NaiveAttention {
                 setColumn(logits, keys, j, composed);
             }
             for (int h = 0; h < n; h++) {
-                backend.softmaxInPlace(logits, h * keys, keys);
+                backend.attentionSoftmax(logits, h * keys, keys, decode);
             }
             for (int j = 0; j < keys; j++) {
                 int s = first + j;
@@ -89,12 +98,15 @@ final class NaiveAttention {
                     float sum = 0f;
                     for (int j = 0; j < keys; j++) {
                         int s = first + j;
-                        float[] src = s < start ? cache.values : vs;
-                        int off = s < start ? (s % capacity) * width : (s - start) * width;
+                        float[] src = s < start ? cached[1] : vs;
+                        int off = s < start ? Math.floorMod(s, capacity) * width : (s - start) * width;
                         sum += logits[m * keys + j] * src[off + m * d + x];
                     }
-                    result[t * width + m * d + x] = sum;
+                    row[backend.outputSlot(m * d + x, width)] = sum;
                 }
+            }
+            for (int i = 0; i < width; i++) {
+                result[t * width + i] = row[backend.outputSlot(i, width)];
             }
         }
         for (int t = 0; t < rows; t++) {
@@ -107,6 +119,7 @@ final class NaiveAttention {
             }
         }
         cache.length = start + rows;
+        cache.highWater = Math.max(cache.highWater, cache.length);
         NaiveBackend.writeOut(ot, result);
     }
 
@@ -140,10 +153,10 @@ final class NaiveAttention {
             return mat;
         }
         addFactors(mat, dy, (t * 4 + cq) * perSlot);
-        if (spec.mode() == AttentionMode.DCMHA) {
+        if (keyWise) {
             if (s < start) {
                 int capacity = cache.spec().capacity();
-                addFactors(mat, cache.keySide, (s % capacity) * 2 * perSlot + keyPart * perSlot);
+                addFactors(mat, cache.keySide, Math.floorMod(s, capacity) * 2 * perSlot + keyPart * perSlot);
             } else {
                 addFactors(mat, dy, ((s - start) * 4 + 1 + 2 * keyPart) * perSlot);
             }

@@ -36,6 +36,9 @@ public class NaiveBackend implements Backend {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** Weight segments above this size are read in place instead of copied to the heap (like a mapped checkpoint). */
+    private static final long EXTERNAL_WEIGHT_BYTES = 1L << 28;
+
     private final BackendOptions options;
     private final int threads;
     private final ExecutorService pool;
@@ -114,6 +117,75 @@ public class NaiveBackend implements Backend {
     /** Post-compose of one (t, s) column: {@code out[m] = Σ_n alpha[n] · matrix[n, m]}, matrix [N, N]. */
     protected void postCompose(float[] alpha, float[] matrix, float[] out, int n) {
         applyCompose(alpha, matrix, out, n);
+    }
+
+    /** 1/sqrt(mean square + eps) of one RMSNorm group of n elements whose squares sum to {@code sumSquares}. */
+    protected float rmsInverse(float sumSquares, int n, float eps) {
+        return (float) (1.0 / Math.sqrt(sumSquares / n + eps));
+    }
+
+    /** The value RMSNorm reads for an input element (a backend that flushes subnormals changes it here). */
+    protected float rmsInput(float x) {
+        return x;
+    }
+
+    /** 1/sqrt(variance + eps) of one LayerNorm row. */
+    protected float layerNormInverse(float variance, float eps) {
+        return (float) (1.0 / Math.sqrt(variance + eps));
+    }
+
+    /** 1/RMS over the N heads of one dynamic-weight factor, r[offset .. offset+n). */
+    protected float headRmsInverse(float[] r, int offset, int n) {
+        float ms = 0f;
+        for (int h = 0; h < n; h++) {
+            ms += r[offset + h] * r[offset + h];
+        }
+        return (float) (1.0 / Math.sqrt(ms / n + 1e-6));
+    }
+
+    /** The element index where row {@code row} of a [rows, width] weight table of {@code byteSize}-byte elements starts. */
+    protected long tableRowStart(int row, int width, int byteSize) {
+        return (long) row * width;
+    }
+
+    /** The first key the query at {@code position} attends to (row {@code rowInCall} of a call over {@code cache}). */
+    protected int firstKeyOfRow(AttentionSpec spec, int position, boolean multiTokenCall, int rowInCall, NaiveKvCache cache) {
+        return firstVisibleKey(spec, position, multiTokenCall);
+    }
+
+    /** Softmax of one head's logits over the visible keys of a query (decode: the call has one query). */
+    protected void attentionSoftmax(float[] logits, int from, int keys, boolean decode) {
+        softmaxInPlace(logits, from, keys);
+    }
+
+    /** Whether a decode call attends at all when the cache is empty (the fresh key is its only key). */
+    protected boolean decodeAttends(int cachedKeys) {
+        return true;
+    }
+
+    /** A zeroed float buffer for one query row's logits [N, S]. */
+    protected float[] logitsBuffer(int size) {
+        return new float[size];
+    }
+
+    /** Where the cached keys and values of {@code cache} are read: {keys, values}, each [capacity, N·D]. */
+    protected float[][] cachedKeysAndValues(NaiveKvCache cache, int cachedLength) {
+        return new float[][] {cache.keys, cache.values};
+    }
+
+    /** The output row of one query is built in a buffer; this maps element i of the row to its buffer slot. */
+    protected int outputSlot(int i, int width) {
+        return i;
+    }
+
+    /** Whether the key-wise compose terms apply in this mode (in a call with several queries when {@code multi}). */
+    protected boolean keyWiseTerms(AttentionSpec spec, boolean multi, int cachedBefore) {
+        return spec.mode() == io.dcformer4j.api.AttentionMode.DCMHA;
+    }
+
+    /** The values of a static compose weight [N, N]. */
+    protected float[] staticWeights(NaiveTensor weight) {
+        return weight.toFloatArray();
     }
 
     /** Runs body(i) for i in [0, count), split in contiguous chunks over the workers; returns when all are done. */
@@ -214,6 +286,10 @@ public class NaiveBackend implements Backend {
         ensureOpen();
         OpChecks.weights(dtype, shape, data, label);
         long n = shape.numel();
+        if (data.byteSize() > EXTERNAL_WEIGHT_BYTES) {
+            liveTensors.incrementAndGet();
+            return new NaiveTensor(this, dtype, shape, label, new NaiveTensor.Storage(data), 0, false);
+        }
         NaiveTensor t = create(dtype, shape, label);
         for (int i = 0; i < n; i++) {
             if (dtype == DType.F32) {
@@ -277,8 +353,9 @@ public class NaiveBackend implements Backend {
         NaiveTensor tt = check(table, "embedding");
         NaiveTensor o = check(out, "embedding");
         for (int t = 0; t < tokens.length; t++) {
+            long rowStart = tableRowStart(tokens[t], width, tt.dtype().byteSize());
             for (int e = 0; e < width; e++) {
-                o.set(t * width + e, tt.get(tokens[t] * width + e));
+                o.set(t * width + e, tt.get(Math.toIntExact(rowStart + e)));
             }
         }
     }
@@ -294,9 +371,24 @@ public class NaiveBackend implements Backend {
         int rows = sizes.rows();
         float[] b = bias == null ? null : check(bias, "linear").toFloatArray();
         float[] xs = xt.toFloatArray();
-        float[] ws = wt.toFloatArray();
         float[] result = new float[rows * outDim]; // [T, out]
         float[] bf = b;
+        if (wt.storage.external != null) {
+            // A table too big for one array: one weight row at a time.
+            parallelFor(outDim, o -> {
+                float[] row = new float[in]; // [in]
+                long rowStart = tableRowStart(o, in, wt.dtype().byteSize());
+                for (int i = 0; i < in; i++) {
+                    row[i] = wt.get(Math.toIntExact(rowStart + i));
+                }
+                for (int t = 0; t < rows; t++) {
+                    result[t * outDim + o] = dot(xs, t * in, row, 0, in) + (bf == null ? 0f : bf[o]);
+                }
+            });
+            write(ot, result);
+            return;
+        }
+        float[] ws = wt.toFloatArray();
         parallelFor(rows, t -> {
             for (int o = 0; o < outDim; o++) {
                 result[t * outDim + o] = dot(xs, t * in, ws, o * in, in) + (bf == null ? 0f : bf[o]);
@@ -317,11 +409,12 @@ public class NaiveBackend implements Backend {
         for (int start = 0; start < xs.length; start += g) {
             float ss = 0f;
             for (int j = 0; j < g; j++) {
-                ss += xs[start + j] * xs[start + j];
+                float v = rmsInput(xs[start + j]);
+                ss += v * v;
             }
-            float inv = (float) (1.0 / Math.sqrt(ss / g + eps));
+            float inv = rmsInverse(ss, g, eps);
             for (int j = 0; j < g; j++) {
-                result[start + j] = gs[j] * (xs[start + j] * inv);
+                result[start + j] = gs[j] * (rmsInput(xs[start + j]) * inv);
             }
         }
         write(ot, result);
@@ -349,7 +442,7 @@ public class NaiveBackend implements Backend {
                 var += dv * dv;
             }
             var /= e;
-            float inv = (float) (1.0 / Math.sqrt(var + eps));
+            float inv = layerNormInverse(var, eps);
             for (int j = 0; j < e; j++) {
                 result[start + j] = gs[j] * ((xs[start + j] - mean) * inv) + bs[j];
             }
@@ -503,11 +596,7 @@ public class NaiveBackend implements Backend {
                 }
                 int base = (t * 4 + c) * perSlot;
                 for (int i = 0; i < rank; i++) {
-                    float ms = 0f;
-                    for (int h = 0; h < n; h++) {
-                        ms += r[i * n + h] * r[i * n + h];
-                    }
-                    float inv = (float) (1.0 / Math.sqrt(ms / n + 1e-6));
+                    float inv = headRmsInverse(r, i * n, n);
                     for (int h = 0; h < n; h++) {
                         result[base + i * n + h] = r[i * n + h] * inv;
                         result[base + (rank + i) * n + h] = r[(rank + i) * n + h];
