@@ -38,21 +38,31 @@ public final class DCFormer implements AutoCloseable {
     private final Backend ownedBackend;
     private final Tokenizer tokenizer;
     private final Set<GenerationSession> sessions = ConcurrentHashMap.newKeySet();
+    private final EngineOptions options;
+    private final BatchScheduler scheduler;
     private volatile boolean closed;
 
-    private DCFormer(Path directory, DCFormerModel model, WeightSource weights, Backend ownedBackend, Tokenizer tokenizer) {
+    private DCFormer(Path directory, DCFormerModel model, WeightSource weights, Backend ownedBackend, Tokenizer tokenizer,
+                     EngineOptions options) {
         this.directory = directory;
         this.model = model;
         this.weights = weights;
         this.ownedBackend = ownedBackend;
         this.tokenizer = tokenizer;
+        this.options = options;
+        this.scheduler = options.batching() ? new BatchScheduler(model, options.maxBatch()) : null;
     }
 
     /** Loads a model directory on the backend chosen by the selection rules; the backend is closed with the model. */
     public static DCFormer load(Path dir) {
+        return load(dir, EngineOptions.defaults());
+    }
+
+    /** As {@link #load(Path)} with engine options (batching on or off). */
+    public static DCFormer load(Path dir, EngineOptions options) {
         Backend backend = Backends.open();
         try {
-            return open(dir, backend, backend, LoadListener.NONE);
+            return open(dir, backend, backend, LoadListener.NONE, options);
         } catch (RuntimeException | Error e) {
             backend.close();
             throw e;
@@ -61,12 +71,17 @@ public final class DCFormer implements AutoCloseable {
 
     /** Loads a model directory on a backend the caller owns (it stays open after {@link #close()}). */
     public static DCFormer load(Path dir, Backend backend) {
-        return open(dir, backend, null, LoadListener.NONE);
+        return open(dir, backend, null, LoadListener.NONE, EngineOptions.defaults());
+    }
+
+    /** As {@link #load(Path, Backend)} with engine options (batching on or off). */
+    public static DCFormer load(Path dir, Backend backend, EngineOptions options) {
+        return open(dir, backend, null, LoadListener.NONE, options);
     }
 
     /** As {@link #load(Path, Backend)}, reporting per-tensor progress to {@code listener}. */
     public static DCFormer load(Path dir, Backend backend, LoadListener listener) {
-        return open(dir, backend, null, listener == null ? LoadListener.NONE : listener);
+        return open(dir, backend, null, listener == null ? LoadListener.NONE : listener, EngineOptions.defaults());
     }
 
     /** The shipped demo DCFormer (no download), on the backend chosen by the selection rules. */
@@ -97,7 +112,10 @@ public final class DCFormer implements AutoCloseable {
         return DemoModels.directory(variant);
     }
 
-    private static DCFormer open(Path dir, Backend backend, Backend owned, LoadListener listener) {
+    private static DCFormer open(Path dir, Backend backend, Backend owned, LoadListener listener, EngineOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("engine options are null");
+        }
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model directory " + dir + " does not exist or is not a directory");
         }
@@ -114,7 +132,7 @@ public final class DCFormer implements AutoCloseable {
         WeightSource source = WeightSource.open(dir);
         try {
             DCFormerModel model = DCFormerModel.create(config, new ProgressWeightSource(source, listener), backend);
-            return new DCFormer(dir, model, source, owned, tokenizer);
+            return new DCFormer(dir, model, source, owned, tokenizer, options);
         } catch (RuntimeException | Error e) {
             source.close();
             throw e;
@@ -150,6 +168,16 @@ public final class DCFormer implements AutoCloseable {
     public Backend backend() {
         checkOpen();
         return model.backend();
+    }
+
+    /** The engine options (whether concurrent generations are batched). */
+    public EngineOptions options() {
+        return options;
+    }
+
+    /** The batch scheduler, or null when batching is off. */
+    BatchScheduler scheduler() {
+        return scheduler;
     }
 
     /** The directory the model was loaded from. */
@@ -189,6 +217,9 @@ public final class DCFormer implements AutoCloseable {
             s.close();
         }
         closed = true;
+        if (scheduler != null) {
+            scheduler.close();
+        }
         try {
             model.close();
         } finally {

@@ -68,7 +68,11 @@ public final class GenerationSession implements AutoCloseable {
         int[] prompt = new int[pending.length + promptTokens.length];
         System.arraycopy(pending, 0, prompt, 0, pending.length);
         System.arraycopy(promptTokens, 0, prompt, pending.length, promptTokens.length);
-        Adapter adapter = new Adapter();
+        BatchScheduler scheduler = owner.scheduler();
+        Adapter adapter = new Adapter(scheduler);
+        if (scheduler != null) {
+            scheduler.join();
+        }
         try {
             GenerationResult r = Generator.generate(adapter, owner.tokenizer(), prompt, config, listener, cancel);
             pending = Arrays.copyOfRange(r.tokens(), adapter.decoded, r.tokens().length);
@@ -80,6 +84,9 @@ public final class GenerationSession implements AutoCloseable {
             throw e;
         } finally {
             current = null;
+            if (scheduler != null) {
+                scheduler.leave();
+            }
         }
     }
 
@@ -121,19 +128,32 @@ public final class GenerationSession implements AutoCloseable {
         owner.checkOpen();
     }
 
-    /** The model session seen as a {@link LogitsModel}, counting decode calls. */
+    /**
+     * The model session seen as a {@link LogitsModel}, counting decode calls. With a scheduler the forward
+     * passes run there (batched with other sessions' steps); a token is checked here first, so that a bad one
+     * fails this generation only.
+     */
     private final class Adapter implements LogitsModel {
+        private final BatchScheduler scheduler;
         int decoded;
+
+        Adapter(BatchScheduler scheduler) {
+            this.scheduler = scheduler;
+        }
 
         @Override
         public float[] prefill(int[] tokens) {
-            return session.prefillLast(tokens);
+            return scheduler == null ? session.prefillLast(tokens) : scheduler.prefill(session, tokens);
         }
 
         @Override
         public float[] decode(int token) {
             decoded++;
-            return session.decode(token);
+            if (scheduler == null) {
+                return session.decode(token);
+            }
+            session.checkDecode(token);
+            return scheduler.decode(session, token);
         }
 
         @Override
