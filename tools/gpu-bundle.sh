@@ -5,7 +5,8 @@
 #               the 44 MB of a --compress=zip-6 image; gpu-check.sh unpacks it to /tmp)
 #   lib/        the project jars and their dependencies (JCuda natives trimmed to the driver binding)
 #   launcher/   the JUnit console launcher (junit-platform-console-standalone, same line as the project)
-#   tests/      the conformance kit's test classes (CudaConformanceTest), golden data inside the kit jar
+#   tests/      the conformance kit's test classes (CudaConformanceTest), golden data inside the kit jar, and
+#               CudaMicroBenchmark from backend-cuda's test classes
 #   MANIFEST    what was bundled, from which commit, and the sizes
 # The bundle must stay well under the 64 MiB the device tool carries together with the working tree.
 # Usage (from the repository root): bash tools/gpu-bundle.sh
@@ -19,17 +20,17 @@ bundle="$root/.gpu-bundle"
 console_version="1.14.1"   # JUnit Platform line of junit 5.14.x (parent pom)
 limit_mib=40
 
-echo "[gpu-bundle] building jars (offline first, online only if a dependency is missing)"
-"${mvn[@]}" -o -pl conformance-tests -am install -DskipTests || "${mvn[@]}" -pl conformance-tests -am install -DskipTests
+echo "[gpu-bundle] building jars and the conformance kit's test class path (offline first, online only if a dependency is missing)"
+# A reactor 'package' (never 'install': the local repository is shared), then build-classpath in the same
+# run so the kit's class path points at the jars just built in this tree.
+cpfile="conformance-tests/target/gpu-bundle-classpath.txt"
+build=(-pl conformance-tests,backend-cuda -am package -DskipTests dependency:build-classpath
+       -Dmdep.includeScope=test -Dmdep.outputFile=target/gpu-bundle-classpath.txt)
+"${mvn[@]}" -o "${build[@]}" || "${mvn[@]}" "${build[@]}"
 
 rm -rf "$bundle"
 mkdir -p "$bundle/lib" "$bundle/launcher" "$bundle/tests"
 
-echo "[gpu-bundle] resolving the conformance kit's test class path"
-cpfile="$(mktemp)"
-trap 'rm -f "$cpfile"' EXIT
-"${mvn[@]}" -o -pl conformance-tests dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cpfile" \
-  || "${mvn[@]}" -pl conformance-tests dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cpfile"
 tr ':' '\n' < "$cpfile" | while read -r jar; do
   [ -n "$jar" ] || continue
   base="$(basename "$jar")"
@@ -47,6 +48,8 @@ tr ':' '\n' < "$cpfile" | while read -r jar; do
 done
 cp conformance-tests/target/dcformer4j-conformance-tests-*.jar "$bundle/lib/"
 (cd conformance-tests/target/test-classes && zip -q -r "$bundle/tests/conformance-tests-tests.jar" .)
+# CudaMicroBenchmark lives in backend-cuda's test sources (it is no part of the backend's jar).
+(cd backend-cuda/target/test-classes && zip -q "$bundle/tests/cuda-micro-benchmark.jar" io/dcformer4j/backend/cuda/CudaMicroBenchmark*.class)
 
 echo "[gpu-bundle] fetching the JUnit console launcher $console_version"
 launcher_jar="$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone/$console_version/junit-platform-console-standalone-$console_version.jar"

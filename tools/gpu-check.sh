@@ -56,7 +56,7 @@ java=("$jre_dir/jre/bin/java" --add-modules jdk.incubator.vector --enable-native
 cp="$bundle/lib/*"
 
 step nvidia-smi 20 nvidia-smi
-step availability 30 "${java[@]}" -cp "$cp" io.dcformer4j.backend.cuda.CudaMicroBenchmark --describe
+step availability 30 "${java[@]}" -cp "$cp:$bundle/tests/*" io.dcformer4j.backend.cuda.CudaMicroBenchmark --describe
 step conformance 240 "${java[@]}" -Ddcformer4j.cuda.syncEachLaunch=true \
   -cp "$bundle/launcher/*:$cp:$bundle/tests/*" org.junit.platform.console.ConsoleLauncher execute \
   --disable-banner --details=tree --select-class io.dcformer4j.conformance.CudaConformanceTest \
@@ -69,7 +69,7 @@ passed=$(grep -Eo "[0-9]+ tests successful" "$OUT/conformance.log" | grep -Eo "^
 if [ "${aborted:-0}" -gt 0 ] && [ "${passed:-0}" -eq 0 ]; then
   sed -i "s/^| conformance | ok |/| conformance | NOT RUN ($aborted aborted: is the cuda backend available? see availability.log) |/" "$summary"
 fi
-step benchmarks 180 "${java[@]}" -cp "$cp" io.dcformer4j.backend.cuda.CudaMicroBenchmark "$OUT/benchmarks.md"
+step benchmarks 180 "${java[@]}" -cp "$cp:$bundle/tests/*" io.dcformer4j.backend.cuda.CudaMicroBenchmark "$OUT/benchmarks.md"
 
 {
   echo

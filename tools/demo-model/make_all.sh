@@ -30,6 +30,6 @@ for m in dcformer mha; do
   $py "$here/dcformer_torch.py" ref-logits --model "$res/$m" --prompt "$prompt" --out "$here/reference-logits-$m.json"
 done
 # the Java tests compare the engine with these
-mkdir -p "$repo/model-zoo/src/test/resources/demo"
-cp "$here"/report-*.json "$here"/reference-logits-*.json "$repo/model-zoo/src/test/resources/demo/"
+mkdir -p "$repo/tool/src/test/resources/demo"
+cp "$here"/report-*.json "$here"/reference-logits-*.json "$repo/tool/src/test/resources/demo/"
 du -ch "$res"/*/model.safetensors

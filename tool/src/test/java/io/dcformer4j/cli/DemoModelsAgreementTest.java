@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class DemoModelsAgreementTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Path HELDOUT = Path.of("src/main/resources/demo/heldout.jsonl");
+    private static final Path HELDOUT = Path.of("../model-zoo/src/main/resources/demo/heldout.jsonl");
     /** F32 compute from the same BF16 weights in both engines; only summation order differs. */
     private static final double LOGITS_REL_L2 = 1e-4;
     /** Spans whose argmax is a near-tie may flip between two F32 engines; allow one per task (of 150). */

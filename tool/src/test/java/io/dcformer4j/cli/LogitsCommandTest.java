@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dcformer4j.model.checkpoint.WeightSource;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.foreign.ValueLayout;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -25,11 +26,27 @@ import picocli.CommandLine;
 class LogitsCommandTest {
     private static final Path GOLDEN = golden();
 
+    /**
+     * The golden tiny model copied out of the model-zoo test jar into a temporary directory (a resource
+     * inside a jar is no {@code Path} the loader can map).
+     */
     private static Path golden() {
         try {
-            return Path.of(LogitsCommandTest.class.getResource("/golden/dcformer_tiny/config.json").toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
+            Path dir = Files.createTempDirectory("dcformer4j-golden-tiny");
+            for (String f : new String[] {"config.json", "model.safetensors", "reference.safetensors"}) {
+                try (InputStream in = LogitsCommandTest.class.getResourceAsStream("/golden/dcformer_tiny/" + f)) {
+                    if (in == null) {
+                        throw new IllegalStateException("test resource /golden/dcformer_tiny/" + f + " is missing");
+                    }
+                    Path file = dir.resolve(f);
+                    Files.copy(in, file);
+                    file.toFile().deleteOnExit();
+                }
+            }
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
