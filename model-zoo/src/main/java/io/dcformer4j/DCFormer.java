@@ -28,7 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A model directory holds {@code config.json}, the checkpoint ({@code model.safetensors}, a sharded
  * index or {@code pytorch_model.bin}) and {@code tokenizer.json}. The weights are shared read-only by all
- * sessions; sessions may run on different threads at once. Closing the model closes its sessions; a closed
+ * sessions; sessions may run on different threads at once, and their concurrent generations share decode
+ * steps unless {@link EngineOptions} turn batching off. Closing the model closes its sessions; a closed
  * model refuses every use with an {@link IllegalStateException}.
  */
 public final class DCFormer implements AutoCloseable {

@@ -13,7 +13,10 @@ import java.util.Arrays;
  * One growing text on a {@link DCFormer} model (no chat template): each {@code generate} call appends its
  * prompt to what came before — earlier prompts and generated text — and continues from there, reusing the
  * caches. {@link #reset()} starts a new text; so does a call that fails with an exception. A session is
- * used by one thread at a time (calls are serialised); many sessions can run on one model concurrently.
+ * used by one thread at a time (calls are serialised); many sessions can run on one model concurrently, and
+ * unless the model's {@link EngineOptions} turn batching off their decode steps are batched (see
+ * {@link EngineOptions}): the forward passes then run on the model's scheduler thread while sampling, stop
+ * rules, streaming and cancellation stay on the calling thread.
  * {@link #cancel()} may be called from any thread.
  */
 public final class GenerationSession implements AutoCloseable {
