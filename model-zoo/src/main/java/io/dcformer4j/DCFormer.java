@@ -1,6 +1,8 @@
 package io.dcformer4j;
 
 import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.BackendOptions;
+import io.dcformer4j.api.BackendSelection;
 import io.dcformer4j.api.Backends;
 import io.dcformer4j.model.DCFormerModel;
 import io.dcformer4j.model.ModelConfig;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -38,32 +41,40 @@ public final class DCFormer implements AutoCloseable {
     private final WeightSource weights;
     private final Backend ownedBackend;
     private final Tokenizer tokenizer;
+    private final BackendSelection selection;
     private final Set<GenerationSession> sessions = ConcurrentHashMap.newKeySet();
     private final EngineOptions options;
     private final BatchScheduler scheduler;
     private volatile boolean closed;
 
-    private DCFormer(Path directory, DCFormerModel model, WeightSource weights, Backend ownedBackend, Tokenizer tokenizer,
+    /** {@code selection}: how the model chose and opened its own backend (which it then owns), or null. */
+    private DCFormer(Path directory, DCFormerModel model, WeightSource weights, BackendSelection selection, Tokenizer tokenizer,
                      EngineOptions options) {
         this.directory = directory;
         this.model = model;
         this.weights = weights;
-        this.ownedBackend = ownedBackend;
+        this.selection = selection;
+        this.ownedBackend = selection == null ? null : selection.backend();
         this.tokenizer = tokenizer;
         this.options = options;
         this.scheduler = options.batching() ? new BatchScheduler(model, options.maxBatch()) : null;
     }
 
-    /** Loads a model directory on the backend chosen by the selection rules; the backend is closed with the model. */
+    /**
+     * Loads a model directory on the backend chosen by the selection rules; the backend is closed with the
+     * model. When no backend is named and the best one fails to open, a warning line goes to standard error and
+     * the next is used; {@link #backendSelection()} tells which and why.
+     */
     public static DCFormer load(Path dir) {
         return load(dir, EngineOptions.defaults());
     }
 
     /** As {@link #load(Path)} with engine options (batching on or off). */
     public static DCFormer load(Path dir, EngineOptions options) {
-        Backend backend = Backends.open();
+        BackendSelection selection = Backends.select(null, BackendOptions.defaults());
+        Backend backend = selection.backend();
         try {
-            return open(dir, backend, backend, LoadListener.NONE, options);
+            return open(dir, backend, selection, LoadListener.NONE, options);
         } catch (RuntimeException | Error e) {
             backend.close();
             throw e;
@@ -113,7 +124,8 @@ public final class DCFormer implements AutoCloseable {
         return DemoModels.directory(variant);
     }
 
-    private static DCFormer open(Path dir, Backend backend, Backend owned, LoadListener listener, EngineOptions options) {
+    private static DCFormer open(Path dir, Backend backend, BackendSelection owned, LoadListener listener,
+                                 EngineOptions options) {
         if (options == null) {
             throw new IllegalArgumentException("engine options are null");
         }
@@ -179,6 +191,14 @@ public final class DCFormer implements AutoCloseable {
     /** The batch scheduler, or null when batching is off. */
     BatchScheduler scheduler() {
         return scheduler;
+    }
+
+    /**
+     * How this model's backend was chosen (the rule, and any provider that failed to open first) when the model
+     * opened it itself; empty for a backend the caller passed in.
+     */
+    public Optional<BackendSelection> backendSelection() {
+        return Optional.ofNullable(selection);
     }
 
     /** The directory the model was loaded from. */

@@ -30,7 +30,11 @@ public final class Backends {
         return new BackendSelector(load(), System::getProperty, System::getenv);
     }
 
-    /** Opens the backend chosen by property, environment or priority, with default options. */
+    /**
+     * Opens the backend chosen by property, environment or priority, with default options. When none was
+     * named and the best available provider fails to open, one warning line goes to standard error and the
+     * next available provider is opened (see {@link #select}).
+     */
     public static Backend open() {
         return selector().open(null, BackendOptions.defaults());
     }
@@ -43,6 +47,15 @@ public final class Backends {
     /** Opens the named backend ({@code null}: by the selection rules) with options. */
     public static Backend open(String name, BackendOptions options) {
         return selector().open(name, options);
+    }
+
+    /**
+     * Opens the named backend ({@code null}: by the selection rules) and says how it was chosen, including
+     * any provider that failed to open before it (each also reported as one warning line on standard error;
+     * {@code selector().withWarnings(sink).select(...)} sends them elsewhere).
+     */
+    public static BackendSelection select(String name, BackendOptions options) {
+        return selector().select(name, options);
     }
 
     /** A multi-line report of every provider and its availability. */

@@ -3,8 +3,11 @@ package io.dcformer4j.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class BackendSelectorTest {
@@ -99,7 +102,145 @@ class BackendSelectorTest {
     void openReportsProviderFailureWithList() {
         var s = selector(Map.of(), Map.of());
         assertThatThrownBy(() -> s.open("cpu", BackendOptions.defaults()))
-                .hasMessageContaining("backend 'cpu' failed to open: fake provider cpu cannot open")
+                .hasMessageContaining("backend 'cpu' (requested by name) failed to open: fake provider cpu cannot open")
                 .hasMessageContaining("Providers found:");
+    }
+
+    /** A backend that only knows its name and whether it was closed; selection never calls more. */
+    private static Backend backendNamed(String name) {
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "name" -> name;
+                    case "close" -> null;
+                    case "toString" -> "fake backend " + name;
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
+    /** Reports itself available, then opens with what {@code open} supplies (or throws). */
+    private record OpeningProvider(String name, int priority, Supplier<Backend> opener) implements BackendProvider {
+        static OpeningProvider working(String name, int priority) {
+            return new OpeningProvider(name, priority, () -> backendNamed(name));
+        }
+
+        static OpeningProvider failing(String name, int priority, RuntimeException failure) {
+            return new OpeningProvider(name, priority, () -> {
+                throw failure;
+            });
+        }
+
+        static OpeningProvider failing(String name, int priority, Error failure) {
+            return new OpeningProvider(name, priority, () -> {
+                throw failure;
+            });
+        }
+
+        @Override
+        public Availability availability() {
+            return Availability.available("says it can run");
+        }
+
+        @Override
+        public Backend open(BackendOptions options) {
+            return opener.get();
+        }
+    }
+
+    private static final OpeningProvider WORKING_CPU = OpeningProvider.working("cpu", 10);
+
+    private static BackendSelector automatic(List<String> warnings, BackendProvider... providers) {
+        return new BackendSelector(List.of(providers), k -> null, k -> null).withWarnings(warnings::add);
+    }
+
+    @Test
+    void automaticSelectionWarnsOnceAndOpensTheNextProviderWhenTheBestFailsToOpen() {
+        List<String> warnings = new ArrayList<>();
+        var cuda = OpeningProvider.failing("cuda", 100,
+                new BackendUnavailableException("cuda backend: cannot open device 0: CUDA_ERROR_OUT_OF_MEMORY"));
+        BackendSelection s = automatic(warnings, cuda, WORKING_CPU).select(null, BackendOptions.defaults());
+        assertThat(s.backend().name()).isEqualTo("cpu");
+        assertThat(s.fellBack()).isTrue();
+        assertThat(s.fallbacks()).containsExactly(new BackendSelection.FailedOpen("cuda", "cannot open device 0: CUDA_ERROR_OUT_OF_MEMORY"));
+        assertThat(warnings).containsExactly("cuda: cannot open device 0: CUDA_ERROR_OUT_OF_MEMORY; using cpu");
+        assertThat(s.warnings()).isEqualTo(warnings);
+        assertThat(s.summary()).isEqualTo("cpu (next available provider by priority; cuda failed to open: cannot open device 0: "
+                + "CUDA_ERROR_OUT_OF_MEMORY)");
+    }
+
+    @Test
+    void anErrorFromOpenSuchAsAMissingClassOrNativeLibraryAlsoFallsBackWithItsReason() {
+        for (Error error : new Error[] {new NoClassDefFoundError("jcuda/driver/CUdeviceptr"),
+                new UnsatisfiedLinkError("no JCudaDriver-12.0.0-linux-x86_64 in java.library.path")}) {
+            List<String> warnings = new ArrayList<>();
+            BackendSelection s = automatic(warnings, OpeningProvider.failing("cuda", 100, error), WORKING_CPU)
+                    .select(null, BackendOptions.defaults());
+            assertThat(s.backend().name()).isEqualTo("cpu");
+            assertThat(warnings).containsExactly("cuda: " + error + "; using cpu");
+            assertThat(warnings.getFirst()).doesNotContain("\n");
+        }
+    }
+
+    @Test
+    void aMultiLineFailureBecomesOneWarningLine() {
+        List<String> warnings = new ArrayList<>();
+        var cuda = OpeningProvider.failing("cuda", 100, new IllegalStateException("first line\nsecond line"));
+        automatic(warnings, cuda, WORKING_CPU).select(null, BackendOptions.defaults());
+        assertThat(warnings).containsExactly("cuda: java.lang.IllegalStateException: first line; using cpu");
+    }
+
+    @Test
+    void aFirstChoiceThatOpensGivesNoWarning() {
+        List<String> warnings = new ArrayList<>();
+        BackendSelection s = automatic(warnings, OpeningProvider.working("cuda", 100), WORKING_CPU)
+                .select(null, BackendOptions.defaults());
+        assertThat(s.backend().name()).isEqualTo("cuda");
+        assertThat(s.fellBack()).isFalse();
+        assertThat(s.summary()).isEqualTo("cuda (highest-priority available provider)");
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void unavailableProvidersAreNotTriedAndAWarningNamesOnlyTheOneThatFailed() {
+        List<String> warnings = new ArrayList<>();
+        var broken = OpeningProvider.failing("fast", 50, new BackendUnavailableException("fast: device lost"));
+        BackendSelection s = automatic(warnings, GPU, broken, WORKING_CPU).select(null, BackendOptions.defaults());
+        assertThat(s.backend().name()).isEqualTo("cpu");
+        assertThat(warnings).containsExactly("fast: device lost; using cpu");
+    }
+
+    @Test
+    void aNamedBackendThatFailsToOpenNeverFallsBack() {
+        var cuda = OpeningProvider.failing("cuda", 100, new NoClassDefFoundError("jcuda/driver/CUdeviceptr"));
+        List<String> warnings = new ArrayList<>();
+        var byName = automatic(warnings, cuda, WORKING_CPU);
+        assertThatThrownBy(() -> byName.select("cuda", BackendOptions.defaults()))
+                .isInstanceOf(BackendUnavailableException.class)
+                .hasMessageContaining("backend 'cuda' (requested by name) failed to open: java.lang.NoClassDefFoundError: "
+                        + "jcuda/driver/CUdeviceptr")
+                .hasMessageContaining("Providers found:");
+        var byProperty = new BackendSelector(List.of(cuda, WORKING_CPU), Map.of(BackendSelector.PROPERTY, "cuda")::get, k -> null)
+                .withWarnings(warnings::add);
+        assertThatThrownBy(() -> byProperty.open(null, BackendOptions.defaults()))
+                .hasMessageContaining("backend 'cuda' (system property dcformer4j.backend) failed to open");
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void whenNothingOpensTheErrorGivesEveryReason() {
+        List<String> warnings = new ArrayList<>();
+        var cuda = OpeningProvider.failing("cuda", 100, new BackendUnavailableException("cuda backend: no context"));
+        var cpu = OpeningProvider.failing("cpu", 10, new UnsatisfiedLinkError("libfoo"));
+        assertThatThrownBy(() -> automatic(warnings, cuda, cpu).select(null, BackendOptions.defaults()))
+                .isInstanceOf(BackendUnavailableException.class)
+                .hasMessageContaining("no available backend could be opened: cuda: no context; cpu: java.lang.UnsatisfiedLinkError: libfoo;")
+                .hasMessageContaining("Providers found:");
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void invalidOptionsAreTheCallersErrorAndAreNotSkippedOver() {
+        var cuda = OpeningProvider.failing("cuda", 100, new IllegalArgumentException("cuda.device must be a device ordinal, got 'x'"));
+        assertThatThrownBy(() -> automatic(new ArrayList<>(), cuda, WORKING_CPU).select(null, BackendOptions.defaults()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cuda.device");
     }
 }

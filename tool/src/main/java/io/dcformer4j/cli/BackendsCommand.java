@@ -1,7 +1,10 @@
 package io.dcformer4j.cli;
 
 import io.dcformer4j.api.Availability;
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.BackendOptions;
 import io.dcformer4j.api.BackendProvider;
+import io.dcformer4j.api.BackendSelection;
 import io.dcformer4j.api.BackendSelector;
 import io.dcformer4j.api.BackendUnavailableException;
 import io.dcformer4j.api.Backends;
@@ -11,7 +14,11 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code dcformer4j backends}: every provider found, available or why not, and the one the rules would choose. */
+/**
+ * {@code dcformer4j backends}: every provider found, available or why not, and the one the rules would choose.
+ * The choice is opened and closed again, so a backend that reports itself available but cannot open shows up
+ * here with the reason and the one selection falls back to.
+ */
 @Command(name = "backends", mixinStandardHelpOptions = true,
         description = "List the backend providers found, whether each is available (or why not), and which one "
                 + "would be chosen and why.")
@@ -35,8 +42,10 @@ public final class BackendsCommand implements Callable<Integer> {
             }
         }
         try {
-            BackendSelector.Choice c = selector.choose(null);
-            out.println("Would use: " + c.provider().name() + " (" + c.source() + ")");
+            BackendSelection s = selector.withWarnings(line -> { }).select(null, BackendOptions.defaults());
+            try (Backend opened = s.backend()) {
+                out.println("Would use: " + s.summary());
+            }
             out.flush();
             return 0;
         } catch (BackendUnavailableException e) {

@@ -27,12 +27,19 @@ final class CliSupport {
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
-    /** Opens the named backend (null: selection rules) after checking the thread count. */
+    /**
+     * Opens the named backend (null: selection rules) after checking the thread count; a fall-back past a
+     * backend that failed to open is one warning line on the command's stderr.
+     */
     static Backend openBackend(CommandSpec spec, String name, int threads) {
         if (threads < 0) {
             throw usage(spec, "--threads must be 0 (all processors) or positive, got " + threads);
         }
-        return Backends.open(name, BackendOptions.withThreads(threads));
+        PrintWriter err = spec.commandLine().getErr();
+        return Backends.selector().withWarnings(line -> {
+            err.println(line);
+            err.flush();
+        }).open(name, BackendOptions.withThreads(threads));
     }
 
     /** A model directory given on the command line, checked; or the shipped demo model when absent. */

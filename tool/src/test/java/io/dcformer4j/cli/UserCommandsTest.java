@@ -3,6 +3,7 @@ package io.dcformer4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dcformer4j.DCFormer;
+import io.dcformer4j.FailingToOpenProvider;
 import io.dcformer4j.GenerationSession;
 import io.dcformer4j.TinyModelDir;
 import io.dcformer4j.api.Backend;
@@ -98,6 +99,26 @@ class UserCommandsTest {
         CliRun r = CliRun.of("backends");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("cpu").contains("available").contains("Would use: ");
+    }
+
+    @Test
+    void backendsAndGenerateShowAProviderThatFailedToOpenAndTheOneUsedInstead() {
+        String warning = FailingToOpenProvider.NAME + ": java.lang.NoClassDefFoundError: " + FailingToOpenProvider.MISSING_CLASS
+                + "; using cpu";
+        FailingToOpenProvider.switchedOn(() -> {
+            CliRun list = CliRun.of("backends");
+            assertThat(list.exit()).as(list.err()).isZero();
+            assertThat(list.out()).contains("failing-gpu priority 1000  available")
+                    .contains("Would use: cpu (next available provider by priority; failing-gpu failed to open: "
+                            + "java.lang.NoClassDefFoundError: " + FailingToOpenProvider.MISSING_CLASS + ")");
+            CliRun gen = CliRun.of("generate", "--model", model.toString(), "--max-new-tokens", "2", "Mary has");
+            assertThat(gen.exit()).as(gen.err()).isZero();
+            assertThat(gen.err().lines().toList()).containsExactly(warning);
+            CliRun named = CliRun.of("generate", "--model", model.toString(), "--max-new-tokens", "2", "--backend",
+                    FailingToOpenProvider.NAME, "Mary has");
+            assertThat(named.exit()).isEqualTo(1);
+            assertThat(named.err()).contains("backend 'failing-gpu' (requested by name) failed to open");
+        });
     }
 
     @Test

@@ -78,6 +78,8 @@ final class CudaBackend implements Backend {
         }
         try {
             return new CudaBackend(options, CudaContext.forDevice(ordinal), sync);
+        } catch (BackendUnavailableException e) {
+            throw new BackendUnavailableException("cuda backend: cannot open device " + ordinal + ": " + e.getMessage(), e);
         } catch (RuntimeException | LinkageError e) {
             throw new BackendUnavailableException("cuda backend: cannot open device " + ordinal + ": " + e, e);
         }

@@ -1,12 +1,14 @@
 package io.dcformer4j.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxCreate;
+import static jcuda.driver.JCudaDriver.cuCtxDestroy;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
@@ -18,6 +20,7 @@ import static jcuda.driver.JCudaDriver.cuMemsetD8;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 
+import io.dcformer4j.api.BackendUnavailableException;
 import io.dcformer4j.backend.cuda.launch.KernelArg;
 import io.dcformer4j.backend.cuda.launch.KernelSpec;
 import io.dcformer4j.backend.cuda.launch.Kernels;
@@ -29,6 +32,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jcuda.CudaException;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
@@ -79,7 +84,18 @@ final class CudaContext implements Device {
         Map<String, CUmodule> modules = new HashMap<>();
         for (String m : Kernels.modules()) {
             CUmodule module = new CUmodule();
-            cuModuleLoadData(module, ptx(m));
+            byte[] ptx = ptx(m);
+            try {
+                cuModuleLoadData(module, ptx);
+            } catch (CudaException e) {
+                String why = loadFailure(m, ptx, e, major[0] * 10 + minor[0]);
+                try {
+                    cuCtxDestroy(context);
+                } catch (CudaException ignored) {
+                    // The load failure is the error to report.
+                }
+                throw new BackendUnavailableException(why, e);
+            }
             modules.put(m, module);
         }
         for (KernelSpec k : Kernels.all()) {
@@ -87,6 +103,28 @@ final class CudaContext implements Device {
             cuModuleGetFunction(f, modules.get(k.module()), k.name());
             functions.put(k, f);
         }
+    }
+
+    /** The one-line reason a module did not load, with the driver version needed and the one present. */
+    private static String loadFailure(String module, byte[] ptx, CudaException e, int computeCapability) {
+        Matcher m = Pattern.compile("CUDA_ERROR_\\w+").matcher(String.valueOf(e.getMessage()));
+        String error = m.find() ? m.group() : String.valueOf(e.getMessage());
+        String isa = DriverProbe.ptxIsaVersion(new String(ptx, 0, Math.min(ptx.length, 4096), StandardCharsets.US_ASCII));
+        int required;
+        try {
+            required = DriverProbe.requiredDriverVersion();
+        } catch (IOException | RuntimeException ex) {
+            required = DriverProbe.JCUDA_MIN_DRIVER;
+        }
+        int present = 0;
+        try {
+            int[] v = new int[1];
+            cuDriverGetVersion(v);
+            present = v[0];
+        } catch (CudaException ex) {
+            // Unknown: the message says so.
+        }
+        return PtxLoadFailure.message(module, error, isa, required, present, computeCapability);
     }
 
     /** The context of a device: created, with its modules loaded and kernels resolved, on first use. */

@@ -33,6 +33,12 @@ final class DriverProbe {
     static final String DRIVER_LIBRARY = "libcuda.so.1";
     /** Oldest compute capability with the bf16 mma.sync the kernels use. */
     static final int MIN_COMPUTE_CAPABILITY = 80;
+    /**
+     * Oldest driver API JCuda 12's driver natives run on: they link entry points that CUDA 12.0 drivers
+     * introduced ({@code cuGraphAddKernelNode_v2} and its relatives). The kept PTX (ISA 7.0) alone would load
+     * on a CUDA 11.0 driver.
+     */
+    static final int JCUDA_MIN_DRIVER = 12000;
 
     private static final int CUDA_SUCCESS = 0;
     private static final int CUDA_ERROR_NO_DEVICE = 100;
@@ -152,7 +158,10 @@ final class DriverProbe {
             int[] cuda12Minor = {0, 1, 2, 3, 4, 5, 7, 8, 9};
             return 12000 + 10 * cuda12Minor[Math.min(minor, cuda12Minor.length - 1)];
         }
-        return 11000 + 10 * minor;
+        if (major == 7) {
+            return 11000 + 10 * minor; // ISA 7.0 came with CUDA 11.0, 7.8 with 11.8
+        }
+        throw new IllegalArgumentException("PTX ISA " + isa + " is older than 7.0, which the kernels' .target sm_80 needs");
     }
 
     /** The {@code .version} directive of a PTX text. */
@@ -164,15 +173,31 @@ final class DriverProbe {
         return m.group(1);
     }
 
-    /** The driver version the kept PTX needs. */
-    static int requiredDriverVersion() throws IOException {
+    /** The PTX ISA version the kept PTX declares (every module declares the same; a test checks it). */
+    static String keptPtxIsa() throws IOException {
         try (InputStream in = DriverProbe.class.getResourceAsStream(CudaContext.PTX_RESOURCE_DIR + "linear.ptx")) {
             if (in == null) {
                 throw new IOException("PTX resource " + CudaContext.PTX_RESOURCE_DIR + "linear.ptx is missing from the jar");
             }
-            String head = new String(in.readNBytes(4096), StandardCharsets.US_ASCII);
-            return driverVersionForPtxIsa(ptxIsaVersion(head));
+            return ptxIsaVersion(new String(in.readNBytes(4096), StandardCharsets.US_ASCII));
         }
+    }
+
+    /** The driver version this backend needs: what its PTX ISA needs, and at least what JCuda's natives need. */
+    static int requiredDriverVersion() throws IOException {
+        return Math.max(driverVersionForPtxIsa(keptPtxIsa()), JCUDA_MIN_DRIVER);
+    }
+
+    /** Why {@link #requiredDriverVersion()} is what it is, for messages: both requirements with their versions. */
+    static String requirementReason() {
+        String isa;
+        try {
+            isa = keptPtxIsa();
+        } catch (IOException | RuntimeException e) {
+            return "JCuda 12's driver natives need " + formatVersion(JCUDA_MIN_DRIVER);
+        }
+        return "JCuda 12's driver natives need " + formatVersion(JCUDA_MIN_DRIVER) + ", the kernels' PTX ISA " + isa
+                + " needs " + formatVersion(driverVersionForPtxIsa(isa));
     }
 
     /** Formats a driver API version, 12060 → "12.6". */
@@ -219,7 +244,7 @@ final class DriverProbe {
             int driver = out.get(ValueLayout.JAVA_INT, 0);
             if (driver < required) {
                 return Availability.unavailable("driver too old: CUDA driver API " + formatVersion(driver) + ", needs ≥ "
-                        + formatVersion(required) + " to JIT-compile the kernels' PTX");
+                        + formatVersion(required) + " (" + requirementReason() + ")");
             }
             if ((int) count.invokeExact(out) != CUDA_SUCCESS || out.get(ValueLayout.JAVA_INT, 0) == 0) {
                 return Availability.unavailable("no CUDA device (the driver at " + lib + " reports none)");

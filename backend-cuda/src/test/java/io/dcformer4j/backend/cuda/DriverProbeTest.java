@@ -43,6 +43,9 @@ class DriverProbeTest {
         assertThat(DriverProbe.driverVersionForPtxIsa("8.5")).isEqualTo(12050);
         assertThat(DriverProbe.driverVersionForPtxIsa("8.8")).isEqualTo(12090);
         assertThat(DriverProbe.driverVersionForPtxIsa("8.0")).isEqualTo(12000);
+        assertThat(DriverProbe.driverVersionForPtxIsa("7.8")).isEqualTo(11080);
+        assertThat(DriverProbe.driverVersionForPtxIsa("7.0")).isEqualTo(11000);
+        assertThatThrownBy(() -> DriverProbe.driverVersionForPtxIsa("6.5")).hasMessageContaining("older than 7.0");
         assertThat(DriverProbe.formatVersion(12060)).isEqualTo("12.6");
         assertThat(DriverProbe.formatVersion(13000)).isEqualTo("13.0");
     }
@@ -55,7 +58,7 @@ class DriverProbeTest {
     }
 
     @Test
-    void theKeptPtxTargetsSm80AndNeedsAtLeastCuda12() throws IOException {
+    void theKeptPtxTargetsSm80AndEveryCuda12DriverLoadsIt() throws IOException {
         for (String module : io.dcformer4j.backend.cuda.launch.Kernels.modules()) {
             try (InputStream in = DriverProbe.class.getResourceAsStream(CudaContext.PTX_RESOURCE_DIR + module + ".ptx")) {
                 assertThat(in).as("PTX resource of module " + module).isNotNull();
@@ -63,6 +66,9 @@ class DriverProbeTest {
                 assertThat(text).contains(".target sm_80").contains(".address_size 64");
             }
         }
-        assertThat(DriverProbe.requiredDriverVersion()).isGreaterThanOrEqualTo(12000);
+        // ISA 7.0 needs a CUDA 11.0 driver; JCuda 12's natives make 12.0 the floor, so every 12.x and 13.x driver runs it.
+        assertThat(DriverProbe.keptPtxIsa()).isEqualTo("7.0");
+        assertThat(DriverProbe.requiredDriverVersion()).isEqualTo(12000);
+        assertThat(DriverProbe.requirementReason()).isEqualTo("JCuda 12's driver natives need 12.0, the kernels' PTX ISA 7.0 needs 11.0");
     }
 }
