@@ -197,6 +197,16 @@ public abstract class BackendConformanceSuite {
         }
     }
 
+    /** Batched decode: ropeRows and attentionDecodeBatch equal each sequence's own ops. */
+    @Nested
+    @Order(135)
+    class BatchedDecode extends BatchedDecodeChecks {
+        @Override
+        TckContext tck() {
+            return context();
+        }
+    }
+
     /** The official reference's golden logits through the model on this backend. */
     @Nested
     @Order(200)

@@ -91,6 +91,23 @@ final class AttentionKernel {
      */
     static void run(Tensors in, CpuKvCache cache, AttentionSpec spec, float[] staticPre, float[] staticPost,
                     WorkerPool pool, ThreadLocal<Scratch> scratch) {
+        run(in, cache, spec, staticPre, staticPost, pool, scratch, null);
+    }
+
+    /** How the pieces of a split decode are run: over the pool, or in order on the calling thread. */
+    @FunctionalInterface
+    interface Loop {
+        void run(int n, int grain, WorkerPool.RangeBody body);
+    }
+
+    /**
+     * {@link #run(Tensors, CpuKvCache, AttentionSpec, float[], float[], WorkerPool, ThreadLocal)} with the work
+     * split exactly as there, but every piece run by {@code inOrder} on the calling thread when it is not null
+     * (a row of a batch, whose rows already run in parallel): the floats depend on the split, not on which
+     * thread runs a piece, so a batched row equals the same row alone.
+     */
+    static void run(Tensors in, CpuKvCache cache, AttentionSpec spec, float[] staticPre, float[] staticPost,
+                    WorkerPool pool, ThreadLocal<Scratch> scratch, Loop inOrder) {
         int t = in.q().shape().dim(0);
         int start = cache.length();
         boolean keySide = cache.keySide != null && in.dyn() != null;
@@ -105,9 +122,11 @@ final class AttentionKernel {
         }
         int visible = start + 1 - spec.firstVisibleKey(start, false);
         if (t == 1 && pool.threads() > 1 && visible >= 2 * DECODE_SPLIT_KEYS) {
-            DecodeSplit.run(call, pool, scratch);
-        } else {
+            DecodeSplit.run(call, pool.threads(), inOrder == null ? pool::parallelFor : inOrder, scratch);
+        } else if (inOrder == null) {
             pool.parallelFor(PrefillBlocks.count(t), 1, (a, b) -> PrefillBlocks.run(call, a, b, scratch.get()));
+        } else {
+            PrefillBlocks.run(call, 0, PrefillBlocks.count(t), scratch.get());
         }
         if (t > 1) {
             append(in.k(), in.v(), keySide ? in.dyn() : null, cache, start, Math.max(0, t - cache.spec().capacity()), t);

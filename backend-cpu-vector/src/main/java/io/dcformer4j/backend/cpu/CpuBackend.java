@@ -3,6 +3,7 @@ package io.dcformer4j.backend.cpu;
 import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
+import io.dcformer4j.api.BatchChecks;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.KvCache;
@@ -14,6 +15,7 @@ import io.dcformer4j.api.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,6 +38,7 @@ public final class CpuBackend implements Backend {
     private final ThreadLocal<AttentionKernel.Scratch> attentionScratch =
             ThreadLocal.withInitial(AttentionKernel.Scratch::new);
     private final ThreadLocal<LinearKernel.Buffers> linearScratch = ThreadLocal.withInitial(LinearKernel.Buffers::new);
+    private final ThreadLocal<RowGemv.Buffers> rowGemvScratch = ThreadLocal.withInitial(RowGemv.Buffers::new);
     private final ThreadLocal<DynamicWeightsKernel.Buffers> dynamicScratch =
             ThreadLocal.withInitial(DynamicWeightsKernel.Buffers::new);
     private volatile boolean closed;
@@ -179,7 +182,12 @@ public final class CpuBackend implements Backend {
         CpuTensor bt = bias == null ? null : own(op, "bias", bias);
         CpuTensor ot = own(op, "out", out);
         requireDistinct(op, xt, ot);
-        LinearKernel.run(pool, linearScratch, xt, wt, bt, ot, s.rows(), s.in(), s.out());
+        if (s.rows() <= RowGemv.MAX_ROWS) {
+            // decode rows (one sequence or a batch): each row's result independent of how many rows there are
+            RowGemv.run(pool, rowGemvScratch, xt, wt, bt, ot, s.rows(), s.in(), s.out());
+        } else {
+            LinearKernel.run(pool, linearScratch, xt, wt, bt, ot, s.rows(), s.in(), s.out());
+        }
     }
 
     @Override
@@ -234,6 +242,27 @@ public final class CpuBackend implements Backend {
                 invFreq, new float[half], new float[half], a, b));
     }
 
+    @Override
+    public void ropeRows(Tensor x, int[] positions, RopeSpec spec, Tensor out) {
+        String op = "ropeRows";
+        checkOpenBackend(op);
+        int rows = BatchChecks.ropeRows(x, positions, spec, out);
+        CpuTensor xt = own(op, "x", x);
+        CpuTensor ot = own(op, "out", out);
+        int cols = xt.shape().cols();
+        int half = spec.rotaryDim() / 2;
+        float[] invFreq = invFreqs.computeIfAbsent(spec, CpuBackend::invFreqTable);
+        // row r is rotated exactly as rope() rotates a one-row tensor at positions[r]
+        pool.parallelFor(rows, 1, (a, b) -> {
+            float[] cos = new float[half];
+            float[] sin = new float[half];
+            for (int r = a; r < b; r++) {
+                long step = 4L * r * cols;
+                Rope.rows(xt.seg(), xt.offset + step, ot.seg(), ot.offset + step, cols, positions[r], spec, invFreq, cos, sin, 0, 1);
+            }
+        });
+    }
+
     private static float[] invFreqTable(RopeSpec spec) {
         float[] invFreq = new float[spec.rotaryDim() / 2];
         for (int j = 0; j < invFreq.length; j++) {
@@ -249,7 +278,7 @@ public final class CpuBackend implements Backend {
         CpuTensor g = own(op, "gate", gate);
         CpuTensor u = own(op, "up", up);
         CpuTensor o = own(op, "out", out);
-        parallelElements(n, (a, b) -> RowKernels.swiglu(g.seg(), g.offset + 4L * a, u.seg(), u.offset + 4L * a,
+        parallelRowAligned(g, (a, b) -> RowKernels.swiglu(g.seg(), g.offset + 4L * a, u.seg(), u.offset + 4L * a,
                 o.seg(), o.offset + 4L * a, b - a));
     }
 
@@ -279,7 +308,7 @@ public final class CpuBackend implements Backend {
         long n = OpChecks.gelu(x, out);
         CpuTensor xt = own(op, "x", x);
         CpuTensor o = own(op, "out", out);
-        parallelElements(n, (a, b) -> RowKernels.gelu(xt.seg(), xt.offset + 4L * a, o.seg(), o.offset + 4L * a, b - a,
+        parallelRowAligned(xt, (a, b) -> RowKernels.gelu(xt.seg(), xt.offset + 4L * a, o.seg(), o.offset + 4L * a, b - a,
                 new float[Math.min(ELEMENTWISE_GRAIN, b - a)]));
     }
 
@@ -328,8 +357,9 @@ public final class CpuBackend implements Backend {
         int t = sizes.rows();
         int perToken = sizes.perToken();
         requireDistinct(op, at, ot);
-        if (t <= LinearKernel.GEMV_MAX_ROWS) {
-            // decode: split the projection columns over the workers, then finish each token here
+        if (t <= RowGemv.MAX_ROWS) {
+            // decode (one row or a batch's rows): split the projection columns over the workers, then finish each
+            // token here; every row is computed as it would be alone
             int k4 = 4 * k;
             int n4 = 4 * n;
             DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
@@ -387,8 +417,62 @@ public final class CpuBackend implements Backend {
         attention("attentionDecode", OpChecks.attentionDecode(q, k, v, dyn, cache, spec, out), q, k, v, dyn, cache, spec, out);
     }
 
+    /**
+     * One batch of decode rows: rows run in parallel over the workers, each computed exactly as
+     * {@link #attentionDecode} of that row alone computes it (a row that the single-row op would split over the
+     * workers is split the same way and its pieces run in order on one thread), so a sequence's output does
+     * not depend on its batch.
+     */
+    @Override
+    public void attentionDecodeBatch(Tensor q, Tensor k, Tensor v, Tensor dyn, List<KvCache> caches, AttentionSpec spec,
+                                     Tensor out) {
+        String op = "attentionDecodeBatch";
+        checkOpenBackend(op);
+        int b = BatchChecks.attentionDecodeBatch(q, k, v, dyn, caches, spec, out);
+        if (b == 1) {
+            attentionDecode(q, k, v, dyn, caches.get(0), spec, out);
+            return;
+        }
+        for (Tensor t : dyn == null ? new Tensor[] {q, k, v, out} : new Tensor[] {q, k, v, out, dyn}) {
+            own(op, "batch", t);
+        }
+        Prepared[] rows = new Prepared[b];
+        for (int r = 0; r < b; r++) {
+            Tensor qr = slice(q, r, r + 1);
+            Tensor kr = slice(k, r, r + 1);
+            Tensor vr = slice(v, r, r + 1);
+            Tensor dr = dyn == null ? null : slice(dyn, r, r + 1);
+            Tensor or = slice(out, r, r + 1);
+            KvCache cr = caches.get(r);
+            rows[r] = prepare(op + " (row " + r + ")", OpChecks.attentionDecode(qr, kr, vr, dr, cr, spec, or),
+                    qr, kr, vr, dr, cr, spec, or);
+        }
+        int threads = pool.threads();
+        AttentionKernel.Loop inOrder = (n, grain, body) -> WorkerPool.inOrder(n, grain, threads, body);
+        pool.parallelFor(b, 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                run(rows[r], inOrder);
+            }
+        });
+    }
+
+    /** A validated attention call, ready to run; preparing changes nothing. */
+    private record Prepared(AttentionKernel.Tensors tensors, CpuKvCache cache, AttentionSpec spec, float[] pre,
+                            float[] post) {
+    }
+
     private void attention(String op, OpChecks.AttentionSizes sizes, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache,
                            AttentionSpec spec, Tensor out) {
+        run(prepare(op, sizes, q, k, v, dyn, cache, spec, out), null);
+    }
+
+    /** Runs a prepared call; {@code inOrder} (or null: the pool) runs the pieces of a split decode. */
+    private void run(Prepared p, AttentionKernel.Loop inOrder) {
+        AttentionKernel.run(p.tensors(), p.cache(), p.spec(), p.pre(), p.post(), pool, attentionScratch, inOrder);
+    }
+
+    private Prepared prepare(String op, OpChecks.AttentionSizes sizes, Tensor q, Tensor k, Tensor v, Tensor dyn,
+                             KvCache cache, AttentionSpec spec, Tensor out) {
         CpuTensor qt = own(op, "q", q);
         CpuTensor kt = own(op, "k", k);
         CpuTensor vt = own(op, "v", v);
@@ -407,7 +491,7 @@ public final class CpuBackend implements Backend {
             pre = own(op, "staticPre", spec.staticPre()).toFloatArray();
             post = own(op, "staticPost", spec.staticPost()).toFloatArray();
         }
-        AttentionKernel.run(new AttentionKernel.Tensors(qt, kt, vt, dt, ot), c, spec, pre, post, pool, attentionScratch);
+        return new Prepared(new AttentionKernel.Tensors(qt, kt, vt, dt, ot), c, spec, pre, post);
     }
 
     // ---------------------------------------------------------------- bookkeeping
@@ -470,6 +554,27 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException(op + ": output '" + out.label() + "' shares storage with input '" + in.label()
                     + "'; this operation cannot run in place");
         }
+    }
+
+    /**
+     * Splits the elements of a [T, cols] tensor over the pool so that each element takes the vector or the
+     * scalar-tail path by its place in its row only: flat chunks when rows are whole vectors (then no chunk has
+     * a tail but the last), else whole rows. An element function (silu, GELU) then gives a row the same floats
+     * whether it is alone or one of a batch of rows.
+     */
+    private void parallelRowAligned(CpuTensor t, WorkerPool.RangeBody body) {
+        long n = t.shape().numel();
+        int cols = t.shape().rank() == 0 ? 1 : t.shape().cols();
+        if (cols == 0 || cols % Vec.L == 0) {
+            parallelElements(n, body);
+            return;
+        }
+        int rows = Math.toIntExact(n / cols);
+        pool.parallelFor(rows, Math.max(1, ELEMENTWISE_GRAIN / cols), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                body.run(r * cols, (r + 1) * cols);
+            }
+        });
     }
 
     /** Splits a flat element range into vector-aligned chunks over the pool. */

@@ -17,7 +17,12 @@ final class DecodeSplit {
     private DecodeSplit() {
     }
 
-    static void run(AttentionKernel.Call c, WorkerPool pool, ThreadLocal<AttentionKernel.Scratch> scratch) {
+    /**
+     * Splits the keys for {@code threads} workers and runs the pieces with {@code loop}; the floats depend on
+     * {@code threads} only, not on which thread runs a piece.
+     */
+    static void run(AttentionKernel.Call c, int threads, AttentionKernel.Loop loop,
+                    ThreadLocal<AttentionKernel.Scratch> scratch) {
         AttentionSpec spec = c.spec();
         int n = spec.numHeads();
         int d = spec.headDim();
@@ -34,7 +39,7 @@ final class DecodeSplit {
         float[] lg = sc.logits;
         float[] q = sc.q;
         int units = sp / L;
-        int chunks = Math.min(pool.threads(), Math.max(1, s / AttentionKernel.DECODE_SPLIT_KEYS));
+        int chunks = Math.min(threads, Math.max(1, s / AttentionKernel.DECODE_SPLIT_KEYS));
         int grain = (units + chunks - 1) / chunks;
         if (sc.partial.length < chunks * nd) {
             sc.partial = new float[chunks * nd];
@@ -42,7 +47,7 @@ final class DecodeSplit {
         float[] partial = sc.partial;
         float scale = (float) (1.0 / Math.sqrt(d));
         boolean compose = spec.mode() != AttentionMode.PLAIN_MHA;
-        pool.parallelFor(units, grain, (u0, u1) -> {
+        loop.run(units, grain, (u0, u1) -> {
             AttentionKernel.Scratch ws = scratch.get();
             ws.ensure(n, d, L, Math.max(rank, 1));
             int sub = clip(sc.pieces, pieces, u0 * L, Math.min(s, u1 * L), ws.subPieces);
@@ -57,7 +62,7 @@ final class DecodeSplit {
         for (int h = 0; h < n; h++) {
             RowKernels.softmaxInPlace(lg, h * sp, s);
         }
-        pool.parallelFor(units, grain, (u0, u1) -> {
+        loop.run(units, grain, (u0, u1) -> {
             AttentionKernel.Scratch ws = scratch.get();
             ws.ensure(n, d, L, Math.max(rank, 1));
             int sub = clip(sc.pieces, pieces, u0 * L, Math.min(s, u1 * L), ws.subPieces);
