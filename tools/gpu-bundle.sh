@@ -31,7 +31,7 @@ build=(-pl conformance-tests,backend-cuda -am package -DskipTests dependency:bui
 rm -rf "$bundle"
 mkdir -p "$bundle/lib" "$bundle/launcher" "$bundle/tests"
 
-tr ':' '\n' < "$cpfile" | while read -r jar; do
+tr ':' '\n' < "$cpfile" | while read -r jar || [ -n "$jar" ]; do  # the file has no final newline
   [ -n "$jar" ] || continue
   base="$(basename "$jar")"
   case "$base" in
@@ -46,6 +46,10 @@ tr ':' '\n' < "$cpfile" | while read -r jar; do
     *) cp "$jar" "$bundle/lib/" ;;
   esac
 done
+if ! ls "$bundle"/lib/jcuda-natives-*.jar >/dev/null 2>&1; then
+  echo "[gpu-bundle] ERROR: JCuda's natives jar did not reach $bundle/lib (class path: $cpfile)" >&2
+  exit 1
+fi
 cp conformance-tests/target/dcformer4j-conformance-tests-*.jar "$bundle/lib/"
 (cd conformance-tests/target/test-classes && zip -q -r "$bundle/tests/conformance-tests-tests.jar" .)
 # CudaMicroBenchmark lives in backend-cuda's test sources (it is no part of the backend's jar).

@@ -1,6 +1,8 @@
 import os
+import sys
 # Generates LinearLoops.java of the cpu backend: the per-dtype GEMV loops and the GEMM register tiles.
 # Run: python3 backend-cpu-vector/tools/gen_linear_loops.py (the output is committed; edit this, not the Java).
+# With a path argument it writes there instead of over the committed file.
 def widen_expr(dt, seg, off):
     if dt == 'F32':
         return f"FloatVector.fromMemorySegment(FS, {seg}, {off}, LE)"
@@ -227,4 +229,8 @@ w("""
     }
 }
 """)
-open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', 'main', 'java', 'io', 'dcformer4j', 'backend', 'cpu', 'LinearLoops.java'), 'w').write('\n'.join(out))
+# The committed file by default; a path argument writes there instead (LinearLoopsGeneratedTest compares the two).
+target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', 'main',
+                                                             'java', 'io', 'dcformer4j', 'backend', 'cpu', 'LinearLoops.java')
+with open(target, 'w', encoding='utf-8', newline='\n') as f:
+    f.write('\n'.join(out))

@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 work="${1:-/tmp/demo-data}"
-res="$repo/model-zoo/src/main/resources/demo"
+res="$repo/model-zoo/src/main/resources/io/dcformer4j/demo"
 py=/usr/bin/python3
 # the recipe of the shipped models (report-*.json records it too)
 read -r -a TRAIN_ARGS <<< "${DEMO_TRAIN_ARGS:---steps 8000 --warmup 150 --lr 3e-3 --answer-weight 10 --max-minutes 95 --eval-every 500}"
@@ -30,6 +30,6 @@ for m in dcformer mha; do
   $py "$here/dcformer_torch.py" ref-logits --model "$res/$m" --prompt "$prompt" --out "$here/reference-logits-$m.json"
 done
 # the Java tests compare the engine with these
-mkdir -p "$repo/tool/src/test/resources/demo"
-cp "$here"/report-*.json "$here"/reference-logits-*.json "$repo/tool/src/test/resources/demo/"
+mkdir -p "$repo/tool/src/test/resources/io/dcformer4j/cli/demo"
+cp "$here"/report-*.json "$here"/reference-logits-*.json "$repo/tool/src/test/resources/io/dcformer4j/cli/demo/"
 du -ch "$res"/*/model.safetensors

@@ -10,6 +10,7 @@ module io.dcformer4j.model {
     exports io.dcformer4j.model;
     exports io.dcformer4j.model.checkpoint;
     exports io.dcformer4j.tokenizer;
+    exports io.dcformer4j.eval;
     exports io.dcformer4j.generate;
     exports io.dcformer4j;
 

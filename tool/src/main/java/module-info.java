@@ -7,6 +7,7 @@ module io.dcformer4j.tool {
     requires io.dcformer4j.model;
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
+    requires io.dcformer4j.server; // the 'serve' command
     requires jdk.incubator.vector; // the bench command's bandwidth probe streams with vector loads
 
     exports io.dcformer4j.cli;

@@ -13,11 +13,13 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Finds the demo models shipped in the jar's resources ({@code demo/dcformer}, {@code demo/mha}). When the
+ * Finds the demo models shipped in the jar's resources ({@code io/dcformer4j/demo/dcformer}, {@code io/dcformer4j/demo/mha}). When the
  * resources are plain files (a build tree) they are used in place; inside a jar they are copied once per JVM
  * to a temporary directory, because checkpoints are memory-mapped from files.
  */
 final class DemoModels {
+    /** Where the demo models sit in the jar ({@code io/dcformer4j/demo/dcformer}, {@code .../mha}). */
+    static final String RESOURCE_ROOT = "/io/dcformer4j/demo/";
     private static final List<String> FILES = List.of("config.json", "model.safetensors", "tokenizer.json");
     private static Path extracted;
 
@@ -25,7 +27,9 @@ final class DemoModels {
     }
 
     static synchronized Path directory(String variant) {
-        String base = "/demo/" + variant + "/";
+        // Under the module's own package path: a top-level "demo" folder would be a package "demo" of this
+        // module under JPMS and clash with any application module that has one.
+        String base = RESOURCE_ROOT + variant + "/";
         URL config = DemoModels.class.getResource(base + "config.json");
         if (config == null) {
             throw new IllegalStateException("the demo model '" + variant + "' is not in this build (resource " + base

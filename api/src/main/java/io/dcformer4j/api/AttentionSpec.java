@@ -52,15 +52,35 @@ public record AttentionSpec(AttentionMode mode, int numHeads, int headDim, int r
     }
 
     /**
-     * The first key position visible to a query at {@code t} (inclusive), under this layer's rule.
+     * The keys a query of this layer sees in one call: W for a local layer, W + 1 in calls with more than one
+     * query when the R24 quirk is on; 0 for a global layer (no window: every earlier key). Every backend, the
+     * model and the CUDA kernels' {@code window} argument take the window from here.
+     *
+     * @param multiTokenCall whether the call has more than one query
+     */
+    public int keysPerQuery(boolean multiTokenCall) {
+        if (window == 0) {
+            return 0;
+        }
+        return window + (multiTokenCall && windowPlusOneInPrefill ? 1 : 0);
+    }
+
+    /**
+     * The smallest ring a local layer's KV cache may have: the most keys any call can see,
+     * {@code keysPerQuery(true)}; 0 for a global layer (whose cache must instead hold every position).
+     */
+    public int minRingCapacity() {
+        return keysPerQuery(true);
+    }
+
+    /**
+     * The first key position visible to a query at {@code t} (inclusive), under this layer's rule:
+     * {@code max(0, t − keysPerQuery + 1)}, or 0 for a global layer.
      *
      * @param prefill whether the call has more than one query (only matters for the R24 quirk)
      */
     public int firstVisibleKey(int t, boolean prefill) {
-        if (window == 0) {
-            return 0;
-        }
-        int keys = window + (prefill && windowPlusOneInPrefill ? 1 : 0);
-        return Math.max(0, t - keys + 1);
+        int keys = keysPerQuery(prefill);
+        return keys == 0 ? 0 : Math.max(0, t - keys + 1);
     }
 }

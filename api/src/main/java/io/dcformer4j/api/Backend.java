@@ -8,9 +8,13 @@ import java.lang.foreign.MemorySegment;
  * not allocate. Unless an operation says otherwise, inputs are F32 activations, arithmetic is F32, and an
  * output may be the same tensor as an element-wise operation's input.
  *
- * <p>Every operation validates its arguments and throws {@link IllegalArgumentException} naming the
- * operation, the offending tensor (its {@link Tensor#label()}), its shape and the expected shape; passing
- * a tensor of another backend, or a closed tensor, throws {@link IllegalStateException}.
+ * <p>Every operation validates its arguments by the rules of {@link OpChecks}, the same for every backend (an
+ * implementation calls the method of {@code OpChecks} named after the operation, which also resolves the
+ * sizes): a bad argument throws {@link IllegalArgumentException} whose message starts with the operation and
+ * names the argument (its role and {@link Tensor#label()}), its shape and the expected shape. A missing
+ * required argument is an {@link IllegalArgumentException} as well, never a {@link NullPointerException}.
+ * Passing a tensor or cache of another backend, or a closed one, throws {@link IllegalStateException}; so does
+ * using a closed backend. The conformance kit pins these rules and the content of the messages.
  *
  * <p>Thread safety: operations may be called from several threads at once as long as their outputs are
  * distinct tensors (several sessions on one model). {@link #close()} must not race with operations.
@@ -28,18 +32,22 @@ public interface Backend extends AutoCloseable {
 
     // ---------------------------------------------------------------- storage
 
-    /** A new zero-filled tensor. */
+    /** A new zero-filled tensor; dtype and shape are required. */
     Tensor allocate(DType dtype, Shape shape, String label);
 
-    /** A new tensor holding {@code values} rounded to {@code dtype} (F32, BF16 or F16). */
+    /**
+     * A new tensor holding {@code values} rounded to {@code dtype} (F32, BF16 or F16); {@code values} must hold
+     * exactly {@code shape.numel()} elements.
+     */
     Tensor fromFloats(DType dtype, Shape shape, float[] values, String label);
 
-    /** A new I32 tensor. */
+    /** A new I32 tensor of exactly {@code shape.numel()} values. */
     Tensor fromInts(Shape shape, int[] values, String label);
 
     /**
-     * A weight tensor over raw little-endian bytes of {@code dtype} ({@code shape.numel() * byteSize}
-     * bytes). A host backend may keep a reference to {@code data} instead of copying (memory-mapped
+     * A weight tensor over raw little-endian bytes of {@code dtype} (F32, BF16 or F16): the segment holds
+     * exactly {@code shape.numel() * byteSize} bytes, neither fewer nor more (a longer segment means the caller's
+     * shape or dtype is wrong; slice it first if the extra bytes are intended). A host backend may keep a reference to {@code data} instead of copying (memory-mapped
      * checkpoints are never copied to the heap); the caller keeps {@code data} alive while the tensor lives.
      * A device backend uploads it. The segment must be readable from any thread (a global, automatic or
      * shared arena, or a file mapping), since backends read weights from their worker threads.
@@ -52,7 +60,10 @@ public interface Backend extends AutoCloseable {
     /** A view of rows {@code [start, end)} along axis 0, sharing storage. */
     Tensor slice(Tensor tensor, int start, int end);
 
-    /** Copies {@code src} into {@code dst} (same number of elements; dtype converted as needed). */
+    /**
+     * Copies {@code src} into {@code dst} (same number of elements; converted among F32, BF16 and F16; I32 copies
+     * only to I32).
+     */
     void copy(Tensor src, Tensor dst);
 
     // ---------------------------------------------------------------- operations
@@ -73,7 +84,10 @@ public interface Backend extends AutoCloseable {
      */
     void rmsNorm(Tensor x, Tensor gain, float eps, Tensor out);
 
-    /** LayerNorm over the last axis: {@code out = gain ⊙ (x − μ)/sqrt(σ² + eps) + bias}, σ² the population variance. */
+    /**
+     * LayerNorm over the last axis: {@code out = gain ⊙ (x − μ)/sqrt(σ² + eps) + bias}, σ² the population
+     * variance. {@code bias} is optional: {@code null} means no shift (as {@link #linear} without a bias).
+     */
     void layerNorm(Tensor x, Tensor gain, Tensor bias, float eps, Tensor out);
 
     /**
@@ -116,10 +130,12 @@ public interface Backend extends AutoCloseable {
      * ({@code null} for plain MHA), out [T, N·D]. Each query attends to the visible keys among those cached
      * and the T new ones; logits are scaled by 1/sqrt(D), pre-composed, masked, softmaxed, post-composed and
      * multiplied by V, without materialising more than the backend needs. Afterwards the new keys, values
-     * and key-side factors are in the cache (local layers keep the last {@code capacity} positions).
+     * and key-side factors are in the cache (local layers keep the last {@code capacity} positions). A query
+     * sees {@link AttentionSpec#keysPerQuery} keys of a local layer. Static compose weights in the spec are
+     * ignored in plain-MHA mode, whose compose is the identity.
      *
      * @throws IllegalArgumentException when a global layer's cache is too small for the new positions, or
-     *                                  a local layer's ring is smaller than its window
+     *                                  a local layer's ring is smaller than {@link AttentionSpec#minRingCapacity()}
      */
     void attentionPrefill(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out);
 
@@ -128,6 +144,45 @@ public interface Backend extends AutoCloseable {
      * (one query row, all heads, split over keys).
      */
     void attentionDecode(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out);
+
+    // ---------------------------------------------------------------- batched decode
+
+    /**
+     * RoPE with one position per row: x and out [T, H·D] as for {@link #rope}, row t at absolute position
+     * {@code positions[t]} ({@code positions.length == T}). Used for a batch of sequences' decode rows, each at
+     * its own position. The default rotates row by row through {@link #rope} on row slices; backends override
+     * it to run the rows in one call. Row t's result must equal {@code rope} of that row alone.
+     *
+     * @throws IllegalArgumentException when the positions do not match the rows or one is negative
+     */
+    default void ropeRows(Tensor x, int[] positions, RopeSpec spec, Tensor out) {
+        int rows = BatchChecks.ropeRows(x, positions, spec, out);
+        for (int t = 0; t < rows; t++) {
+            rope(slice(x, t, t + 1), positions[t], spec, slice(out, t, t + 1));
+        }
+    }
+
+    /**
+     * One decode step for B sequences at once (spec §4.4 per row): q, k, v, out [B, N·D] and dyn
+     * [B, 4, 2I+1, N] ({@code null} for plain MHA) hold B rows, row b laid out as {@link #attentionDecode}'s
+     * single row; row b attends over {@code caches.get(b)} (its own length, so the rows may sit at different
+     * positions and windows) and then appends its key, value and key-side factors there, exactly as
+     * {@code attentionDecode} would. Row b's output must be the same floats as {@code attentionDecode} of
+     * that row alone, so that a sequence's output does not depend on what it is batched with.
+     *
+     * <p>The default loops over the rows with row slices; backends override it to run the batch in one call.
+     *
+     * @throws IllegalArgumentException when the caches are not one per row, a cache appears twice, or a row
+     *                                  fails {@code attentionDecode}'s checks
+     */
+    default void attentionDecodeBatch(Tensor q, Tensor k, Tensor v, Tensor dyn, java.util.List<KvCache> caches,
+                                      AttentionSpec spec, Tensor out) {
+        int b = BatchChecks.attentionDecodeBatch(q, k, v, dyn, caches, spec, out);
+        for (int r = 0; r < b; r++) {
+            attentionDecode(slice(q, r, r + 1), slice(k, r, r + 1), slice(v, r, r + 1),
+                    dyn == null ? null : slice(dyn, r, r + 1), caches.get(r), spec, slice(out, r, r + 1));
+        }
+    }
 
     // ---------------------------------------------------------------- bookkeeping
 

@@ -33,5 +33,11 @@ class NumericsTest {
         assertThat(quirk.firstVisibleKey(20, true)).isEqualTo(12);
         assertThat(quirk.firstVisibleKey(20, false)).isEqualTo(13);
         assertThat(AttentionSpec.of(AttentionMode.PLAIN_MHA, 4, 16, 0, 0).firstVisibleKey(20, true)).isZero();
+        assertThat(local.keysPerQuery(true)).isEqualTo(8);
+        assertThat(quirk.keysPerQuery(true)).isEqualTo(9);
+        assertThat(quirk.keysPerQuery(false)).isEqualTo(8);
+        assertThat(local.minRingCapacity()).isEqualTo(8);
+        assertThat(quirk.minRingCapacity()).isEqualTo(9);
+        assertThat(AttentionSpec.of(AttentionMode.DCMHA, 4, 16, 2, 0).keysPerQuery(true)).isZero();
     }
 }

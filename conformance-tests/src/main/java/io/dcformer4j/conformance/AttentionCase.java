@@ -30,9 +30,11 @@ final class AttentionCase {
     final float[] dyn;
     final float[] staticPre;
     final float[] staticPost;
+    /** The dtype the static weights are stored in (their values are already rounded to it). */
+    final DType staticDtype;
 
     private AttentionCase(AttentionMode mode, int n, int d, int rank, int window, boolean windowPlusOne, int positions,
-                          float[] q, float[] k, float[] v, float[] dyn, float[] staticPre, float[] staticPost) {
+                          float[] q, float[] k, float[] v, float[] dyn, float[] staticPre, float[] staticPost, DType staticDtype) {
         this.mode = mode;
         this.n = n;
         this.d = d;
@@ -46,6 +48,7 @@ final class AttentionCase {
         this.dyn = dyn;
         this.staticPre = staticPre;
         this.staticPost = staticPost;
+        this.staticDtype = staticDtype;
     }
 
     /**
@@ -54,6 +57,13 @@ final class AttentionCase {
      */
     static AttentionCase random(TckContext tck, AttentionMode mode, int n, int d, int rank, int window, boolean windowPlusOne,
                                 boolean withStatic, int positions, double qkScale) {
+        return random(tck, mode, n, d, rank, window, windowPlusOne, withStatic ? DType.F32 : null, positions, qkScale);
+    }
+
+    /** As above, with static compose weights stored as {@code staticDtype} (null: none). */
+    static AttentionCase random(TckContext tck, AttentionMode mode, int n, int d, int rank, int window, boolean windowPlusOne,
+                                DType staticDtype, int positions, double qkScale) {
+        boolean withStatic = staticDtype != null;
         float[] q = tck.normal(positions * n * d, qkScale);
         float[] k = tck.normal(positions * n * d, qkScale);
         float[] v = tck.normal(positions * n * d, 1.0);
@@ -70,9 +80,9 @@ final class AttentionCase {
                 System.arraycopy(dg, 0, dyn, base + 2 * rank * n, n);
             }
         }
-        float[] pre = withStatic ? tck.normal(n * n, 0.3) : null;
-        float[] post = withStatic ? tck.normal(n * n, 0.3) : null;
-        return new AttentionCase(mode, n, d, rank, window, windowPlusOne, positions, q, k, v, dyn, pre, post);
+        float[] pre = withStatic ? TckContext.rounded(staticDtype, tck.normal(n * n, 0.3)) : null;
+        float[] post = withStatic ? TckContext.rounded(staticDtype, tck.normal(n * n, 0.3)) : null;
+        return new AttentionCase(mode, n, d, rank, window, windowPlusOne, positions, q, k, v, dyn, pre, post, staticDtype);
     }
 
     /** The same problem with the given dynamic-weight slots set to zero (their compose terms vanish). */
@@ -84,13 +94,14 @@ final class AttentionCase {
                 Arrays.fill(zeroed, (p * 4 + c) * perSlot, (p * 4 + c + 1) * perSlot, 0f);
             }
         }
-        return new AttentionCase(mode, n, d, rank, window, windowPlusOne, positions, q, k, v, zeroed, staticPre, staticPost);
+        return new AttentionCase(mode, n, d, rank, window, windowPlusOne, positions, q, k, v, zeroed, staticPre, staticPost,
+                staticDtype);
     }
 
     /** The spec on one backend (static weights uploaded there, owned by the test). */
     AttentionSpec spec(TckContext tck, Backend b) {
-        Tensor pre = staticPre == null ? null : tck.tensor(b, DType.F32, staticPre, "staticPre", n, n);
-        Tensor post = staticPost == null ? null : tck.tensor(b, DType.F32, staticPost, "staticPost", n, n);
+        Tensor pre = staticPre == null ? null : tck.tensor(b, staticDtype, staticPre, "staticPre", n, n);
+        Tensor post = staticPost == null ? null : tck.tensor(b, staticDtype, staticPost, "staticPost", n, n);
         return new AttentionSpec(mode, n, d, rank, window, windowPlusOne, pre, post);
     }
 
@@ -98,6 +109,23 @@ final class AttentionCase {
     double[] expected(int start, int end) {
         AttentionSpec plain = new AttentionSpec(mode, n, d, rank, window, windowPlusOne, null, null);
         return new OracleAttention(plain, staticPre, staticPost).attend(q, k, v, dyn, start, end, end - start > 1);
+    }
+
+    /**
+     * The oracle's output [N·D] for the query at {@code position} alone, as a call with several queries
+     * ({@code multiTokenCall}, which matters only for the R24 flag) or one would give it: rows of a call are
+     * independent, so one row suffices to check a sample of a long call.
+     */
+    double[] expectedRow(int position, boolean multiTokenCall) {
+        AttentionSpec plain = new AttentionSpec(mode, n, d, rank, window, windowPlusOne, null, null);
+        return new OracleAttention(plain, staticPre, staticPost).attend(q, k, v, dyn, position, position + 1, multiTokenCall);
+    }
+
+    /** A short description of the layer for messages. */
+    String describe() {
+        return mode + ", N = " + n + ", D = " + d + ", I = " + rank + ", " + (window == 0 ? "global" : "window " + window)
+                + (windowPlusOne ? " with the R24 W+1 prefill flag" : "")
+                + (staticPre == null ? "" : ", static weights " + staticDtype);
     }
 
     /**
@@ -147,6 +175,39 @@ final class AttentionCase {
             start = end;
         }
         return out;
+    }
+
+    /**
+     * Runs positions {@code start .. start+rows−1} as one call (decode when {@code rows} is 1) through a cache
+     * already holding positions 0..start−1 of this problem; returns the outputs [rows, N·D].
+     */
+    float[] runAt(TckContext tck, Backend b, KvCache cache, int start, int rows) {
+        if (cache.length() != start) {
+            throw new AssertionError("the cache reports length() = " + cache.length() + " before positions " + start + ".., expected " + start);
+        }
+        float[] all = new float[0];
+        AttentionSpec spec = spec(tck, b);
+        int width = n * d;
+        int end = start + rows;
+        Tensor qt = tck.tensor(b, DType.F32, slice(q, start, end, width), "q", rows, width);
+        Tensor kt = tck.tensor(b, DType.F32, slice(k, start, end, width), "k", rows, width);
+        Tensor vt = tck.tensor(b, DType.F32, slice(v, start, end, width), "v", rows, width);
+        int perToken = 4 * (2 * rank + 1) * n;
+        Tensor dt = mode.usesDynamicWeights()
+                ? tck.tensor(b, DType.F32, slice(dyn, start, end, perToken), "dyn", rows, 4, 2 * rank + 1, n) : null;
+        Tensor ot = tck.own(b.allocate(DType.F32, Shape.of(rows, width), "out"));
+        if (rows == 1) {
+            b.attentionDecode(qt, kt, vt, dt, cache, spec, ot);
+        } else {
+            b.attentionPrefill(qt, kt, vt, dt, cache, spec, ot);
+        }
+        all = ot.toFloatArray();
+        for (Tensor t : new Tensor[] {qt, kt, vt, dt, ot, spec.staticPre(), spec.staticPost()}) {
+            if (t != null) {
+                t.close();
+            }
+        }
+        return all;
     }
 
     /** Rows start..end−1 of a row-major array with rows of {@code width}. */

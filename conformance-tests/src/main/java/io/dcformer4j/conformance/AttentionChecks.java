@@ -100,8 +100,8 @@ abstract class AttentionChecks extends Checks {
             float[] incremental = check((w == 0 ? "global" : "local W = 8") + " prefill 24 then 16 decodes", c, capacity, ones(24, 16),
                     true, Tolerances.ATTENTION);
             float[] once = c.run(tck(), backend(), capacity, new int[] {40}, false);
-            Check.close("attentionDecode after a 24-token prefill vs one 40-token attentionPrefill, window " + w,
-                    new int[] {40, N, D}, incremental, once, Tolerances.DECODE_VS_PREFILL);
+            Check.agree("attention, window " + w, new int[] {40, N, D}, incremental, "a 24-token attentionPrefill and 16 attentionDecode calls",
+                    once, "one 40-token attentionPrefill", Tolerances.DECODE_VS_PREFILL);
         }
     }
 
@@ -111,7 +111,8 @@ abstract class AttentionChecks extends Checks {
         float[] chunked = check("local W = 8 chunked prefill (one chunk longer than the ring)", local, 8, new int[] {5, 20, 3, 12},
                 false, Tolerances.ATTENTION);
         float[] once = local.run(tck(), backend(), 8, new int[] {40}, false);
-        Check.close("chunked vs one prefill, local W = 8", new int[] {40, N, D}, chunked, once, Tolerances.DECODE_VS_PREFILL);
+        Check.agree("attention, local W = 8", new int[] {40, N, D}, chunked, "prefill in chunks 5, 20, 3, 12", once,
+                "one 40-row prefill", Tolerances.DECODE_VS_PREFILL);
         AttentionCase global = dcmha(0, 40);
         check("global chunked prefill", global, 48, new int[] {7, 9, 1, 23}, false, Tolerances.ATTENTION);
     }
@@ -227,7 +228,7 @@ abstract class AttentionChecks extends Checks {
         float[] single = c.run(tck(), one, 96, ones(80, 16), true);
         for (int repeat = 0; repeat < 2; repeat++) {
             float[] two = c.run(tck(), backend(), 96, ones(80, 16), true);
-            Check.close("attention with 2 workers vs 1 worker (prefill 80 + 16 decodes)", new int[] {96, N, D}, two, single,
+            Check.agree("attention, prefill 80 + 16 decodes", new int[] {96, N, D}, two, "2 workers", single, "1 worker",
                     Tolerances.WORKERS);
         }
     }

@@ -21,6 +21,11 @@ public final class Check {
      * @param scale per-element magnitude for the relative allowance, or null for |expected|
      */
     public static void close(String what, int[] shape, float[] actual, double[] expected, double[] scale, Tolerance tolerance) {
+        compare(what, shape, actual, "backend", expected, "the float64 oracle", "oracle", scale, tolerance);
+    }
+
+    private static void compare(String what, int[] shape, float[] actual, String actualName, double[] expected, String expectedName,
+                                String expectedShort, double[] scale, Tolerance tolerance) {
         if (actual.length != expected.length) {
             throw new AssertionError(what + ": backend returned " + actual.length + " values, expected " + expected.length
                     + " for shape " + Arrays.toString(shape));
@@ -43,21 +48,28 @@ public final class Check {
         }
         if (bad > 0) {
             double s = scale == null ? expected[worst] : scale[worst];
-            throw new AssertionError(what + ": " + bad + " of " + actual.length + " elements differ from the float64 oracle; worst at "
-                    + Arrays.toString(unravel(worst, shape)) + " of shape " + Arrays.toString(shape)
-                    + ": backend " + actual[worst] + ", oracle " + expected[worst]
+            throw new AssertionError(what + ": " + bad + " of " + actual.length + " elements of " + actualName + " differ from "
+                    + expectedName + "; worst at " + Arrays.toString(unravel(worst, shape)) + " of shape " + Arrays.toString(shape)
+                    + ": " + actualName + " " + actual[worst] + ", " + expectedShort + " " + expected[worst]
                     + ", |difference| " + Math.abs(actual[worst] - expected[worst]) + " > allowed " + tolerance.allowed(s)
                     + " (abs " + tolerance.abs() + " + rel " + tolerance.rel() + " × scale " + Math.abs(s) + "; " + tolerance.reason() + ")");
         }
     }
 
-    /** Compares two backend results (for example 1 vs 2 workers, decode vs prefill). */
-    public static void close(String what, int[] shape, float[] actual, float[] reference, Tolerance tolerance) {
+    /**
+     * Compares two results of the backend under test (for example 7 workers with 1 worker, decode with
+     * prefill, a concurrent run with the solo run); the message names both runs.
+     *
+     * @param actualName    what produced {@code actual} ("7 workers")
+     * @param referenceName what produced {@code reference} ("1 worker")
+     */
+    public static void agree(String what, int[] shape, float[] actual, String actualName, float[] reference, String referenceName,
+                             Tolerance tolerance) {
         double[] expected = new double[reference.length]; // same shape as reference
         for (int i = 0; i < reference.length; i++) {
             expected[i] = reference[i];
         }
-        close(what, shape, actual, expected, null, tolerance);
+        compare(what, shape, actual, actualName, expected, referenceName, referenceName, null, tolerance);
     }
 
     /** The index of a flat position in a row-major shape. */

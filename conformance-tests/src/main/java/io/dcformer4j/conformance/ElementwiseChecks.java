@@ -59,7 +59,7 @@ abstract class ElementwiseChecks extends Checks {
     }
 
     /** |x| as the error scale of GELU (an erf error is absolute in Φ, multiplied by x). */
-    private static double[] scaleOf(float[] x) {
+    static double[] scaleOf(float[] x) {
         double[] s = new double[x.length]; // same shape as x
         for (int i = 0; i < x.length; i++) {
             s[i] = Math.abs(x[i]);

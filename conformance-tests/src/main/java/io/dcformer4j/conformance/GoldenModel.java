@@ -82,6 +82,15 @@ final class GoldenModel implements AutoCloseable {
         }
     }
 
+    /** The reference's residual stream after every layer, [layers][positions][E] (layer{N}_out, F32 weights). */
+    float[][][] layerOutputs(int layers) {
+        float[][][] out = new float[layers][][];
+        for (int l = 0; l < layers; l++) {
+            out[l] = logits("layer" + l + "_out");
+        }
+        return out;
+    }
+
     private static int[] ints(WeightSource ref, String name) {
         MemorySegment data = ref.data(name);
         int n = Math.toIntExact(ref.tensors().get(name).shape().numel());

@@ -87,7 +87,7 @@ abstract class LinearChecks extends Checks {
             if (single == null) {
                 single = result;
             } else {
-                Check.close("linear with 2 workers vs 1 worker", new int[] {rows, outDim}, result, single, Tolerances.WORKERS);
+                Check.agree("linear", new int[] {rows, outDim}, result, "2 workers", single, "1 worker", Tolerances.WORKERS);
             }
         }
     }

@@ -77,7 +77,7 @@ abstract class NormChecks extends Checks {
             Tensor out = tck().zeros("out", rows, e);
             backend().layerNorm(tck().f32(x, "x", rows, e), tck().f32(g, "gain", e), tck().f32(b, "bias", e), 1e-5f, out);
             double[] expected = Oracle.layerNorm(x, g, b, 1e-5);
-            Check.close("layerNorm over E = " + e, new int[] {rows, e}, out.toFloatArray(), expected, layerNormScale(x, g, b, e),
+            Check.close("layerNorm over E = " + e, new int[] {rows, e}, out.toFloatArray(), expected, layerNormScale(x, g, b, e, 1e-5),
                     Tolerances.LAYER_NORM);
         }
     }
@@ -86,7 +86,7 @@ abstract class NormChecks extends Checks {
      * The magnitude of what layerNorm computes per element, |g|·(|x| + |μ|)/σ + |b|: x − μ cancels, so the
      * float32 rounding of x and μ (not of the small difference) sets the error.
      */
-    private static double[] layerNormScale(float[] x, float[] g, float[] b, int e) {
+    static double[] layerNormScale(float[] x, float[] g, float[] b, int e, double eps) {
         double[] scale = new double[x.length]; // [rows, E]
         for (int start = 0; start < x.length; start += e) {
             double mean = 0;
@@ -98,7 +98,7 @@ abstract class NormChecks extends Checks {
             for (int j = 0; j < e; j++) {
                 variance += (x[start + j] - mean) * (x[start + j] - mean);
             }
-            double sigma = Math.sqrt(variance / e + 1e-5);
+            double sigma = Math.sqrt(variance / e + eps);
             for (int j = 0; j < e; j++) {
                 scale[start + j] = Math.abs(g[j]) * (Math.abs(x[start + j]) + Math.abs(mean)) / sigma + Math.abs(b[j]);
             }
@@ -111,6 +111,14 @@ abstract class NormChecks extends Checks {
         float[] x = tck().normal(rows * heads * headDim, 1.0);
         Tensor out = tck().zeros("out", rows, heads * headDim);
         backend().rope(tck().f32(x, "x", rows, heads * headDim), startPos, spec, out);
+        double[] scale = ropeScale(x, headDim, rotaryDim);
+        Check.close("rope T = " + rows + ", H = " + heads + ", D = " + headDim + ", Dr = " + rotaryDim + ", start " + startPos
+                + ", base " + base, new int[] {rows, heads * headDim}, out.toFloatArray(), Oracle.rope(x, rows, startPos, spec),
+                scale, Tolerances.ROPE);
+    }
+
+    /** |a| + |b| of each element's rotation pair (the element itself where it is not rotated). */
+    static double[] ropeScale(float[] x, int headDim, int rotaryDim) {
         double[] scale = new double[x.length]; // [T, H·D]
         int half = rotaryDim / 2;
         for (int i = 0; i < x.length; i++) {
@@ -118,9 +126,7 @@ abstract class NormChecks extends Checks {
             int partner = j < half ? i + half : j < rotaryDim ? i - half : i;
             scale[i] = Math.abs(x[i]) + Math.abs(x[partner]);
         }
-        Check.close("rope T = " + rows + ", H = " + heads + ", D = " + headDim + ", Dr = " + rotaryDim + ", start " + startPos
-                + ", base " + base, new int[] {rows, heads * headDim}, out.toFloatArray(), Oracle.rope(x, rows, startPos, spec),
-                scale, Tolerances.ROPE);
+        return scale;
     }
 
     @Test

@@ -6,9 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.platform.engine.FilterResult;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.PostDiscoveryFilter;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.TestPlan;
@@ -27,10 +30,29 @@ public final class SuiteLauncher {
      * @param configuration launcher configuration parameters (for example {@link ProviderConformanceSuite#PROVIDER})
      */
     public static SuiteOutcome run(Class<?> suite, Map<String, String> configuration) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+        return run(suite, configuration, List.of());
+    }
+
+    /**
+     * Runs the tests of the named groups only (nested classes of {@link BackendConformanceSuite}, such as
+     * "LongContext"); every test when {@code groups} is empty.
+     */
+    public static SuiteOutcome run(Class<?> suite, Map<String, String> configuration, List<String> groups) {
+        LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectClass(suite))
-                .configurationParameters(configuration)
-                .build();
+                .configurationParameters(configuration);
+        if (!groups.isEmpty()) {
+            builder.filters((PostDiscoveryFilter) descriptor -> descriptor.getSource()
+                    .filter(MethodSource.class::isInstance)
+                    .map(source -> {
+                        String className = ((MethodSource) source).getClassName();
+                        String group = className.substring(className.lastIndexOf('$') + 1);
+                        return groups.contains(group) ? FilterResult.included("in group " + group)
+                                : FilterResult.excluded("group " + group + " not selected");
+                    })
+                    .orElse(FilterResult.included("a container")));
+        }
+        LauncherDiscoveryRequest request = builder.build();
         Collector collector = new Collector();
         Launcher launcher = LauncherFactory.create();
         launcher.execute(request, collector);

@@ -66,7 +66,7 @@ public final class TckContext implements AutoCloseable {
     }
 
     /** Registers a tensor or cache to be closed at the end of the test. */
-    public <T extends AutoCloseable> T own(T resource) {
+    public synchronized <T extends AutoCloseable> T own(T resource) {
         owned.add(resource);
         return resource;
     }
@@ -98,14 +98,24 @@ public final class TckContext implements AutoCloseable {
     public MemorySegment bytes(DType dtype, float[] values) {
         MemorySegment seg = arena.allocate((long) values.length * dtype.byteSize(), 8);
         for (int i = 0; i < values.length; i++) {
-            switch (dtype) {
-                case F32 -> seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, values[i]);
-                case BF16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, Numerics.floatToBf16(values[i]));
-                case F16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, Numerics.floatToF16(values[i]));
-                case I32 -> throw new IllegalArgumentException("I32 weights are not float values");
-            }
+            put(seg, dtype, i, values[i]);
         }
         return seg;
+    }
+
+    /** Stores element {@code index} of a little-endian {@code dtype} array, rounded to the dtype. */
+    static void put(MemorySegment seg, DType dtype, long index, float value) {
+        switch (dtype) {
+            case F32 -> seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), index, value);
+            case BF16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), index, Numerics.floatToBf16(value));
+            case F16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), index, Numerics.floatToF16(value));
+            case I32 -> throw new IllegalArgumentException("I32 weights are not float values");
+        }
+    }
+
+    /** The arena of the test's host memory (closed after every tensor of the test). */
+    Arena arena() {
+        return arena;
     }
 
     /** Values rounded to {@code dtype} (what a backend must have stored). */

@@ -40,6 +40,10 @@ public final class Tolerances {
     public static final Tolerance SOFTMAX = new Tolerance(1e-9, 4e-6,
             "exp (~2 ulps) plus a float32 sum of up to 1000 positive terms (relative error ~sqrt(n)·u ≈ 2e-6): 4e-6 relative");
 
+    /** Softmax rows of model width (up to 6912 terms in the sum: ~sqrt(n)·u ≈ 5e-6). */
+    public static final Tolerance SOFTMAX_LONG = new Tolerance(1e-9, 1e-5,
+            "exp (~2 ulps) plus a float32 sum of up to 6912 positive terms (~sqrt(n)·u ≈ 5e-6 typical): 1e-5 relative");
+
     /** mgate = softmax over Mg gates times u. */
     public static final Tolerance MGATE = new Tolerance(1e-9, 4e-6,
             "softmax over the gate logits (see SOFTMAX) times one product: 4e-6 relative");
@@ -53,9 +57,24 @@ public final class Tolerances {
     public static final Tolerance LINEAR = new Tolerance(1e-7, 1e-5,
             "float32 accumulation of up to 1000 products: ~sqrt(K)·u·Σ|x·w| typical, 1e-5·Σ|x·w| allowed (one bf16 rounding would be 2e-3)");
 
+    /**
+     * Linear of tiny inputs (1e-3 and 1e-20 scale) judged relative to Σ|x·w| with no absolute floor: the
+     * floor of {@link #LINEAR} would accept any result of that size, including zero or a wrong row.
+     */
+    public static final Tolerance LINEAR_RELATIVE = new Tolerance(0, 1e-5,
+            "as LINEAR (1e-5·Σ|x·w|) without the 1e-7 absolute floor, which would hide every error of outputs ~1e-20");
+
     /** RMSNorm: a sum of squares (no cancellation), a sqrt and a product per element. */
     public static final Tolerance RMS_NORM = new Tolerance(1e-7, 2e-5,
             "sum of up to 1000 squares in float32 (positive terms: relative error <= K·u worst case, ~sqrt(K)·u typical), sqrt halves it: 2e-5");
+
+    /**
+     * RMSNorm of degenerate rows (1e-3, 1e-20 and subnormal scale, zeros) without an absolute floor: their
+     * outputs are ~1e-17 down to ~1e-36, which the 1e-7 floor of {@link #RMS_NORM} would accept whatever they
+     * were (zero from a flushed subnormal, or eps added in the wrong place).
+     */
+    public static final Tolerance RMS_NORM_RELATIVE = new Tolerance(0, 2e-5,
+            "as RMS_NORM (2e-5 relative) without its 1e-7 absolute floor, which would hide every error of outputs far below 1e-7");
 
     /**
      * LayerNorm, judged against |g|·(|x| + |μ|)/σ + |b|: x − μ cancels, so the float32 roundings of the mean
@@ -86,13 +105,31 @@ public final class Tolerances {
             "q·k over D, two composes over N heads, softmax and value sums over up to 512 keys, all reordered by fusion; outputs O(1): 2e-5");
 
     /**
+     * Attention over up to a few thousand keys (long contexts): the softmax sum and the value sums grow to
+     * ~2100 terms, so float32 reassociation errs by ~sqrt(S)·u relative (~3e-6); outputs O(1).
+     */
+    public static final Tolerance ATTENTION_LONG = new Tolerance(3e-5, 3e-5,
+            "as ATTENTION, with softmax and value sums over up to 2120 keys (~sqrt(S)·u ≈ 3e-6 typical, blocked and split sums): 3e-5");
+
+    /**
      * Attention with logits near 1e4: float32 logits have a spacing of 1e-3 there, so a probability may move
      * by ~1e-3 relative when two keys nearly tie; any overflow still shows as NaN or infinity.
      */
     public static final Tolerance ATTENTION_LARGE_LOGITS = new Tolerance(2e-3, 2e-3,
             "logits ~1e4 are only representable to ~1e-3 in float32, which moves near-tied probabilities by ~1e-3; overflow gives NaN/inf and fails regardless");
 
-    /** Results with 1 and 2 workers: the same sums in a possibly different order. */
+    /**
+     * Dynamic weights at released model shapes (E up to 4096, 4K = 512): the first dot product sums E terms,
+     * so the float32 error of the hidden layer grows to ~sqrt(E)·u·Σ|a·w| before GELU, the second sum and tanh.
+     */
+    public static final Tolerance DYNAMIC_WEIGHTS_MODEL_SCALE = new Tolerance(1e-4, 1e-4,
+            "two chained float32 dot products of up to 4096 and 512 terms (~sqrt(E)·u·Σ|terms| each), erf, an RMS over 32 heads and tanh, outputs O(1): 1e-4");
+
+    /** A call made concurrently with others on the same backend against the same call made alone. */
+    public static final Tolerance CONCURRENT = new Tolerance(1e-5, 1e-5,
+            "a call running beside other threads' calls may only be split differently over the workers (float32 reassociation): 1e-5");
+
+    /** Results with 1 and N workers: the same sums in a possibly different order. */
     public static final Tolerance WORKERS = new Tolerance(1e-5, 1e-5,
             "1 and 2 workers may split and order sums differently (float32 reassociation), nothing more: 1e-5");
 

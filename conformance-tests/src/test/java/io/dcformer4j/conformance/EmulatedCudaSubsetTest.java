@@ -60,7 +60,18 @@ class EmulatedCudaSubsetTest {
             "Linear#linearNaNInInputPropagates",
             "Linear#linearRejectsMismatchedShapes",
             "Linear#embeddingEveryTableDtype",
-            "Linear#embeddingRejectsOutOfRangeIds");
+            "Linear#embeddingRejectsOutOfRangeIds",
+            "Arguments#fromFloatsRefusesNullValuesAndWrongCounts",
+            "Arguments#weightsNeedTheExactByteCountOfAFloatDtype",
+            "Arguments#viewSliceAndCopyNameTheTensorAndTheSizes",
+            "Arguments#embeddingNamesTheBadIdAndTheTableRange",
+            "Arguments#linearNamesTheArgumentAndTheSizes",
+            "Arguments#rmsNormAndLayerNormNameTheGainAndBias",
+            "Arguments#layerNormWithoutBiasIsAZeroShift",
+            "Arguments#ropeNamesHeadDimAndStartPos",
+            "Arguments#elementwiseOpsNeedOneShape",
+            "Arguments#dynamicWeightsNamesTheInputWidthAndTheOutputShape",
+            "Arguments#attentionNamesTheCacheTheWindowAndTheShapes");
 
     private static final String PROPERTY = "dcformer4j.cuda.emulator";
     private static final Path SCRIPT = Path.of("../backend-cuda/src/test/emu/run-emu.sh");
@@ -144,6 +155,7 @@ class EmulatedCudaSubsetTest {
         Class<?> group = switch (parts[0]) {
             case "Attention" -> BackendConformanceSuite.Attention.class;
             case "Linear" -> BackendConformanceSuite.Linear.class;
+            case "Arguments" -> BackendConformanceSuite.Arguments.class;
             default -> throw new IllegalArgumentException("no kit group " + parts[0]);
         };
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()

@@ -2,7 +2,6 @@ package io.dcformer4j.model;
 
 import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.Backend;
-import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.RopeSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
@@ -36,8 +35,7 @@ public final class DCFormerModel implements AutoCloseable {
     private final WeightSource ownedSource;
     private final List<Tensor> tensors;
     private final Tensor embedding;
-    private final Tensor finalNorm;
-    private final Tensor finalNormBias;
+    private final LayerWeights.Norm finalNorm;
     private final Tensor output;
     private final LayerWeights[] layers;
     private final AttentionSpec[] attention;
@@ -58,8 +56,8 @@ public final class DCFormerModel implements AutoCloseable {
             boolean pythia = config.family() == ModelFamily.DCPYTHIA;
 
             this.embedding = b.matrix("tok_embeddings.weight", table);
-            this.finalNorm = b.vector("norm.weight", Shape.of(e));
-            this.finalNormBias = pythia ? b.vector("norm.bias", Shape.of(e)) : null;
+            this.finalNorm = new LayerWeights.Norm(b.vector("norm.weight", Shape.of(e)),
+                    pythia ? b.vector("norm.bias", Shape.of(e)) : null);
             if (!b.has("output.weight") && config.tieWordEmbeddings()) {
                 this.output = embedding;
             } else {
@@ -68,9 +66,9 @@ public final class DCFormerModel implements AutoCloseable {
             this.layers = new LayerWeights[config.numLayers()];
             this.attention = new AttentionSpec[config.numLayers()];
             for (int i = 0; i < layers.length; i++) {
-                layers[i] = bindLayer(i, config, b, rank, hidden);
+                layers[i] = LayerBinding.bind(i, config, b, rank, hidden);
                 attention[i] = new AttentionSpec(config.attentionMode(), n, config.headDim(), rank, config.window(i),
-                        config.r24PrefillWindowPlusOne(), layers[i].staticPre(), layers[i].staticPost());
+                        config.r24PrefillWindowPlusOne(), layers[i].compose().staticPre(), layers[i].compose().staticPost());
             }
             this.rope = new RopeSpec(config.headDim(), config.rotaryDim(), config.ropeBase());
             this.tensors = List.copyOf(b.bound());
@@ -121,90 +119,6 @@ public final class DCFormerModel implements AutoCloseable {
         return s.dim(-2) / 2;
     }
 
-    private static LayerWeights bindLayer(int i, ModelConfig c, WeightBinder b, int rank, int hidden) {
-        String p = WeightLayout.layer(i);
-        int e = c.dim();
-        boolean pythia = c.family() == ModelFamily.DCPYTHIA;
-        Tensor attnNorm = b.vector(p + "attention_norm.weight", Shape.of(e));
-        Tensor attnNormBias = pythia ? b.vector(p + "attention_norm.bias", Shape.of(e)) : null;
-
-        Tensor wq;
-        Tensor wk;
-        Tensor wv;
-        Tensor bq = null;
-        Tensor bk = null;
-        Tensor bv = null;
-        String fused = p + "attention.wqkv.";
-        String split = p + "attention.w";
-        if (b.has(fused + "weight") || !b.has(split + "q.weight")) {
-            Tensor w = b.matrix(fused + "weight", Shape.of(3 * e, e));
-            wq = b.slice(w, 0, e);
-            wk = b.slice(w, e, 2 * e);
-            wv = b.slice(w, 2 * e, 3 * e);
-        } else {
-            wq = b.matrix(split + "q.weight", Shape.of(e, e));
-            wk = b.matrix(split + "k.weight", Shape.of(e, e));
-            wv = b.matrix(split + "v.weight", Shape.of(e, e));
-        }
-        if (c.linearBias()) {
-            if (b.has(fused + "bias") || !b.has(split + "q.bias")) {
-                Tensor bias = b.vector(fused + "bias", Shape.of(3 * e));
-                bq = b.slice(bias, 0, e);
-                bk = b.slice(bias, e, 2 * e);
-                bv = b.slice(bias, 2 * e, 3 * e);
-            } else {
-                bq = b.vector(split + "q.bias", Shape.of(e));
-                bk = b.vector(split + "k.bias", Shape.of(e));
-                bv = b.vector(split + "v.bias", Shape.of(e));
-            }
-        }
-        Tensor wo = b.matrix(p + "attention.wo.weight", Shape.of(e, e));
-        Tensor bo = c.linearBias() ? b.vector(p + "attention.wo.bias", Shape.of(e)) : null;
-        Tensor qNorm = null;
-        Tensor kNorm = null;
-        if (c.useQkNorm()) {
-            qNorm = b.vector(p + "attention.q_norm.scale", Shape.of(c.headDim()));
-            kNorm = b.vector(p + "attention.k_norm.scale", Shape.of(c.headDim()));
-        }
-        DynamicWeightParams dyn = null;
-        Tensor staticPre = null;
-        Tensor staticPost = null;
-        if (c.useDcmha()) {
-            String d = p + "attention.dyn_w_proj.";
-            int n = c.numHeads();
-            dyn = new DynamicWeightParams(b.matrix(d + "dw1", Shape.of(e, 1, 4, hidden)),
-                    b.matrix(d + "qkw", Shape.of(1, 4, hidden, 2 * rank, n)), b.matrix(d + "dd", Shape.of(e, 1, 4 * n)),
-                    n, rank);
-            if (c.useSw()) {
-                staticPre = b.vector(d + "pre_proj.w", Shape.of(n, n));
-                staticPost = b.vector(d + "post_proj.w", Shape.of(n, n));
-            }
-        }
-        Tensor ffnNorm = b.vector(p + "ffn_norm.weight", Shape.of(e));
-        Tensor ffnNormBias = pythia ? b.vector(p + "ffn_norm.bias", Shape.of(e)) : null;
-        String ff = p + "feed_forward.";
-        int f = c.intermediateSize();
-        Tensor w1 = b.matrix(ff + "w1.weight", Shape.of(f, e));
-        Tensor w2 = b.matrix(ff + "w2.weight", Shape.of(e, f));
-        Tensor b1 = null;
-        Tensor b2 = null;
-        Tensor w3 = null;
-        Tensor mg = null;
-        if (pythia) {
-            if (c.linearBias()) {
-                b1 = b.vector(ff + "w1.bias", Shape.of(f));
-                b2 = b.vector(ff + "w2.bias", Shape.of(e));
-            }
-        } else {
-            w3 = b.matrix(ff + "w3.weight", Shape.of(f, e));
-            if (c.mgate()) {
-                mg = b.matrix(ff + "mg.weight", Shape.of(c.mgateDim(), e));
-            }
-        }
-        return new LayerWeights(attnNorm, attnNormBias, wq, wk, wv, bq, bk, bv, wo, bo, qNorm, kNorm, dyn, staticPre,
-                staticPost, ffnNorm, ffnNormBias, w1, b1, w2, b2, w3, mg);
-    }
-
     /** The configuration. */
     public ModelConfig config() {
         return config;
@@ -238,6 +152,15 @@ public final class DCFormerModel implements AutoCloseable {
         return new Session(this, maxContext, maxChunk);
     }
 
+    /**
+     * A batched decode step for up to {@code maxRows} sessions of this model at once (its scratch tensors are
+     * allocated now and kept); see {@link DecodeBatch}.
+     */
+    public DecodeBatch newDecodeBatch(int maxRows) {
+        checkOpen();
+        return new DecodeBatch(this, maxRows);
+    }
+
     LayerWeights layer(int i) {
         return layers[i];
     }
@@ -258,12 +181,8 @@ public final class DCFormerModel implements AutoCloseable {
         return embedding;
     }
 
-    Tensor finalNorm() {
+    LayerWeights.Norm finalNorm() {
         return finalNorm;
-    }
-
-    Tensor finalNormBias() {
-        return finalNormBias;
     }
 
     Tensor output() {

@@ -2,6 +2,7 @@ package io.dcformer4j.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dcformer4j.model.checkpoint.JsonErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -47,7 +48,7 @@ final class TokenizerJsonReader {
         try {
             root = JSON.readTree(utf8);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException(origin + ": not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(origin + ": not valid JSON: " + JsonErrors.describe(e), e);
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException(origin + ": not UTF-8 text (" + e.getMessage() + ")", e);
         }

@@ -210,4 +210,19 @@ class ModelConfigTest {
         assertThatThrownBy(() -> ModelConfig.load(dir)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(dir.resolve("config.json").toString()).hasMessageContaining("dim=30");
     }
+
+    @Test
+    void theRecordRefusesInconsistentValuesWithoutTheReader() {
+        ModelConfig c = parse("\"model_type\": \"dcformer\", \"dim\": 64, \"n_head\": 4, \"mgate\": true, \"mgate_dim\": 4, "
+                + "\"intermediate_size\": 160");
+        assertThat(c.withR24PrefillWindowPlusOne(true).withR24PrefillWindowPlusOne(false)).as("the R24 switch changes nothing else")
+                .isEqualTo(c);
+        assertThat(c.withR24PrefillWindowPlusOne(true).r24PrefillWindowPlusOne()).isTrue();
+        assertThatThrownBy(() -> new ModelConfig(ModelFamily.DCFORMER, 64, 97, 2, 4, 64, 162, 10000, 1.0, 1e-5, false, true,
+                false, false, 0, null, true, 4, false, false, false, null, null, null, null, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("mgate_dim=4 does not divide intermediate_size=162");
+        assertThatThrownBy(() -> new ModelConfig(ModelFamily.DCFORMER, 64, 97, 2, 4, 64, 160, 10000, 0.5, 1e-5, false, true,
+                false, false, 0, null, false, 0, false, false, false, null, null, null, null, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rotary_pct=0.5");
+    }
 }

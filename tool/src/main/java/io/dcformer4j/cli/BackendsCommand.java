@@ -9,6 +9,7 @@ import io.dcformer4j.api.BackendSelector;
 import io.dcformer4j.api.BackendUnavailableException;
 import io.dcformer4j.api.Backends;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -26,6 +27,14 @@ public final class BackendsCommand implements Callable<Integer> {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--load-class", hidden = true, paramLabel = "CLASS",
+            description = "Diagnostic: load CLASS (without initialising it) and say from where; exit 1 if it cannot be loaded.")
+    private List<String> loadClasses = new ArrayList<>();
+
+    @CommandLine.Option(names = "--find-resource", hidden = true, paramLabel = "NAME",
+            description = "Diagnostic: find the class-path resource NAME and say where; exit 1 if it is missing.")
+    private List<String> findResources = new ArrayList<>();
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -41,13 +50,14 @@ public final class BackendsCommand implements Callable<Integer> {
                         a.available() ? "available" : "unavailable", a.reason());
             }
         }
+        boolean found = ClassPathCheck.report(out, loadClasses, findResources);
         try {
             BackendSelection s = selector.withWarnings(line -> { }).select(null, BackendOptions.defaults());
             try (Backend opened = s.backend()) {
                 out.println("Would use: " + s.summary());
             }
             out.flush();
-            return 0;
+            return found ? 0 : Main.EXIT_FAILURE;
         } catch (BackendUnavailableException e) {
             out.println("Would use: none — " + e.getMessage().lines().findFirst().orElse(""));
             out.flush();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dcformer4j.DCFormer;
 import io.dcformer4j.api.Backend;
+import io.dcformer4j.eval.BracketedAnswers;
 import io.dcformer4j.model.Session;
 import io.dcformer4j.tokenizer.Tokenizer;
 import java.io.BufferedReader;
@@ -93,14 +94,14 @@ public final class EvalSyntheticCommand implements Callable<Integer> {
                     continue;
                 }
                 JsonNode row = parseRow(line, lineNo);
-                SyntheticEval.Sample sample = SyntheticEval.parse(row.get("texts").asText());
+                BracketedAnswers.Sample sample = BracketedAnswers.parse(row.get("texts").asText());
                 int[] ids = tok.encode(sample.text());
                 done++;
                 if (ids.length > block || ids.length == 0) {
                     skipped++;
                     continue;
                 }
-                List<int[]> spans = SyntheticEval.answerTokens(tok, sample, ids);
+                List<int[]> spans = BracketedAnswers.answerTokens(tok, sample, ids);
                 float[][] logits;
                 try (Session s = m.model().newSession(ids.length)) {
                     logits = s.prefill(ids);
@@ -109,7 +110,7 @@ public final class EvalSyntheticCommand implements Callable<Integer> {
                 t.samples++;
                 for (int[] span : spans) {
                     t.spans++;
-                    if (SyntheticEval.correct(ids, logits, span[0], span[1])) {
+                    if (BracketedAnswers.correct(ids, logits, span[0], span[1])) {
                         t.correct++;
                     }
                 }

@@ -1,6 +1,11 @@
 package io.dcformer4j.cli;
 
+import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.BackendOptions;
+import io.dcformer4j.api.BackendUnavailableException;
+import io.dcformer4j.api.Backends;
 import io.dcformer4j.api.DType;
+import io.dcformer4j.model.DCFormerModel;
 import io.dcformer4j.model.ModelConfig;
 import io.dcformer4j.model.checkpoint.CheckpointNames;
 import io.dcformer4j.model.checkpoint.FiniteCheck;
@@ -96,8 +101,25 @@ public final class InspectCommand implements Callable<Integer> {
                 return bad.isPresent() ? Main.EXIT_FAILURE : 0;
             }
         }
+        String problem = loadProblem(config);
+        out.println("Loads:      " + (problem == null ? "yes (every tensor binds on the cpu backend)" : "NO: " + problem));
         out.flush();
-        return 0;
+        return problem == null ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /**
+     * Binds the model on the CPU backend (weights are views of the mapped checkpoint, so this is quick) and
+     * returns why it fails, or null; a missing or misshapen tensor is found here, not at the first generate.
+     */
+    private String loadProblem(ModelConfig config) {
+        try (Backend b = Backends.open("cpu", BackendOptions.withThreads(1));
+             DCFormerModel m = DCFormerModel.load(dir, config, b)) {
+            return null;
+        } catch (BackendUnavailableException e) {
+            return null; // no cpu backend on this class path: the listing above is all that can be said
+        } catch (RuntimeException e) {
+            return e.getMessage() == null ? e.toString() : e.getMessage();
+        }
     }
 
     private static String status(String name, WeightSource used) {

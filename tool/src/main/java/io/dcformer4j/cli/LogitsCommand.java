@@ -29,7 +29,7 @@ public final class LogitsCommand implements Callable<Integer> {
             description = "Model directory (config.json and model.safetensors, a sharded index, or pytorch_model.bin).")
     private Path model;
 
-    @Option(names = "--tokens", required = true, paramLabel = "IDS", description = "Comma-separated token ids, e.g. 3,17,5.")
+    @Option(names = "--tokens", required = true, paramLabel = "IDS", description = "Token ids separated by commas or spaces, e.g. 3,17,5 or \"3 17 5\" (what tokenize prints).")
     private String tokens;
 
     @Option(names = "--prefill", paramLabel = "N",
@@ -91,17 +91,15 @@ public final class LogitsCommand implements Callable<Integer> {
     }
 
     private int[] parseTokens() {
-        String[] parts = tokens.split(",", -1);
-        int[] ids = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            String p = parts[i].strip();
-            try {
-                ids[i] = Integer.parseInt(p);
-            } catch (NumberFormatException e) {
-                throw usage("--tokens: '" + p + "' (item " + i + ") is not an integer token id");
+        try {
+            int[] ids = TokenList.parse(tokens);
+            if (ids.length == 0) {
+                throw usage("--tokens: no token ids given");
             }
+            return ids;
+        } catch (IllegalArgumentException e) {
+            throw usage("--tokens: " + e.getMessage());
         }
-        return ids;
     }
 
     private CommandLine.ParameterException usage(String message) {

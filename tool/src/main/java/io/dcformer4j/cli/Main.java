@@ -1,5 +1,6 @@
 package io.dcformer4j.cli;
 
+import io.dcformer4j.server.ServeCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Command;
         description = "DCFormer / DCPythia inference on the JVM.",
         subcommands = {GenerateCommand.class, LogitsCommand.class, BenchCommand.class, BackendsCommand.class,
                 InspectCommand.class, ConvertCommand.class, TokenizeCommand.class, EvalSyntheticCommand.class,
-                CommandLine.HelpCommand.class})
+                ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a failure while running a command. */
     public static final int EXIT_FAILURE = 1;
@@ -29,7 +30,14 @@ public final class Main implements Runnable {
 
     /** Runs the tool and returns its exit code (for embedding and tests). */
     public static int run(String... args) {
-        return commandLine().execute(args);
+        CommandLine cl = commandLine();
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            cl.getErr().println(OutOfMemory.describe(e));
+            cl.getErr().flush();
+            return EXIT_FAILURE;
+        }
     }
 
     /** The configured picocli command line (error handling and output streams as the tool uses them). */

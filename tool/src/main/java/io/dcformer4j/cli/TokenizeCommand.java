@@ -47,31 +47,19 @@ public final class TokenizeCommand implements Callable<Integer> {
     }
 
     private static String join(int[] ids) {
-        StringBuilder sb = new StringBuilder();
-        for (int id : ids) {
-            if (!sb.isEmpty()) {
-                sb.append(' ');
-            }
-            sb.append(id);
-        }
-        return sb.toString();
+        return TokenList.format(ids);
     }
 
     private static int[] parseIds(String line, int lineNo, int vocab) {
-        String s = line.strip();
-        if (s.isEmpty()) {
-            return new int[0];
+        int[] ids;
+        try {
+            ids = TokenList.parse(line);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("stdin line " + lineNo + ": " + e.getMessage());
         }
-        String[] parts = s.split("\\s+");
-        int[] ids = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                ids[i] = Integer.parseInt(parts[i]);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("stdin line " + lineNo + ": '" + parts[i] + "' is not a token id");
-            }
-            if (ids[i] < 0 || ids[i] >= vocab) {
-                throw new IllegalArgumentException("stdin line " + lineNo + ": token id " + ids[i]
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("stdin line " + lineNo + ": token id " + id
                         + " is outside the vocabulary [0, " + vocab + ")");
             }
         }

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The JSON object carries issue 5's fields with the values of the result; the table names every figure. */
+/** The JSON object carries the fields the performance targets are stated in, with the values of the result; the table names every figure. */
 class BenchReportTest {
 
     @Test

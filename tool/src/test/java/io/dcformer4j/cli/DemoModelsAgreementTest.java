@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,7 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class DemoModelsAgreementTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Path HELDOUT = Path.of("../model-zoo/src/main/resources/demo/heldout.jsonl");
+    private static final Path HELDOUT = Path.of("../model-zoo/src/main/resources/io/dcformer4j/demo/heldout.jsonl");
     /** F32 compute from the same BF16 weights in both engines; only summation order differs. */
     private static final double LOGITS_REL_L2 = 1e-4;
     /** Spans whose argmax is a near-tie may flip between two F32 engines; allow one per task (of 150). */
@@ -115,9 +117,23 @@ class DemoModelsAgreementTest {
         assertThat(r.out()).startsWith(" animal").matches("(?s) animal\\R?");
     }
 
+    @Test
+    void theReadmeEvalCommandsNameTheShippedHeldOutFile() throws IOException {
+        String readme = Files.readString(Path.of("../README.md"));
+        Matcher m = Pattern.compile("\\./dcformer4j eval-synthetic --data (\\S+)").matcher(readme);
+        int commands = 0;
+        while (m.find()) {
+            commands++;
+            Path data = Path.of("..").resolve(m.group(1)).normalize();
+            assertThat(data).as("README's eval-synthetic --data path, from the repository root").isRegularFile();
+            assertThat(data.toAbsolutePath().normalize()).isEqualTo(HELDOUT.toAbsolutePath().normalize());
+        }
+        assertThat(commands).as("eval-synthetic commands in README.md").isPositive();
+    }
+
     private static JsonNode resource(String name) throws IOException {
-        try (InputStream in = DemoModelsAgreementTest.class.getResourceAsStream("/demo/" + name)) {
-            assertThat(in).as("test resource /demo/%s", name).isNotNull();
+        try (InputStream in = DemoModelsAgreementTest.class.getResourceAsStream("demo/" + name)) {
+            assertThat(in).as("test resource io/dcformer4j/cli/demo/%s", name).isNotNull();
             return JSON.readTree(in);
         }
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dcformer4j.TinyModelDir;
+import io.dcformer4j.eval.BracketedAnswers;
 import io.dcformer4j.tokenizer.TinyTokenizers;
 import io.dcformer4j.tokenizer.Tokenizer;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ class EvalSyntheticTest {
 
     @Test
     void markersAreRemovedAndAnswersLocated() {
-        SyntheticEval.Sample s = SyntheticEval.parse("\nMary has a pen.\nMary has a kind of [ stationery ]\nWho? [ Tom Smith ]\n");
+        BracketedAnswers.Sample s = BracketedAnswers.parse("\nMary has a pen.\nMary has a kind of [ stationery ]\nWho? [ Tom Smith ]\n");
         assertThat(s.text()).isEqualTo("\nMary has a pen.\nMary has a kind of stationery\nWho? Tom Smith\n");
         assertThat(s.answers()).hasSize(2);
         int[] a = s.answers().get(0);
@@ -34,9 +35,9 @@ class EvalSyntheticTest {
     @Test
     void aSpanCountsOnlyWhenEveryTokenIsTheArgmax() {
         // One token per character in the test tokenizer: "ab cd" -> a b Ġ c d; the span is " cd" = tokens 2..5.
-        SyntheticEval.Sample s = SyntheticEval.parse("ab [ cd ]");
+        BracketedAnswers.Sample s = BracketedAnswers.parse("ab [ cd ]");
         int[] ids = TOK.encode(s.text());
-        List<int[]> spans = SyntheticEval.answerTokens(TOK, s, ids);
+        List<int[]> spans = BracketedAnswers.answerTokens(TOK, s, ids);
         assertThat(spans).hasSize(1);
         assertThat(spans.get(0)).containsExactly(2, 5);
 
@@ -44,14 +45,14 @@ class EvalSyntheticTest {
         for (int p = 0; p + 1 < ids.length; p++) {
             logits[p][ids[p + 1]] = 1; // a perfect predictor
         }
-        assertThat(SyntheticEval.correct(ids, logits, 2, 5)).isTrue();
+        assertThat(BracketedAnswers.correct(ids, logits, 2, 5)).isTrue();
         logits[3][ids[4]] = 0;
         logits[3][7] = 2; // wrong at the last answer token
-        assertThat(SyntheticEval.correct(ids, logits, 2, 5)).isFalse();
+        assertThat(BracketedAnswers.correct(ids, logits, 2, 5)).isFalse();
         logits[3][ids[4]] = 3;
         logits[0][5] = 5; // a wrong prediction outside the span does not matter
-        assertThat(SyntheticEval.correct(ids, logits, 2, 5)).isTrue();
-        assertThat(SyntheticEval.correct(ids, logits, 0, 1)).isFalse();
+        assertThat(BracketedAnswers.correct(ids, logits, 2, 5)).isTrue();
+        assertThat(BracketedAnswers.correct(ids, logits, 0, 1)).isFalse();
     }
 
     @Test

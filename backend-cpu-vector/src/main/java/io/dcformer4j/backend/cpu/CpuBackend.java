@@ -1,19 +1,21 @@
 package io.dcformer4j.backend.cpu;
 
-import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
+import io.dcformer4j.api.BatchChecks;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.KvCache;
 import io.dcformer4j.api.KvCacheSpec;
+import io.dcformer4j.api.OpChecks;
 import io.dcformer4j.api.RopeSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,6 +38,7 @@ public final class CpuBackend implements Backend {
     private final ThreadLocal<AttentionKernel.Scratch> attentionScratch =
             ThreadLocal.withInitial(AttentionKernel.Scratch::new);
     private final ThreadLocal<LinearKernel.Buffers> linearScratch = ThreadLocal.withInitial(LinearKernel.Buffers::new);
+    private final ThreadLocal<RowGemv.Buffers> rowGemvScratch = ThreadLocal.withInitial(RowGemv.Buffers::new);
     private final ThreadLocal<DynamicWeightsKernel.Buffers> dynamicScratch =
             ThreadLocal.withInitial(DynamicWeightsKernel.Buffers::new);
     private volatile boolean closed;
@@ -68,8 +71,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor allocate(DType dtype, Shape shape, String label) {
-        checkArgs("allocate", dtype, shape, label);
-        long bytes = Math.multiplyExact(shape.numel(), (long) dtype.byteSize());
+        checkOpenBackend("allocate");
+        long bytes = OpChecks.allocate(dtype, shape, label);
         CpuTensor t = new CpuTensor(this, Storage.allocate(bytes), 0, shape, dtype, label, false);
         registered(bytes);
         return t;
@@ -77,13 +80,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor fromFloats(DType dtype, Shape shape, float[] values, String label) {
-        if (dtype == DType.I32) {
-            throw new IllegalArgumentException("fromFloats: tensor '" + label + "' cannot be I32; use fromInts");
-        }
-        if (values == null || values.length != shape.numel()) {
-            throw new IllegalArgumentException("fromFloats: tensor '" + label + "' " + shape + " needs " + shape.numel()
-                    + " values, got " + (values == null ? "null" : values.length));
-        }
+        checkOpenBackend("fromFloats");
+        OpChecks.fromFloats(dtype, shape, values, label);
         Tensor t = allocate(dtype, shape, label);
         t.copyFrom(values);
         return t;
@@ -91,10 +89,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor fromInts(Shape shape, int[] values, String label) {
-        if (values == null || values.length != shape.numel()) {
-            throw new IllegalArgumentException("fromInts: tensor '" + label + "' " + shape + " needs " + shape.numel()
-                    + " values, got " + (values == null ? "null" : values.length));
-        }
+        checkOpenBackend("fromInts");
+        OpChecks.fromInts(shape, values, label);
         Tensor t = allocate(DType.I32, shape, label);
         t.copyFrom(values);
         return t;
@@ -102,15 +98,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor weights(DType dtype, Shape shape, MemorySegment data, String label) {
-        checkArgs("weights", dtype, shape, label);
-        if (data == null) {
-            throw new IllegalArgumentException("weights: tensor '" + label + "' has no data segment");
-        }
-        long expected = Math.multiplyExact(shape.numel(), (long) dtype.byteSize());
-        if (data.byteSize() != expected) {
-            throw new IllegalArgumentException("weights: tensor '" + label + "' " + dtype + shape + " needs " + expected
-                    + " bytes, the segment has " + data.byteSize());
-        }
+        checkOpenBackend("weights");
+        OpChecks.weights(dtype, shape, data, label);
         Thread worker = pool.anyWorker();
         if (worker != null && !data.isAccessibleBy(worker)) {
             throw new IllegalArgumentException("weights: the segment of tensor '" + label + "' is confined to one thread; "
@@ -124,43 +113,24 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor view(Tensor tensor, Shape shape) {
+        OpChecks.view(tensor, shape);
         CpuTensor t = own("view", "tensor", tensor);
-        if (shape == null || shape.numel() != t.shape().numel()) {
-            throw new IllegalArgumentException("view: tensor '" + t.label() + "' " + t.shape() + " has "
-                    + t.shape().numel() + " elements, cannot view as " + shape);
-        }
         return new CpuTensor(this, t.storage, t.offset, shape, t.dtype(), t.label(), true);
     }
 
     @Override
     public Tensor slice(Tensor tensor, int start, int end) {
+        OpChecks.ViewSizes v = OpChecks.slice(tensor, start, end);
         CpuTensor t = own("slice", "tensor", tensor);
-        Shape s = t.shape();
-        if (s.rank() == 0) {
-            throw new IllegalArgumentException("slice: tensor '" + t.label() + "' is a scalar");
-        }
-        if (start < 0 || end < start || end > s.dim(0)) {
-            throw new IllegalArgumentException("slice: rows [" + start + ", " + end + ") out of range for tensor '"
-                    + t.label() + "' " + s);
-        }
-        long rowElems = s.dim(0) == 0 ? 0 : s.numel() / s.dim(0);
-        long off = t.offset + (long) start * rowElems * t.dtype().byteSize();
-        return new CpuTensor(this, t.storage, off, s.withDim0(end - start), t.dtype(), t.label(), true);
+        long off = t.offset + v.firstElement() * t.dtype().byteSize();
+        return new CpuTensor(this, t.storage, off, v.shape(), t.dtype(), t.label(), true);
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        long n = OpChecks.copy(src, dst);
         CpuTensor s = own("copy", "src", src);
         CpuTensor d = own("copy", "dst", dst);
-        if (s.shape().numel() != d.shape().numel()) {
-            throw new IllegalArgumentException("copy: src '" + s.label() + "' " + s.shape() + " and dst '" + d.label()
-                    + "' " + d.shape() + " differ in element count");
-        }
-        if ((s.dtype() == DType.I32) != (d.dtype() == DType.I32)) {
-            throw new IllegalArgumentException("copy: cannot convert '" + s.label() + "' " + s.dtype() + " to '"
-                    + d.label() + "' " + d.dtype());
-        }
-        long n = s.shape().numel();
         if (s.dtype() == d.dtype()) {
             MemorySegment.copy(s.seg(), s.offset, d.seg(), d.offset, n * s.dtype().byteSize());
         } else if (d.dtype() == DType.F32) {
@@ -184,25 +154,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void embedding(Tensor table, int[] tokens, Tensor out) {
         String op = "embedding";
+        int e = OpChecks.embedding(table, tokens, out).width();
         CpuTensor w = own(op, "table", table);
         CpuTensor o = own(op, "out", out);
-        requireFloat(op, w);
-        requireF32(op, o);
-        if (w.shape().rank() != 2) {
-            throw new IllegalArgumentException(op + ": table '" + w.label() + "' has shape " + w.shape() + ", expected [V, E]");
-        }
-        int v = w.shape().dim(0);
-        int e = w.shape().dim(1);
-        if (tokens == null) {
-            throw new IllegalArgumentException(op + ": tokens are null");
-        }
-        requireMatrix(op, o, tokens.length, e);
-        for (int i = 0; i < tokens.length; i++) {
-            if (tokens[i] < 0 || tokens[i] >= v) {
-                throw new IllegalArgumentException(op + ": token id " + tokens[i] + " at index " + i
-                        + " is out of range [0, " + v + ") of table '" + w.label() + "'");
-            }
-        }
         long rowBytes = (long) e * w.dtype().byteSize();
         if (w.dtype() == DType.F32) {
             for (int t = 0; t < tokens.length; t++) {
@@ -222,47 +176,29 @@ public final class CpuBackend implements Backend {
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
         String op = "linear";
+        OpChecks.LinearSizes s = OpChecks.linear(x, w, bias, out);
         CpuTensor xt = own(op, "x", x);
         CpuTensor wt = own(op, "w", w);
         CpuTensor bt = bias == null ? null : own(op, "bias", bias);
         CpuTensor ot = own(op, "out", out);
-        requireF32(op, xt);
-        requireF32(op, ot);
-        requireFloat(op, wt);
-        if (wt.shape().rank() != 2) {
-            throw new IllegalArgumentException(op + ": w '" + wt.label() + "' has shape " + wt.shape() + ", expected [out, in]");
-        }
-        int o = wt.shape().dim(0);
-        int in = wt.shape().dim(1);
-        int t = rowsOf(op, xt, in);
-        requireMatrix(op, ot, t, o);
-        if (bt != null) {
-            requireFloat(op, bt);
-            if (bt.shape().numel() != o) {
-                throw new IllegalArgumentException(op + ": bias '" + bt.label() + "' has shape " + bt.shape()
-                        + ", expected [" + o + "]");
-            }
-        }
         requireDistinct(op, xt, ot);
-        LinearKernel.run(pool, linearScratch, xt, wt, bt, ot, t, in, o);
+        if (s.rows() <= RowGemv.MAX_ROWS) {
+            // decode rows (one sequence or a batch): each row's result independent of how many rows there are
+            RowGemv.run(pool, rowGemvScratch, xt, wt, bt, ot, s.rows(), s.in(), s.out());
+        } else {
+            LinearKernel.run(pool, linearScratch, xt, wt, bt, ot, s.rows(), s.in(), s.out());
+        }
     }
 
     @Override
     public void rmsNorm(Tensor x, Tensor gain, float eps, Tensor out) {
         String op = "rmsNorm";
+        OpChecks.GroupSizes sizes = OpChecks.rmsNorm(x, gain, eps, out);
         CpuTensor xt = own(op, "x", x);
         CpuTensor g = own(op, "gain", gain);
         CpuTensor ot = own(op, "out", out);
-        requireF32(op, xt);
-        requireF32(op, ot);
-        requireFloat(op, g);
-        int gs = Math.toIntExact(g.shape().numel());
-        if (gs == 0 || xt.shape().numel() % gs != 0) {
-            throw new IllegalArgumentException(op + ": x '" + xt.label() + "' " + xt.shape() + " is not a whole number of groups of "
-                    + gs + " (the size of gain '" + g.label() + "' " + g.shape() + ")");
-        }
-        requireSameShape(op, xt, ot);
-        int groups = Math.toIntExact(xt.shape().numel() / gs);
+        int gs = sizes.groupSize();
+        int groups = sizes.groups();
         float[] gw = g.widened();
         pool.parallelFor(groups, Math.max(1, 2048 / gs), (a, b) -> {
             for (int i = a; i < b; i++) {
@@ -275,23 +211,15 @@ public final class CpuBackend implements Backend {
     @Override
     public void layerNorm(Tensor x, Tensor gain, Tensor bias, float eps, Tensor out) {
         String op = "layerNorm";
+        OpChecks.RowSizes sizes = OpChecks.layerNorm(x, gain, bias, eps, out);
         CpuTensor xt = own(op, "x", x);
         CpuTensor g = own(op, "gain", gain);
-        CpuTensor b = own(op, "bias", bias);
+        CpuTensor b = bias == null ? null : own(op, "bias", bias);
         CpuTensor ot = own(op, "out", out);
-        requireF32(op, xt);
-        requireF32(op, ot);
-        requireFloat(op, g);
-        requireFloat(op, b);
-        int e = xt.shape().cols();
-        if (g.shape().numel() != e || b.shape().numel() != e) {
-            throw new IllegalArgumentException(op + ": gain '" + g.label() + "' " + g.shape() + " and bias '" + b.label()
-                    + "' " + b.shape() + " must have " + e + " elements (last axis of x '" + xt.label() + "' " + xt.shape() + ")");
-        }
-        requireSameShape(op, xt, ot);
-        int rows = Math.toIntExact(xt.shape().rows());
+        int e = sizes.width();
+        int rows = sizes.rows();
         float[] gw = g.widened();
-        float[] bw = b.widened();
+        float[] bw = b == null ? new float[e] : b.widened();   // no bias: a shift of zero
         pool.parallelFor(rows, 1, (a, c) -> {
             for (int i = a; i < c; i++) {
                 long off = 4L * i * e;
@@ -303,27 +231,36 @@ public final class CpuBackend implements Backend {
     @Override
     public void rope(Tensor x, int startPos, RopeSpec spec, Tensor out) {
         String op = "rope";
+        OpChecks.RopeSizes sizes = OpChecks.rope(x, startPos, spec, out);
         CpuTensor xt = own(op, "x", x);
         CpuTensor ot = own(op, "out", out);
-        requireF32(op, xt);
-        requireF32(op, ot);
-        if (spec == null) {
-            throw new IllegalArgumentException(op + ": RoPE spec is null");
-        }
-        if (startPos < 0) {
-            throw new IllegalArgumentException(op + ": startPos must be ≥ 0, got " + startPos);
-        }
-        int cols = xt.shape().cols();
-        if (cols % spec.headDim() != 0) {
-            throw new IllegalArgumentException(op + ": x '" + xt.label() + "' " + xt.shape() + " last axis " + cols
-                    + " is not a multiple of headDim " + spec.headDim());
-        }
-        requireSameShape(op, xt, ot);
+        int cols = sizes.width();
         int half = spec.rotaryDim() / 2;
         float[] invFreq = invFreqs.computeIfAbsent(spec, CpuBackend::invFreqTable);
-        int rows = Math.toIntExact(xt.shape().rows());
+        int rows = sizes.rows();
         pool.parallelFor(rows, 1, (a, b) -> Rope.rows(xt.seg(), xt.offset, ot.seg(), ot.offset, cols, startPos, spec,
                 invFreq, new float[half], new float[half], a, b));
+    }
+
+    @Override
+    public void ropeRows(Tensor x, int[] positions, RopeSpec spec, Tensor out) {
+        String op = "ropeRows";
+        checkOpenBackend(op);
+        int rows = BatchChecks.ropeRows(x, positions, spec, out);
+        CpuTensor xt = own(op, "x", x);
+        CpuTensor ot = own(op, "out", out);
+        int cols = xt.shape().cols();
+        int half = spec.rotaryDim() / 2;
+        float[] invFreq = invFreqs.computeIfAbsent(spec, CpuBackend::invFreqTable);
+        // row r is rotated exactly as rope() rotates a one-row tensor at positions[r]
+        pool.parallelFor(rows, 1, (a, b) -> {
+            float[] cos = new float[half];
+            float[] sin = new float[half];
+            for (int r = a; r < b; r++) {
+                long step = 4L * r * cols;
+                Rope.rows(xt.seg(), xt.offset + step, ot.seg(), ot.offset + step, cols, positions[r], spec, invFreq, cos, sin, 0, 1);
+            }
+        });
     }
 
     private static float[] invFreqTable(RopeSpec spec) {
@@ -337,36 +274,25 @@ public final class CpuBackend implements Backend {
     @Override
     public void swiglu(Tensor gate, Tensor up, Tensor out) {
         String op = "swiglu";
+        long n = OpChecks.swiglu(gate, up, out);
         CpuTensor g = own(op, "gate", gate);
         CpuTensor u = own(op, "up", up);
         CpuTensor o = own(op, "out", out);
-        requireF32(op, g);
-        requireF32(op, u);
-        requireF32(op, o);
-        requireSameShape(op, g, u);
-        requireSameShape(op, g, o);
-        parallelElements(g.shape().numel(), (a, b) -> RowKernels.swiglu(g.seg(), g.offset + 4L * a, u.seg(), u.offset + 4L * a,
+        parallelRowAligned(g, (a, b) -> RowKernels.swiglu(g.seg(), g.offset + 4L * a, u.seg(), u.offset + 4L * a,
                 o.seg(), o.offset + 4L * a, b - a));
     }
 
     @Override
     public void mgate(Tensor u, Tensor gateLogits, Tensor out) {
         String op = "mgate";
+        OpChecks.MgateSizes sizes = OpChecks.mgate(u, gateLogits, out);
         CpuTensor ut = own(op, "u", u);
         CpuTensor gt = own(op, "gateLogits", gateLogits);
         CpuTensor ot = own(op, "out", out);
-        requireF32(op, ut);
-        requireF32(op, gt);
-        requireF32(op, ot);
-        int f = ut.shape().cols();
-        int rows = Math.toIntExact(ut.shape().rows());
-        int groups = gt.shape().cols();
-        if (gt.shape().rows() != rows || groups == 0 || f % groups != 0) {
-            throw new IllegalArgumentException(op + ": gateLogits '" + gt.label() + "' has shape " + gt.shape()
-                    + ", expected [" + rows + ", Mg] with Mg dividing " + f + " (u '" + ut.label() + "' " + ut.shape() + ")");
-        }
-        requireSameShape(op, ut, ot);
-        int p = f / groups;
+        int f = sizes.width();
+        int rows = sizes.rows();
+        int groups = sizes.groups();
+        int p = sizes.groupWidth();
         pool.parallelFor(rows, 1, (a, b) -> {
             float[] g = new float[groups];
             for (int t = a; t < b; t++) {
@@ -379,40 +305,32 @@ public final class CpuBackend implements Backend {
     @Override
     public void gelu(Tensor x, Tensor out) {
         String op = "gelu";
+        long n = OpChecks.gelu(x, out);
         CpuTensor xt = own(op, "x", x);
         CpuTensor o = own(op, "out", out);
-        requireF32(op, xt);
-        requireF32(op, o);
-        requireSameShape(op, xt, o);
-        parallelElements(xt.shape().numel(), (a, b) -> RowKernels.gelu(xt.seg(), xt.offset + 4L * a, o.seg(), o.offset + 4L * a, b - a,
+        parallelRowAligned(xt, (a, b) -> RowKernels.gelu(xt.seg(), xt.offset + 4L * a, o.seg(), o.offset + 4L * a, b - a,
                 new float[Math.min(ELEMENTWISE_GRAIN, b - a)]));
     }
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
         String op = "add";
+        long n = OpChecks.add(a, b, out);
         CpuTensor at = own(op, "a", a);
         CpuTensor bt = own(op, "b", b);
         CpuTensor o = own(op, "out", out);
-        requireF32(op, at);
-        requireF32(op, bt);
-        requireF32(op, o);
-        requireSameShape(op, at, bt);
-        requireSameShape(op, at, o);
-        parallelElements(at.shape().numel(), (x, y) -> RowKernels.add(at.seg(), at.offset + 4L * x, bt.seg(), bt.offset + 4L * x,
+        parallelElements(n, (x, y) -> RowKernels.add(at.seg(), at.offset + 4L * x, bt.seg(), bt.offset + 4L * x,
                 o.seg(), o.offset + 4L * x, y - x));
     }
 
     @Override
     public void softmax(Tensor x, Tensor out) {
         String op = "softmax";
+        OpChecks.RowSizes sizes = OpChecks.softmax(x, out);
         CpuTensor xt = own(op, "x", x);
         CpuTensor o = own(op, "out", out);
-        requireF32(op, xt);
-        requireF32(op, o);
-        requireSameShape(op, xt, o);
-        int n = xt.shape().cols();
-        int rows = Math.toIntExact(xt.shape().rows());
+        int n = sizes.width();
+        int rows = sizes.rows();
         if (n == 0) {
             return;
         }
@@ -426,32 +344,22 @@ public final class CpuBackend implements Backend {
     @Override
     public void dynamicWeights(Tensor a, DynamicWeightParams params, Tensor out) {
         String op = "dynamicWeights";
-        if (params == null) {
-            throw new IllegalArgumentException(op + ": params are null");
-        }
+        OpChecks.DynamicWeightSizes sizes = OpChecks.dynamicWeights(a, params, out);
         CpuTensor at = own(op, "a", a);
         CpuTensor dw1 = own(op, "dw1", params.dw1());
         CpuTensor qkw = own(op, "qkw", params.qkw());
         CpuTensor dd = own(op, "dd", params.dd());
         CpuTensor ot = own(op, "out", out);
-        requireF32(op, at);
-        requireF32(op, ot);
-        requireFloat(op, dw1);
-        requireFloat(op, qkw);
-        requireFloat(op, dd);
-        int e = params.dim();
-        int n = params.numHeads();
-        int rank = params.rank();
-        int k = params.hidden();
-        int t = rowsOf(op, at, e);
-        int perToken = 4 * (2 * rank + 1) * n;
-        if (ot.shape().rank() == 0 || ot.shape().dim(0) != t || ot.shape().numel() != (long) t * perToken) {
-            throw new IllegalArgumentException(op + ": out '" + ot.label() + "' has shape " + ot.shape() + ", expected ["
-                    + t + ", 4, " + (2 * rank + 1) + ", " + n + "]");
-        }
+        int e = sizes.dim();
+        int n = sizes.heads();
+        int rank = sizes.rank();
+        int k = sizes.hidden();
+        int t = sizes.rows();
+        int perToken = sizes.perToken();
         requireDistinct(op, at, ot);
-        if (t <= LinearKernel.GEMV_MAX_ROWS) {
-            // decode: split the projection columns over the workers, then finish each token here
+        if (t <= RowGemv.MAX_ROWS) {
+            // decode (one row or a batch's rows): split the projection columns over the workers, then finish each
+            // token here; every row is computed as it would be alone
             int k4 = 4 * k;
             int n4 = 4 * n;
             DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
@@ -493,9 +401,7 @@ public final class CpuBackend implements Backend {
     @Override
     public KvCache allocateKvCache(KvCacheSpec spec) {
         checkOpenBackend("allocateKvCache");
-        if (spec == null) {
-            throw new IllegalArgumentException("allocateKvCache: spec is null");
-        }
+        OpChecks.allocateKvCache(spec);
         CpuKvCache c = new CpuKvCache(this, spec);
         registered(c.bytes());
         return c;
@@ -503,113 +409,89 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attentionPrefill(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out) {
-        attention("attentionPrefill", q, k, v, dyn, cache, spec, out);
+        attention("attentionPrefill", OpChecks.attentionPrefill(q, k, v, dyn, cache, spec, out), q, k, v, dyn, cache, spec, out);
     }
 
     @Override
     public void attentionDecode(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out) {
-        CpuTensor qt = own("attentionDecode", "q", q);
-        if (qt.shape().rank() == 0 || qt.shape().dim(0) != 1) {
-            throw new IllegalArgumentException("attentionDecode: q '" + qt.label() + "' has shape " + qt.shape()
-                    + ", expected one row [1, N·D]");
-        }
-        attention("attentionDecode", q, k, v, dyn, cache, spec, out);
+        attention("attentionDecode", OpChecks.attentionDecode(q, k, v, dyn, cache, spec, out), q, k, v, dyn, cache, spec, out);
     }
 
-    private void attention(String op, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out) {
-        if (spec == null) {
-            throw new IllegalArgumentException(op + ": attention spec is null");
+    /**
+     * One batch of decode rows: rows run in parallel over the workers, each computed exactly as
+     * {@link #attentionDecode} of that row alone computes it (a row that the single-row op would split over the
+     * workers is split the same way and its pieces run in order on one thread), so a sequence's output does
+     * not depend on its batch.
+     */
+    @Override
+    public void attentionDecodeBatch(Tensor q, Tensor k, Tensor v, Tensor dyn, List<KvCache> caches, AttentionSpec spec,
+                                     Tensor out) {
+        String op = "attentionDecodeBatch";
+        checkOpenBackend(op);
+        int b = BatchChecks.attentionDecodeBatch(q, k, v, dyn, caches, spec, out);
+        if (b == 1) {
+            attentionDecode(q, k, v, dyn, caches.get(0), spec, out);
+            return;
         }
+        for (Tensor t : dyn == null ? new Tensor[] {q, k, v, out} : new Tensor[] {q, k, v, out, dyn}) {
+            own(op, "batch", t);
+        }
+        Prepared[] rows = new Prepared[b];
+        for (int r = 0; r < b; r++) {
+            Tensor qr = slice(q, r, r + 1);
+            Tensor kr = slice(k, r, r + 1);
+            Tensor vr = slice(v, r, r + 1);
+            Tensor dr = dyn == null ? null : slice(dyn, r, r + 1);
+            Tensor or = slice(out, r, r + 1);
+            KvCache cr = caches.get(r);
+            rows[r] = prepare(op + " (row " + r + ")", OpChecks.attentionDecode(qr, kr, vr, dr, cr, spec, or),
+                    qr, kr, vr, dr, cr, spec, or);
+        }
+        int threads = pool.threads();
+        AttentionKernel.Loop inOrder = (n, grain, body) -> WorkerPool.inOrder(n, grain, threads, body);
+        pool.parallelFor(b, 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                run(rows[r], inOrder);
+            }
+        });
+    }
+
+    /** A validated attention call, ready to run; preparing changes nothing. */
+    private record Prepared(AttentionKernel.Tensors tensors, CpuKvCache cache, AttentionSpec spec, float[] pre,
+                            float[] post) {
+    }
+
+    private void attention(String op, OpChecks.AttentionSizes sizes, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache,
+                           AttentionSpec spec, Tensor out) {
+        run(prepare(op, sizes, q, k, v, dyn, cache, spec, out), null);
+    }
+
+    /** Runs a prepared call; {@code inOrder} (or null: the pool) runs the pieces of a split decode. */
+    private void run(Prepared p, AttentionKernel.Loop inOrder) {
+        AttentionKernel.run(p.tensors(), p.cache(), p.spec(), p.pre(), p.post(), pool, attentionScratch, inOrder);
+    }
+
+    private Prepared prepare(String op, OpChecks.AttentionSizes sizes, Tensor q, Tensor k, Tensor v, Tensor dyn,
+                             KvCache cache, AttentionSpec spec, Tensor out) {
         CpuTensor qt = own(op, "q", q);
         CpuTensor kt = own(op, "k", k);
         CpuTensor vt = own(op, "v", v);
         CpuTensor ot = own(op, "out", out);
-        for (CpuTensor x : new CpuTensor[] {qt, kt, vt, ot}) {
-            requireF32(op, x);
-        }
-        int n = spec.numHeads();
-        int d = spec.headDim();
-        int t = rowsOf(op, qt, n * d);
-        requireMatrix(op, kt, t, n * d);
-        requireMatrix(op, vt, t, n * d);
-        requireMatrix(op, ot, t, n * d);
         requireDistinct(op, qt, ot);
         requireDistinct(op, kt, ot);
         requireDistinct(op, vt, ot);
-        CpuTensor dt = null;
-        int rank = spec.rank();
-        if (spec.mode().usesDynamicWeights()) {
-            if (dyn == null) {
-                throw new IllegalArgumentException(op + ": mode " + spec.mode() + " needs the dynamic weights, dyn is null");
-            }
-            dt = own(op, "dyn", dyn);
-            requireF32(op, dt);
-            long per = 4L * (2 * rank + 1) * n;
-            if (dt.shape().rank() == 0 || dt.shape().dim(0) != t || dt.shape().numel() != t * per) {
-                throw new IllegalArgumentException(op + ": dyn '" + dt.label() + "' has shape " + dt.shape() + ", expected ["
-                        + t + ", 4, " + (2 * rank + 1) + ", " + n + "]");
-            }
-        }
+        CpuTensor dt = spec.mode().usesDynamicWeights() ? own(op, "dyn", dyn) : null;
         if (!(cache instanceof CpuKvCache c) || c.backend != this) {
-            throw new IllegalStateException(op + ": the KV cache " + (cache == null ? "null" : cache.spec())
-                    + " was not allocated by this cpu backend");
+            throw new IllegalStateException(op + ": the KV cache " + cache.spec() + " was not allocated by this cpu backend");
         }
         c.checkOpen(op);
-        KvCacheSpec cs = c.spec();
-        if (cs.numHeads() != n || cs.headDim() != d) {
-            throw new IllegalArgumentException(op + ": KV cache " + cs + " has " + cs.numHeads() + " heads of " + cs.headDim()
-                    + ", the attention spec needs " + n + " heads of " + d);
-        }
-        if (spec.mode() == AttentionMode.DCMHA && (!cs.keySide() || cs.rank() != rank)) {
-            throw new IllegalArgumentException(op + ": DCMHA needs a KV cache with key-side factors of rank " + rank
-                    + ", got " + cs);
-        }
-        int start = c.length();
-        if (spec.isLocal()) {
-            int need = spec.window() + (spec.windowPlusOneInPrefill() ? 1 : 0);
-            if (cs.capacity() < need) {
-                throw new IllegalArgumentException(op + ": local layer with window " + spec.window() + " needs a KV cache of at least "
-                        + need + " slots, got capacity " + cs.capacity());
-            }
-        } else if ((long) start + t > cs.capacity()) {
-            throw new IllegalArgumentException(op + ": global layer KV cache capacity " + cs.capacity() + " is too small for "
-                    + t + " new positions after " + start);
-        }
         float[] pre = null;
         float[] post = null;
-        if (spec.staticPre() != null && spec.mode() != AttentionMode.PLAIN_MHA) {
-            pre = staticWeights(op, "staticPre", spec.staticPre(), n);
-            post = staticWeights(op, "staticPost", spec.staticPost(), n);
+        if (sizes.staticWeights()) {
+            pre = own(op, "staticPre", spec.staticPre()).toFloatArray();
+            post = own(op, "staticPost", spec.staticPost()).toFloatArray();
         }
-        boolean keySide = c.keySide != null && dt != null;
-        AttentionKernel.Call call;
-        if (t == 1) {
-            AttentionKernel.append(kt, vt, dt, c, start, 0, 1);
-            call = new AttentionKernel.Call(qt, dt, c, spec, ot, 1, start, pre, post, null, null, null);
-        } else {
-            float[][] fresh = AttentionKernel.fresh(kt, vt, dt, t, n, d, rank, spec.mode() == AttentionMode.DCMHA);
-            call = new AttentionKernel.Call(qt, dt, c, spec, ot, t, start, pre, post, fresh[0], fresh[1], fresh[2]);
-        }
-        int visible = start + 1 - spec.firstVisibleKey(start, false);
-        if (t == 1 && pool.threads() > 1 && visible >= 2 * AttentionKernel.DECODE_SPLIT_KEYS) {
-            AttentionKernel.decodeSplit(call, pool, attentionScratch);
-        } else {
-            pool.parallelFor(AttentionKernel.blocks(t), 1, (a, b) -> AttentionKernel.blocks(call, a, b, attentionScratch.get()));
-        }
-        if (t > 1) {
-            AttentionKernel.append(kt, vt, keySide ? dt : null, c, start, Math.max(0, t - cs.capacity()), t);
-        }
-        c.advance(t);
-    }
-
-    private float[] staticWeights(String op, String role, Tensor s, int n) {
-        CpuTensor st = own(op, role, s);
-        requireFloat(op, st);
-        if (st.shape().numel() != (long) n * n) {
-            throw new IllegalArgumentException(op + ": " + role + " '" + st.label() + "' has shape " + st.shape()
-                    + ", expected [" + n + ", " + n + "]");
-        }
-        return st.toFloatArray();
+        return new Prepared(new AttentionKernel.Tensors(qt, kt, vt, dt, ot), c, spec, pre, post);
     }
 
     // ---------------------------------------------------------------- bookkeeping
@@ -655,13 +537,6 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    private void checkArgs(String op, DType dtype, Shape shape, String label) {
-        checkOpenBackend(op);
-        if (dtype == null || shape == null) {
-            throw new IllegalArgumentException(op + ": tensor '" + label + "' needs a dtype and a shape");
-        }
-    }
-
     /** The tensor as ours, open; otherwise an IllegalStateException naming it. */
     private CpuTensor own(String op, String role, Tensor t) {
         if (t == null) {
@@ -674,51 +549,32 @@ public final class CpuBackend implements Backend {
         return c;
     }
 
-    private static void requireF32(String op, CpuTensor t) {
-        if (t.dtype() != DType.F32) {
-            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' " + t.shape() + " is " + t.dtype()
-                    + ", expected F32");
-        }
-    }
-
-    private static void requireFloat(String op, CpuTensor t) {
-        if (!t.dtype().isFloating()) {
-            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' " + t.shape() + " is " + t.dtype()
-                    + ", expected F32, BF16 or F16");
-        }
-    }
-
-    private static void requireSameShape(String op, CpuTensor a, CpuTensor b) {
-        if (!a.shape().equals(b.shape())) {
-            throw new IllegalArgumentException(op + ": tensor '" + b.label() + "' has shape " + b.shape() + ", expected "
-                    + a.shape() + " (the shape of '" + a.label() + "')");
-        }
-    }
-
-    /** Requires [rows, cols] (any shape whose axis 0 is rows and whose element count is rows·cols). */
-    private static void requireMatrix(String op, CpuTensor t, int rows, int cols) {
-        Shape s = t.shape();
-        if (s.rank() == 0 || s.dim(0) != rows || s.numel() != (long) rows * cols) {
-            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' has shape " + s + ", expected ["
-                    + rows + ", " + cols + "]");
-        }
-    }
-
-    /** Rows of a [T, cols] tensor; fails when its last axis is not cols. */
-    private static int rowsOf(String op, CpuTensor t, int cols) {
-        Shape s = t.shape();
-        if (s.rank() == 0 || s.numel() % Math.max(1, cols) != 0 || s.dim(0) == 0 && s.numel() != 0
-                || s.dim(0) != 0 && s.numel() / s.dim(0) != cols) {
-            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' has shape " + s + ", expected [T, " + cols + "]");
-        }
-        return s.dim(0);
-    }
-
     private static void requireDistinct(String op, CpuTensor in, CpuTensor out) {
         if (in.storage == out.storage) {
             throw new IllegalArgumentException(op + ": output '" + out.label() + "' shares storage with input '" + in.label()
                     + "'; this operation cannot run in place");
         }
+    }
+
+    /**
+     * Splits the elements of a [T, cols] tensor over the pool so that each element takes the vector or the
+     * scalar-tail path by its place in its row only: flat chunks when rows are whole vectors (then no chunk has
+     * a tail but the last), else whole rows. An element function (silu, GELU) then gives a row the same floats
+     * whether it is alone or one of a batch of rows.
+     */
+    private void parallelRowAligned(CpuTensor t, WorkerPool.RangeBody body) {
+        long n = t.shape().numel();
+        int cols = t.shape().rank() == 0 ? 1 : t.shape().cols();
+        if (cols == 0 || cols % Vec.L == 0) {
+            parallelElements(n, body);
+            return;
+        }
+        int rows = Math.toIntExact(n / cols);
+        pool.parallelFor(rows, Math.max(1, ELEMENTWISE_GRAIN / cols), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                body.run(r * cols, (r + 1) * cols);
+            }
+        });
     }
 
     /** Splits a flat element range into vector-aligned chunks over the pool. */

@@ -31,8 +31,11 @@ public final class CpuBackendProvider implements BackendProvider {
     @Override
     public Availability availability() {
         try {
+            VectorProbe.species(System.getProperty(VectorProbe.BITS_PROPERTY));
             return Availability.available("Java Vector API, " + VectorProbe.describe() + ", "
                     + Runtime.getRuntime().availableProcessors() + " processors");
+        } catch (IllegalArgumentException e) {
+            return Availability.unavailable(e.getMessage());
         } catch (LinkageError e) {
             return Availability.unavailable("the Vector API module jdk.incubator.vector is not present "
                     + "(start the JVM with --add-modules jdk.incubator.vector): " + e);

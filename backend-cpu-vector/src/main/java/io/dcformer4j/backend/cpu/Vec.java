@@ -1,7 +1,6 @@
 package io.dcformer4j.backend.cpu;
 
 import io.dcformer4j.api.DType;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,9 +12,15 @@ import java.nio.ByteOrder;
  * same lane count used to widen BF16/F16 in registers) and scalar element access. There are deliberately no
  * vector-valued helpers here: C2 compiles such a helper on its own, with boxed vectors, and then refuses to
  * inline it into the hot loops.
+ *
+ * <p>The system property {@value #BITS_PROPERTY} (128, 256 or 512, at most the preferred width) narrows the
+ * vectors, for JVMs or CPUs where the widest shape is slow; {@link ComposeLoop#SCALAR_PROPERTY} replaces the
+ * compose loop by its scalar twin.
  */
 final class Vec {
-    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    /** System property that sets the vector width in bits. */
+    static final String BITS_PROPERTY = VectorProbe.BITS_PROPERTY;
+    static final VectorSpecies<Float> FS = VectorProbe.species(System.getProperty(BITS_PROPERTY));
     /** Floats per vector. */
     static final int L = FS.length();
     static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
@@ -24,6 +29,7 @@ final class Vec {
 
     private Vec() {
     }
+
 
     /** One element of float dtype {@code dt}, widened. */
     static float get(DType dt, MemorySegment s, long base, long elem) {

@@ -9,6 +9,7 @@ import io.dcformer4j.api.DType;
 import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.KvCache;
 import io.dcformer4j.api.KvCacheSpec;
+import io.dcformer4j.api.OpChecks;
 import io.dcformer4j.api.RopeSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
@@ -80,7 +81,11 @@ final class CudaBackend implements Backend {
             return new CudaBackend(options, CudaContext.forDevice(ordinal), sync);
         } catch (BackendUnavailableException e) {
             throw new BackendUnavailableException("cuda backend: cannot open device " + ordinal + ": " + e.getMessage(), e);
-        } catch (RuntimeException | LinkageError e) {
+        } catch (LinkageError e) {
+            // JCuda's classes or its JNI library missing from the path, or native access refused.
+            throw new BackendUnavailableException("cuda backend: cannot open device " + ordinal + ": " + e + "; "
+                    + JCudaSetup.HINT, e);
+        } catch (RuntimeException e) {
             throw new BackendUnavailableException("cuda backend: cannot open device " + ordinal + ": " + e, e);
         }
     }
@@ -131,10 +136,7 @@ final class CudaBackend implements Backend {
     }
 
     private CudaTensor newTensor(DType dtype, Shape shape, String label) {
-        if (dtype == null || shape == null) {
-            throw new IllegalArgumentException("allocate " + label + ": dtype and shape are required");
-        }
-        DeviceBuffer b = alloc(shape.numel() * dtype.byteSize());
+        DeviceBuffer b = alloc(OpChecks.allocate(dtype, shape, label));
         liveTensors++;
         return new CudaTensor(this, b, 0, shape, dtype, label, true);
     }
@@ -148,13 +150,7 @@ final class CudaBackend implements Backend {
     @Override
     public synchronized Tensor fromFloats(DType dtype, Shape shape, float[] values, String label) {
         enter();
-        if (dtype == DType.I32) {
-            throw new IllegalArgumentException("fromFloats " + label + ": I32 is not a float type, use fromInts");
-        }
-        if (values.length != shape.numel()) {
-            throw new IllegalArgumentException("fromFloats " + label + ": shape " + shape + " needs " + shape.numel()
-                    + " values, got " + values.length);
-        }
+        OpChecks.fromFloats(dtype, shape, values, label);
         CudaTensor t = newTensor(dtype, shape, label);
         ctx.upload(t.buffer.address, 0, ByteBuffer.wrap(HostCodec.encode(dtype, values)));
         return t;
@@ -163,10 +159,7 @@ final class CudaBackend implements Backend {
     @Override
     public synchronized Tensor fromInts(Shape shape, int[] values, String label) {
         enter();
-        if (values.length != shape.numel()) {
-            throw new IllegalArgumentException("fromInts " + label + ": shape " + shape + " needs " + shape.numel()
-                    + " values, got " + values.length);
-        }
+        OpChecks.fromInts(shape, values, label);
         CudaTensor t = newTensor(DType.I32, shape, label);
         ctx.upload(t.buffer.address, 0, ByteBuffer.wrap(HostCodec.encodeInts(values)));
         return t;
@@ -175,11 +168,7 @@ final class CudaBackend implements Backend {
     @Override
     public synchronized Tensor weights(DType dtype, Shape shape, MemorySegment data, String label) {
         enter();
-        long bytes = shape.numel() * dtype.byteSize();
-        if (data.byteSize() < bytes) {
-            throw new IllegalArgumentException("weights " + label + ": " + dtype + " " + shape + " needs " + bytes
-                    + " bytes, the segment has " + data.byteSize());
-        }
+        long bytes = OpChecks.weights(dtype, shape, data, label);
         CudaTensor t = newTensor(dtype, shape, label);
         for (long off = 0; off < bytes; off += UPLOAD_CHUNK) {
             long n = Math.min(UPLOAD_CHUNK, bytes - off);
@@ -192,47 +181,32 @@ final class CudaBackend implements Backend {
 
     @Override
     public synchronized Tensor view(Tensor tensor, Shape shape) {
+        OpChecks.view(tensor, shape);
         CudaTensor t = own(tensor, "view", "tensor");
-        if (shape.numel() != t.shape().numel()) {
-            throw new IllegalArgumentException("view of " + t.label() + ": shape " + t.shape() + " has "
-                    + t.shape().numel() + " elements, " + shape + " has " + shape.numel());
-        }
         return new CudaTensor(this, t.buffer, t.byteOffset, shape, t.dtype(), t.label(), false);
     }
 
     @Override
     public synchronized Tensor slice(Tensor tensor, int start, int end) {
+        OpChecks.ViewSizes v = OpChecks.slice(tensor, start, end);
         CudaTensor t = own(tensor, "slice", "tensor");
-        Shape s = t.shape();
-        if (s.rank() == 0 || start < 0 || end < start || end > s.dim(0)) {
-            throw new IllegalArgumentException("slice of " + t.label() + " " + s + ": rows [" + start + ", " + end
-                    + ") out of range");
-        }
-        long rowBytes = s.dim(0) == 0 ? 0 : s.numel() / s.dim(0) * t.dtype().byteSize();
-        return new CudaTensor(this, t.buffer, t.byteOffset + start * rowBytes, s.withDim0(end - start), t.dtype(),
+        return new CudaTensor(this, t.buffer, t.byteOffset + v.firstElement() * t.dtype().byteSize(), v.shape(), t.dtype(),
                 t.label() + "[" + start + ":" + end + "]", false);
     }
 
     @Override
     public synchronized void copy(Tensor src, Tensor dst) {
+        long n = OpChecks.copy(src, dst);
         CudaTensor s = own(src, "copy", "src");
         CudaTensor d = own(dst, "copy", "dst");
-        if (s.shape().numel() != d.shape().numel()) {
-            throw new IllegalArgumentException("copy: src " + s.label() + " " + s.shape() + " and dst " + d.label()
-                    + " " + d.shape() + " differ in element count");
-        }
-        if (s.shape().numel() == 0) {
+        if (n == 0) {
             return;
         }
         enter();
         if (s.dtype() == d.dtype()) {
             ctx.copy(d.buffer.address, d.byteOffset, s.buffer.address, s.byteOffset, s.byteSize());
-        } else if (s.dtype().isFloating() && d.dtype().isFloating()) {
-            launcher.launch(LaunchPlanner.convert(s.address(), TypeCode.of(s.dtype()), d.address(), TypeCode.of(d.dtype()),
-                    s.shape().numel()));
         } else {
-            throw new IllegalArgumentException("copy: cannot convert " + s.label() + " (" + s.dtype() + ") to "
-                    + d.label() + " (" + d.dtype() + ")");
+            launcher.launch(LaunchPlanner.convert(s.address(), TypeCode.of(s.dtype()), d.address(), TypeCode.of(d.dtype()), n));
         }
     }
 
@@ -275,37 +249,6 @@ final class CudaBackend implements Backend {
         return c;
     }
 
-    private CudaTensor f32(Tensor t, String op, String role) {
-        CudaTensor c = own(t, op, role);
-        if (c.dtype() != DType.F32) {
-            throw new IllegalArgumentException(op + ": " + role + " " + c.label() + " is " + c.dtype() + ", expected F32");
-        }
-        return c;
-    }
-
-    private CudaTensor floating(Tensor t, String op, String role) {
-        CudaTensor c = own(t, op, role);
-        if (!c.dtype().isFloating()) {
-            throw new IllegalArgumentException(op + ": " + role + " " + c.label() + " is " + c.dtype()
-                    + ", expected a float type");
-        }
-        return c;
-    }
-
-    private static void sameNumel(String op, CudaTensor a, CudaTensor b) {
-        if (a.shape().numel() != b.shape().numel()) {
-            throw new IllegalArgumentException(op + ": " + b.label() + " has shape " + b.shape() + ", expected "
-                    + a.shape().numel() + " elements like " + a.label() + " " + a.shape());
-        }
-    }
-
-    private static void expectShape(String op, CudaTensor t, long rows, long cols) {
-        if (t.shape().rows() != rows || t.shape().cols() != cols) {
-            throw new IllegalArgumentException(op + ": " + t.label() + " has shape " + t.shape() + ", expected ["
-                    + rows + ", " + cols + "]");
-        }
-    }
-
     private static boolean overlaps(CudaTensor a, CudaTensor b) {
         return a.buffer == b.buffer && a.byteOffset < b.byteOffset + b.byteSize()
                 && b.byteOffset < a.byteOffset + a.byteSize();
@@ -335,21 +278,9 @@ final class CudaBackend implements Backend {
 
     @Override
     public synchronized void embedding(Tensor table, int[] tokens, Tensor out) {
-        CudaTensor tb = floating(table, "embedding", "table");
-        CudaTensor o = f32(out, "embedding", "out");
-        if (tb.shape().rank() != 2) {
-            throw new IllegalArgumentException("embedding: table " + tb.label() + " has shape " + tb.shape()
-                    + ", expected [V, E]");
-        }
-        int v = tb.shape().dim(0);
-        int e = tb.shape().dim(1);
-        expectShape("embedding", o, tokens.length, e);
-        for (int i = 0; i < tokens.length; i++) {
-            if (tokens[i] < 0 || tokens[i] >= v) {
-                throw new IllegalArgumentException("embedding: token id " + tokens[i] + " at index " + i
-                        + " is out of range [0, " + v + ") of " + tb.label());
-            }
-        }
+        int e = OpChecks.embedding(table, tokens, out).width();
+        CudaTensor tb = own(table, "embedding", "table");
+        CudaTensor o = own(out, "embedding", "out");
         if (tokens.length == 0 || e == 0) {
             return;
         }
@@ -361,26 +292,14 @@ final class CudaBackend implements Backend {
 
     @Override
     public synchronized void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
-        CudaTensor xt = f32(x, "linear", "x");
-        CudaTensor wt = floating(w, "linear", "w");
-        CudaTensor ot = f32(out, "linear", "out");
-        CudaTensor bt = bias == null ? null : floating(bias, "linear", "bias");
-        if (wt.shape().rank() != 2) {
-            throw new IllegalArgumentException("linear: w " + wt.label() + " has shape " + wt.shape()
-                    + ", expected [out, in]");
-        }
-        int outF = wt.shape().dim(0);
-        int inF = wt.shape().dim(1);
-        if (xt.shape().cols() != inF) {
-            throw new IllegalArgumentException("linear: x " + xt.label() + " has shape " + xt.shape() + ", expected [T, "
-                    + inF + "] for w " + wt.label() + " " + wt.shape());
-        }
-        long rows = xt.shape().rows();
-        expectShape("linear", ot, rows, outF);
-        if (bt != null && bt.shape().numel() != outF) {
-            throw new IllegalArgumentException("linear: bias " + bt.label() + " has shape " + bt.shape() + ", expected ["
-                    + outF + "]");
-        }
+        OpChecks.LinearSizes sizes = OpChecks.linear(x, w, bias, out);
+        CudaTensor xt = own(x, "linear", "x");
+        CudaTensor wt = own(w, "linear", "w");
+        CudaTensor ot = own(out, "linear", "out");
+        CudaTensor bt = bias == null ? null : own(bias, "linear", "bias");
+        int rows = sizes.rows();
+        int outF = sizes.out();
+        int inF = sizes.in();
         if (overlaps(xt, ot)) {
             throw new IllegalArgumentException("linear: out " + ot.label() + " overlaps x " + xt.label());
         }
@@ -389,40 +308,31 @@ final class CudaBackend implements Backend {
         }
         enter();
         launcher.launch(LaunchPlanner.linear(wt.dtype(), xt.address(), wt.address(), addr(bt), typeOf(bt), ot.address(),
-                Math.toIntExact(rows), outF, inF));
+                rows, outF, inF));
     }
 
     @Override
     public synchronized void rmsNorm(Tensor x, Tensor gain, float eps, Tensor out) {
-        CudaTensor xt = f32(x, "rmsNorm", "x");
-        CudaTensor gt = floating(gain, "rmsNorm", "gain");
-        CudaTensor ot = f32(out, "rmsNorm", "out");
-        long g = gt.shape().numel();
-        if (g == 0 || xt.shape().numel() % g != 0) {
-            throw new IllegalArgumentException("rmsNorm: x " + xt.label() + " " + xt.shape()
-                    + " is not a whole number of groups of gain " + gt.label() + " " + gt.shape());
-        }
-        sameNumel("rmsNorm", xt, ot);
-        if (xt.shape().numel() == 0) {
+        OpChecks.GroupSizes sizes = OpChecks.rmsNorm(x, gain, eps, out);
+        CudaTensor xt = own(x, "rmsNorm", "x");
+        CudaTensor gt = own(gain, "rmsNorm", "gain");
+        CudaTensor ot = own(out, "rmsNorm", "out");
+        if (sizes.groups() == 0) {
             return;
         }
         enter();
-        launcher.launch(LaunchPlanner.rmsNorm(xt.address(), gt.address(), typeOf(gt), ot.address(), xt.shape().numel() / g,
-                (int) g, eps));
+        launcher.launch(LaunchPlanner.rmsNorm(xt.address(), gt.address(), typeOf(gt), ot.address(), sizes.groups(),
+                sizes.groupSize(), eps));
     }
 
     @Override
     public synchronized void layerNorm(Tensor x, Tensor gain, Tensor bias, float eps, Tensor out) {
-        CudaTensor xt = f32(x, "layerNorm", "x");
-        CudaTensor gt = floating(gain, "layerNorm", "gain");
-        CudaTensor bt = bias == null ? null : floating(bias, "layerNorm", "bias");
-        CudaTensor ot = f32(out, "layerNorm", "out");
-        int e = xt.shape().cols();
-        if (gt.shape().numel() != e || (bt != null && bt.shape().numel() != e)) {
-            throw new IllegalArgumentException("layerNorm: gain " + gt.label() + " " + gt.shape()
-                    + (bt == null ? "" : " and bias " + bt.label() + " " + bt.shape()) + " must have " + e + " elements");
-        }
-        sameNumel("layerNorm", xt, ot);
+        OpChecks.RowSizes sizes = OpChecks.layerNorm(x, gain, bias, eps, out);
+        CudaTensor xt = own(x, "layerNorm", "x");
+        CudaTensor gt = own(gain, "layerNorm", "gain");
+        CudaTensor bt = bias == null ? null : own(bias, "layerNorm", "bias");
+        CudaTensor ot = own(out, "layerNorm", "out");
+        int e = sizes.width();
         if (xt.shape().numel() == 0) {
             return;
         }
@@ -433,19 +343,12 @@ final class CudaBackend implements Backend {
 
     @Override
     public synchronized void rope(Tensor x, int startPos, RopeSpec spec, Tensor out) {
-        CudaTensor xt = f32(x, "rope", "x");
-        CudaTensor ot = f32(out, "rope", "out");
-        int d = spec.headDim();
-        if (xt.shape().cols() % d != 0) {
-            throw new IllegalArgumentException("rope: x " + xt.label() + " has shape " + xt.shape()
-                    + ", expected [T, H*" + d + "]");
-        }
-        sameNumel("rope", xt, ot);
-        if (startPos < 0) {
-            throw new IllegalArgumentException("rope: startPos must be ≥ 0, got " + startPos);
-        }
-        int t = Math.toIntExact(xt.shape().rows());
-        int h = xt.shape().cols() / d;
+        OpChecks.RopeSizes sizes = OpChecks.rope(x, startPos, spec, out);
+        CudaTensor xt = own(x, "rope", "x");
+        CudaTensor ot = own(out, "rope", "out");
+        int d = sizes.headDim();
+        int t = sizes.rows();
+        int h = sizes.heads();
         if (t == 0 || h == 0) {
             return;
         }
@@ -465,11 +368,10 @@ final class CudaBackend implements Backend {
 
     @Override
     public synchronized void swiglu(Tensor gate, Tensor up, Tensor out) {
-        CudaTensor g = f32(gate, "swiglu", "gate");
-        CudaTensor u = f32(up, "swiglu", "up");
-        CudaTensor o = f32(out, "swiglu", "out");
-        sameNumel("swiglu", g, u);
-        sameNumel("swiglu", g, o);
+        OpChecks.swiglu(gate, up, out);
+        CudaTensor g = own(gate, "swiglu", "gate");
+        CudaTensor u = own(up, "swiglu", "up");
+        CudaTensor o = own(out, "swiglu", "out");
         if (g.shape().numel() > 0) {
             enter();
             launcher.launch(LaunchPlanner.swiglu(g.address(), u.address(), o.address(), g.shape().numel()));
@@ -478,28 +380,23 @@ final class CudaBackend implements Backend {
 
     @Override
     public synchronized void mgate(Tensor u, Tensor gateLogits, Tensor out) {
-        CudaTensor ut = f32(u, "mgate", "u");
-        CudaTensor gt = f32(gateLogits, "mgate", "gateLogits");
-        CudaTensor ot = f32(out, "mgate", "out");
-        int f = ut.shape().cols();
-        int mg = gt.shape().cols();
-        long t = ut.shape().rows();
-        if (gt.shape().rows() != t || mg == 0 || f % mg != 0) {
-            throw new IllegalArgumentException("mgate: gateLogits " + gt.label() + " " + gt.shape() + " must be [" + t
-                    + ", Mg] with Mg dividing F = " + f + " of u " + ut.label());
-        }
-        sameNumel("mgate", ut, ot);
+        OpChecks.MgateSizes sizes = OpChecks.mgate(u, gateLogits, out);
+        CudaTensor ut = own(u, "mgate", "u");
+        CudaTensor gt = own(gateLogits, "mgate", "gateLogits");
+        CudaTensor ot = own(out, "mgate", "out");
+        int f = sizes.width();
+        int t = sizes.rows();
         if (t > 0 && f > 0) {
             enter();
-            launcher.launch(LaunchPlanner.mgate(ut.address(), gt.address(), ot.address(), Math.toIntExact(t), f, mg));
+            launcher.launch(LaunchPlanner.mgate(ut.address(), gt.address(), ot.address(), t, f, sizes.groups()));
         }
     }
 
     @Override
     public synchronized void gelu(Tensor x, Tensor out) {
-        CudaTensor xt = f32(x, "gelu", "x");
-        CudaTensor ot = f32(out, "gelu", "out");
-        sameNumel("gelu", xt, ot);
+        OpChecks.gelu(x, out);
+        CudaTensor xt = own(x, "gelu", "x");
+        CudaTensor ot = own(out, "gelu", "out");
         if (xt.shape().numel() > 0) {
             enter();
             launcher.launch(LaunchPlanner.gelu(xt.address(), ot.address(), xt.shape().numel()));
@@ -508,14 +405,10 @@ final class CudaBackend implements Backend {
 
     @Override
     public synchronized void add(Tensor a, Tensor b, Tensor out) {
-        CudaTensor at = f32(a, "add", "a");
-        CudaTensor bt = f32(b, "add", "b");
-        CudaTensor ot = f32(out, "add", "out");
-        if (!at.shape().equals(bt.shape())) {
-            throw new IllegalArgumentException("add: b " + bt.label() + " has shape " + bt.shape() + ", expected "
-                    + at.shape() + " like a " + at.label());
-        }
-        sameNumel("add", at, ot);
+        OpChecks.add(a, b, out);
+        CudaTensor at = own(a, "add", "a");
+        CudaTensor bt = own(b, "add", "b");
+        CudaTensor ot = own(out, "add", "out");
         if (at.shape().numel() > 0) {
             enter();
             launcher.launch(LaunchPlanner.add(at.address(), bt.address(), ot.address(), at.shape().numel()));
@@ -524,9 +417,9 @@ final class CudaBackend implements Backend {
 
     @Override
     public synchronized void softmax(Tensor x, Tensor out) {
-        CudaTensor xt = f32(x, "softmax", "x");
-        CudaTensor ot = f32(out, "softmax", "out");
-        sameNumel("softmax", xt, ot);
+        OpChecks.softmax(x, out);
+        CudaTensor xt = own(x, "softmax", "x");
+        CudaTensor ot = own(out, "softmax", "out");
         if (xt.shape().numel() > 0) {
             enter();
             launcher.launch(LaunchPlanner.softmax(xt.address(), ot.address(), xt.shape().rows(), xt.shape().cols()));
@@ -535,32 +428,24 @@ final class CudaBackend implements Backend {
 
     @Override
     public synchronized void dynamicWeights(Tensor a, DynamicWeightParams params, Tensor out) {
-        CudaTensor at = f32(a, "dynamicWeights", "a");
-        CudaTensor dw1 = floating(params.dw1(), "dynamicWeights", "dw1");
-        CudaTensor qkw = floating(params.qkw(), "dynamicWeights", "qkw");
-        CudaTensor dd = floating(params.dd(), "dynamicWeights", "dd");
-        CudaTensor ot = f32(out, "dynamicWeights", "out");
-        int e = params.dim();
-        int n = params.numHeads();
-        int rank = params.rank();
-        int k = params.hidden();
-        if (at.shape().cols() != e) {
-            throw new IllegalArgumentException("dynamicWeights: a " + at.label() + " has shape " + at.shape()
-                    + ", expected [T, " + e + "]");
-        }
-        long t = at.shape().rows();
-        long perToken = 4L * (2L * rank + 1) * n;
-        if (ot.shape().numel() != t * perToken) {
-            throw new IllegalArgumentException("dynamicWeights: out " + ot.label() + " has shape " + ot.shape()
-                    + ", expected [" + t + ", 4, " + (2 * rank + 1) + ", " + n + "]");
-        }
+        OpChecks.DynamicWeightSizes sizes = OpChecks.dynamicWeights(a, params, out);
+        CudaTensor at = own(a, "dynamicWeights", "a");
+        CudaTensor dw1 = own(params.dw1(), "dynamicWeights", "dw1");
+        CudaTensor qkw = own(params.qkw(), "dynamicWeights", "qkw");
+        CudaTensor dd = own(params.dd(), "dynamicWeights", "dd");
+        CudaTensor ot = own(out, "dynamicWeights", "out");
+        int e = sizes.dim();
+        int n = sizes.heads();
+        int rank = sizes.rank();
+        int k = sizes.hidden();
+        int t = sizes.rows();
         if (t == 0) {
             return;
         }
         enter();
-        DeviceBuffer hid = scratch("dw-hidden", 4L * LaunchPlanner.dynamicHiddenFloats(Math.toIntExact(t), k, n));
+        DeviceBuffer hid = scratch("dw-hidden", 4L * LaunchPlanner.dynamicHiddenFloats(t, k, n));
         for (Launch l : LaunchPlanner.dynamicWeights(at.address(), dw1.address(), typeOf(dw1), dd.address(), typeOf(dd),
-                qkw.address(), typeOf(qkw), hid.address, ot.address(), Math.toIntExact(t), e, k, n, rank)) {
+                qkw.address(), typeOf(qkw), hid.address, ot.address(), t, e, k, n, rank)) {
             launcher.launch(l);
         }
     }
@@ -568,6 +453,7 @@ final class CudaBackend implements Backend {
     @Override
     public synchronized KvCache allocateKvCache(KvCacheSpec spec) {
         enter();
+        OpChecks.allocateKvCache(spec);
         long kv = 4L * spec.capacity() * spec.numHeads() * spec.headDim();
         DeviceBuffer keys = alloc(kv);
         DeviceBuffer values = alloc(kv);
@@ -590,77 +476,39 @@ final class CudaBackend implements Backend {
 
     private void attention(String op, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache kvCache, AttentionSpec spec,
                            Tensor out, boolean decode) {
-        if (spec == null || kvCache == null) {
-            throw new IllegalArgumentException(op + ": spec and cache are required");
-        }
+        OpChecks.AttentionSizes sizes = decode ? OpChecks.attentionDecode(q, k, v, dyn, kvCache, spec, out)
+                : OpChecks.attentionPrefill(q, k, v, dyn, kvCache, spec, out);
         if (!(kvCache instanceof CudaKvCache cache) || cache.owner() != this) {
-            throw new IllegalStateException(op + ": the cache belongs to another backend");
+            throw new IllegalStateException(op + ": the KV cache " + kvCache.spec() + " was not allocated by this cuda backend");
         }
         if (cache.isClosed()) {
-            throw new IllegalStateException(op + ": the cache is closed");
+            throw new IllegalStateException(op + ": the KV cache " + kvCache.spec() + " is closed");
         }
-        int n = spec.numHeads();
-        int d = spec.headDim();
-        int nd = n * d;
-        CudaTensor qt = f32(q, op, "q");
-        CudaTensor kt = f32(k, op, "k");
-        CudaTensor vt = f32(v, op, "v");
-        CudaTensor ot = f32(out, op, "out");
-        int t = Math.toIntExact(qt.shape().rows());
-        expectShape(op, qt, t, nd);
-        expectShape(op, kt, t, nd);
-        expectShape(op, vt, t, nd);
-        expectShape(op, ot, t, nd);
-        if (decode && t != 1) {
-            throw new IllegalArgumentException(op + ": decode takes one token, q " + qt.label() + " has " + t + " rows");
-        }
+        CudaTensor qt = own(q, op, "q");
+        CudaTensor kt = own(k, op, "k");
+        CudaTensor vt = own(v, op, "v");
+        CudaTensor ot = own(out, op, "out");
         AttentionMode mode = spec.mode();
-        int rank = mode == AttentionMode.PLAIN_MHA ? 0 : spec.rank();
-        CudaTensor dt = null;
-        if (mode.usesDynamicWeights()) {
-            if (dyn == null) {
-                throw new IllegalArgumentException(op + ": mode " + mode + " needs the dynamic weights tensor dyn");
-            }
-            dt = f32(dyn, op, "dyn");
-            if (dt.shape().numel() != (long) t * spec.dynamicWeightsPerToken()) {
-                throw new IllegalArgumentException(op + ": dyn " + dt.label() + " has shape " + dt.shape()
-                        + ", expected [" + t + ", 4, " + (2 * rank + 1) + ", " + n + "]");
-            }
-            if (rank > AttentionTiling.MAX_RANK) {
-                throw new IllegalArgumentException(op + ": compose rank " + rank + " exceeds the kernels' maximum "
-                        + AttentionTiling.MAX_RANK);
-            }
+        int n = sizes.heads();
+        int d = sizes.headDim();
+        int t = sizes.rows();
+        int rank = sizes.rank();
+        CudaTensor dt = mode.usesDynamicWeights() ? own(dyn, op, "dyn") : null;
+        if (rank > AttentionTiling.MAX_RANK) {
+            throw new IllegalArgumentException(op + ": compose rank " + rank + " exceeds the kernels' maximum "
+                    + AttentionTiling.MAX_RANK);
         }
-        KvCacheSpec cs = cache.spec();
-        if (cs.numHeads() != n || cs.headDim() != d) {
-            throw new IllegalArgumentException(op + ": cache has " + cs.numHeads() + " heads of " + cs.headDim()
-                    + ", the spec " + n + " of " + d);
-        }
-        if (mode.usesKeySide() && (!cs.keySide() || cs.rank() != rank)) {
-            throw new IllegalArgumentException(op + ": DCMHA needs a key-side cache of rank " + rank + ", the cache has "
-                    + (cs.keySide() ? "rank " + cs.rank() : "none"));
-        }
-        int length = cache.length();
-        int cap = cs.capacity();
-        boolean prefillCall = t > 1;
-        int window = spec.isLocal() ? spec.window() + (prefillCall && spec.windowPlusOneInPrefill() ? 1 : 0) : 0;
-        if (!spec.isLocal() && cap < (long) length + t) {
-            throw new IllegalArgumentException(op + ": global layer cache capacity " + cap + " is smaller than "
-                    + (length + t) + " positions (" + length + " cached + " + t + " new)");
-        }
-        int ringNeeded = spec.window() + (spec.windowPlusOneInPrefill() ? 1 : 0);
-        if (spec.isLocal() && cap < ringNeeded) {
-            throw new IllegalArgumentException(op + ": local layer with window " + spec.window() + " needs a ring of at least "
-                    + ringNeeded + " slots, the cache has " + cap);
-        }
+        int length = sizes.start();
+        int cap = sizes.capacity();
+        int window = sizes.keysPerQuery();
         CudaTensor spre = null;
         CudaTensor spost = null;
-        if (spec.staticPre() != null && mode != AttentionMode.PLAIN_MHA) {
-            spre = floating(spec.staticPre(), op, "staticPre");
-            spost = floating(spec.staticPost(), op, "staticPost");
-            if (spre.shape().numel() != (long) n * n || spost.shape().numel() != (long) n * n || spre.dtype() != spost.dtype()) {
-                throw new IllegalArgumentException(op + ": static weights " + spre.label() + " " + spre.shape() + " and "
-                        + spost.label() + " " + spost.shape() + " must both be [" + n + ", " + n + "] of one dtype");
+        if (sizes.staticWeights()) {
+            spre = own(spec.staticPre(), op, "staticPre");
+            spost = own(spec.staticPost(), op, "staticPost");
+            if (spre.dtype() != spost.dtype()) {
+                throw new IllegalArgumentException(op + ": the cuda kernels need staticPre " + spre.label() + " ("
+                        + spre.dtype() + ") and staticPost " + spost.label() + " (" + spost.dtype() + ") of one dtype");
             }
         }
         if (overlaps(ot, qt) || overlaps(ot, kt) || overlaps(ot, vt)) {
@@ -681,7 +529,7 @@ final class CudaBackend implements Backend {
         AttentionShape shape = new AttentionShape(t, length, cap, n, d, rank, modeCode, window, typeOf(spre));
         boolean staticWeights = spre != null;
         if (decode) {
-            int first = window == 0 ? 0 : Math.max(0, length - window + 1);
+            int first = spec.firstVisibleKey(length, false);
             AttentionTiling.Decode tiling = AttentionTiling.decode(length - first + 1, n, staticWeights,
                     AttentionTiling.DEFAULT_SHARED_BUDGET);
             LaunchPlanner.DecodeScratch s = new LaunchPlanner.DecodeScratch(
@@ -710,15 +558,19 @@ final class CudaBackend implements Backend {
         String op = "attentionUnfused";
         int n = spec.numHeads();
         int d = spec.headDim();
-        CudaTensor qt = f32(q, op, "q");
-        CudaTensor kt = f32(k, op, "k");
-        CudaTensor vt = f32(v, op, "v");
-        CudaTensor ot = f32(out, op, "out");
-        int t = Math.toIntExact(qt.shape().rows());
-        for (CudaTensor x : List.of(qt, kt, vt, ot)) {
-            expectShape(op, x, t, (long) n * d);
+        CudaTensor qt = own(q, op, "q");
+        CudaTensor kt = own(k, op, "k");
+        CudaTensor vt = own(v, op, "v");
+        CudaTensor ot = own(out, op, "out");
+        for (Tensor x : List.of(q, k, v, out)) {
+            OpChecks.requireF32(op, x.label(), x);
+            if (!x.shape().equals(q.shape()) || x.shape().numel() != x.shape().dim(0) * (long) n * d) {
+                throw new IllegalArgumentException(op + ": tensor '" + x.label() + "' has shape " + x.shape()
+                        + ", expected [T, " + (n * d) + "] like q " + q.shape());
+            }
         }
-        CudaTensor dt = spec.mode().usesDynamicWeights() ? f32(dyn, op, "dyn") : null;
+        int t = qt.shape().dim(0);
+        CudaTensor dt = spec.mode().usesDynamicWeights() ? own(dyn, op, "dyn") : null;
         if (spec.staticPre() != null) {
             throw new IllegalArgumentException(op + ": static compose weights are not supported by the baseline");
         }
@@ -726,7 +578,7 @@ final class CudaBackend implements Backend {
             return;
         }
         enter();
-        int window = spec.isLocal() ? spec.window() + (t > 1 && spec.windowPlusOneInPrefill() ? 1 : 0) : 0;
+        int window = spec.keysPerQuery(t > 1);
         int modeCode = switch (spec.mode()) {
             case DCMHA -> 0;
             case QUERY_WISE -> 1;

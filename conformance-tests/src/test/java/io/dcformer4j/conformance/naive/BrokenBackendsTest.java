@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dcformer4j.conformance.SuiteLauncher;
 import io.dcformer4j.conformance.SuiteOutcome;
 import io.dcformer4j.conformance.TckSeed;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,18 +14,19 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The kit must catch real kernel bugs: the whole suite runs (through the JUnit Platform Launcher) against
  * each deliberately broken backend and must fail it, with a failing test named after the broken operation;
- * the same suite passes the correct naive backend, so it is not simply failing everything.
+ * the same suite passes the correct naive backend, so it is not simply failing everything. Variants whose bug
+ * only shows at model sizes, long contexts, other worker counts and so on run the groups that look there.
  */
 class BrokenBackendsTest {
 
-    private static SuiteOutcome runAgainst(String variant) {
-        return SuiteLauncher.run(BrokenBackendSuite.class, Map.of(BrokenBackendSuite.VARIANT, variant));
+    private static SuiteOutcome runAgainst(String variant, String... groups) {
+        return SuiteLauncher.run(BrokenBackendSuite.class, Map.of(BrokenBackendSuite.VARIANT, variant), List.of(groups));
     }
 
     @ParameterizedTest
     @EnumSource(BrokenBackends.class)
     void suiteFailsBrokenBackendNamingTheBrokenOp(BrokenBackends variant) {
-        SuiteOutcome outcome = runAgainst(variant.name());
+        SuiteOutcome outcome = runAgainst(variant.name(), variant.groups());
         System.out.println("[broken backend " + variant + "] passed " + outcome.passed() + ", failed " + outcome.failed());
         outcome.failures().forEach(f -> System.out.println("    " + f.test() + ": "
                 + (f.message().length() > 240 ? f.message().substring(0, 240) + "…" : f.message())));
@@ -40,6 +42,6 @@ class BrokenBackendsTest {
     void suitePassesTheCorrectNaiveBackend() {
         SuiteOutcome outcome = runAgainst("none");
         assertThat(outcome.failures()).as("failures on the correct naive backend").isEmpty();
-        assertThat(outcome.passed()).as("tests passed on the correct naive backend").isGreaterThan(50);
+        assertThat(outcome.passed()).as("tests passed on the correct naive backend").isGreaterThan(100);
     }
 }

@@ -3,7 +3,7 @@ package io.dcformer4j.conformance.naive;
 import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.KvCache;
-import io.dcformer4j.api.Shape;
+import io.dcformer4j.api.OpChecks;
 import io.dcformer4j.api.Tensor;
 
 /**
@@ -19,6 +19,7 @@ final class NaiveAttention {
     private final int d;
     private final int rank;
     private final int perSlot;
+    private boolean keyWise;
 
     NaiveAttention(NaiveBackend backend, AttentionSpec spec) {
         this.backend = backend;
@@ -29,59 +30,45 @@ final class NaiveAttention {
         this.perSlot = (2 * rank + 1) * n;
     }
 
-    void run(String op, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache kvCache, Tensor out) {
+    void run(String op, OpChecks.AttentionSizes sizes, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache kvCache, Tensor out) {
         NaiveTensor qt = backend.tensorArg(q, op);
         NaiveTensor kt = backend.tensorArg(k, op);
         NaiveTensor vt = backend.tensorArg(v, op);
         NaiveTensor ot = backend.tensorArg(out, op);
         NaiveKvCache cache = backend.cacheArg(kvCache, op);
-        int rows = (int) qt.shape().rows();
-        int width = n * d;
-        Shape rowsShape = Shape.of(rows, width);
-        NaiveBackend.requireShapeOf(op, qt, rowsShape);
-        NaiveBackend.requireShapeOf(op, kt, rowsShape);
-        NaiveBackend.requireShapeOf(op, vt, rowsShape);
-        NaiveBackend.requireShapeOf(op, ot, rowsShape);
-        float[] dy = null;
-        if (spec.mode().usesDynamicWeights()) {
-            if (dyn == null) {
-                throw new IllegalArgumentException(op + ": mode " + spec.mode() + " needs the dynamic weights");
-            }
-            NaiveTensor dt = backend.tensorArg(dyn, op);
-            NaiveBackend.requireShapeOf(op, dt, Shape.of(rows, 4, 2 * rank + 1, n));
-            dy = dt.toFloatArray();
-        }
+        int rows = sizes.rows();
+        int width = sizes.width();
+        float[] dy = spec.mode().usesDynamicWeights() ? backend.tensorArg(dyn, op).toFloatArray() : null;
         var cs = cache.spec();
-        if (cs.numHeads() != n || cs.headDim() != d || (spec.mode().usesKeySide() && (!cs.keySide() || cs.rank() != rank))) {
-            throw new IllegalArgumentException(op + ": cache " + cs + " does not fit the layer " + spec);
-        }
-        int start = cache.length;
-        int capacity = cs.capacity();
-        if (!spec.isLocal() && capacity < start + rows) {
-            throw new IllegalArgumentException(op + ": global cache of " + capacity + " slots cannot hold positions up to " + (start + rows - 1));
-        }
-        int needed = spec.window() + (spec.windowPlusOneInPrefill() ? 1 : 0);
-        if (spec.isLocal() && capacity < needed) {
-            throw new IllegalArgumentException(op + ": ring of " + capacity + " slots is smaller than the " + needed + " keys of the window");
-        }
-        float[] staticPre = spec.staticPre() == null ? null : backend.tensorArg(spec.staticPre(), op).toFloatArray();
-        float[] staticPost = spec.staticPost() == null ? null : backend.tensorArg(spec.staticPost(), op).toFloatArray();
+        int start = sizes.start();
+        int capacity = sizes.capacity();
+        // plain MHA composes with the identity alone: its static weights, if any, are ignored (OpChecks.attention)
+        float[] staticPre = sizes.staticWeights() ? backend.staticWeights(backend.tensorArg(spec.staticPre(), op)) : null;
+        float[] staticPost = sizes.staticWeights() ? backend.staticWeights(backend.tensorArg(spec.staticPost(), op)) : null;
+        float[][] cached = backend.cachedKeysAndValues(cache, start);
+        boolean decode = op.equals("attentionDecode");
+        keyWise = backend.keyWiseTerms(spec, rows > 1, start);
         float[] qs = qt.toFloatArray();
         float[] ks = kt.toFloatArray();
         float[] vs = vt.toFloatArray();
         float[] result = new float[rows * width]; // [T, N·D]
         float scale = (float) (1.0 / Math.sqrt(d));
         boolean multi = rows > 1;
+        float[] row = new float[width]; // [N·D] one query's output before it is placed
         for (int t = 0; t < rows; t++) {
             int position = start + t;
-            int first = backend.firstVisibleKey(spec, position, multi);
+            int first = backend.firstKeyOfRow(spec, position, multi, t, cache);
             int keys = position - first + 1;
-            float[] logits = new float[n * keys]; // [N, S_t]
+            if (decode && !backend.decodeAttends(start)) {
+                continue; // the output row stays zero
+            }
+            float[] logits = backend.logitsBuffer(n * keys); // [N, S_t]
+            java.util.Arrays.fill(logits, 0, n * keys, 0f);
             for (int j = 0; j < keys; j++) {
                 int s = first + j;
                 for (int h = 0; h < n; h++) {
-                    float[] src = s < start ? cache.keys : ks;
-                    int off = s < start ? (s % capacity) * width : (s - start) * width;
+                    float[] src = s < start ? cached[0] : ks;
+                    int off = s < start ? Math.floorMod(s, capacity) * width : (s - start) * width;
                     float dot = 0f;
                     for (int x = 0; x < d; x++) {
                         dot += qs[t * width + h * d + x] * src[off + h * d + x];
@@ -98,7 +85,7 @@ final class NaiveAttention {
                 setColumn(logits, keys, j, composed);
             }
             for (int h = 0; h < n; h++) {
-                backend.softmaxInPlace(logits, h * keys, keys);
+                backend.attentionSoftmax(logits, h * keys, keys, decode);
             }
             for (int j = 0; j < keys; j++) {
                 int s = first + j;
@@ -111,12 +98,15 @@ final class NaiveAttention {
                     float sum = 0f;
                     for (int j = 0; j < keys; j++) {
                         int s = first + j;
-                        float[] src = s < start ? cache.values : vs;
-                        int off = s < start ? (s % capacity) * width : (s - start) * width;
+                        float[] src = s < start ? cached[1] : vs;
+                        int off = s < start ? Math.floorMod(s, capacity) * width : (s - start) * width;
                         sum += logits[m * keys + j] * src[off + m * d + x];
                     }
-                    result[t * width + m * d + x] = sum;
+                    row[backend.outputSlot(m * d + x, width)] = sum;
                 }
+            }
+            for (int i = 0; i < width; i++) {
+                result[t * width + i] = row[backend.outputSlot(i, width)];
             }
         }
         for (int t = 0; t < rows; t++) {
@@ -129,6 +119,7 @@ final class NaiveAttention {
             }
         }
         cache.length = start + rows;
+        cache.highWater = Math.max(cache.highWater, cache.length);
         NaiveBackend.writeOut(ot, result);
     }
 
@@ -162,10 +153,10 @@ final class NaiveAttention {
             return mat;
         }
         addFactors(mat, dy, (t * 4 + cq) * perSlot);
-        if (spec.mode() == AttentionMode.DCMHA) {
+        if (keyWise) {
             if (s < start) {
                 int capacity = cache.spec().capacity();
-                addFactors(mat, cache.keySide, (s % capacity) * 2 * perSlot + keyPart * perSlot);
+                addFactors(mat, cache.keySide, Math.floorMod(s, capacity) * 2 * perSlot + keyPart * perSlot);
             } else {
                 addFactors(mat, dy, ((s - start) * 4 + 1 + 2 * keyPart) * perSlot);
             }

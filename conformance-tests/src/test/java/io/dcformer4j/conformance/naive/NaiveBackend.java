@@ -8,6 +8,7 @@ import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.KvCache;
 import io.dcformer4j.api.KvCacheSpec;
 import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.OpChecks;
 import io.dcformer4j.api.RopeSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
@@ -34,6 +35,9 @@ import java.util.function.IntConsumer;
 public class NaiveBackend implements Backend {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Weight segments above this size are read in place instead of copied to the heap (like a mapped checkpoint). */
+    private static final long EXTERNAL_WEIGHT_BYTES = 1L << 28;
 
     private final BackendOptions options;
     private final int threads;
@@ -115,6 +119,75 @@ public class NaiveBackend implements Backend {
         applyCompose(alpha, matrix, out, n);
     }
 
+    /** 1/sqrt(mean square + eps) of one RMSNorm group of n elements whose squares sum to {@code sumSquares}. */
+    protected float rmsInverse(float sumSquares, int n, float eps) {
+        return (float) (1.0 / Math.sqrt(sumSquares / n + eps));
+    }
+
+    /** The value RMSNorm reads for an input element (a backend that flushes subnormals changes it here). */
+    protected float rmsInput(float x) {
+        return x;
+    }
+
+    /** 1/sqrt(variance + eps) of one LayerNorm row. */
+    protected float layerNormInverse(float variance, float eps) {
+        return (float) (1.0 / Math.sqrt(variance + eps));
+    }
+
+    /** 1/RMS over the N heads of one dynamic-weight factor, r[offset .. offset+n). */
+    protected float headRmsInverse(float[] r, int offset, int n) {
+        float ms = 0f;
+        for (int h = 0; h < n; h++) {
+            ms += r[offset + h] * r[offset + h];
+        }
+        return (float) (1.0 / Math.sqrt(ms / n + 1e-6));
+    }
+
+    /** The element index where row {@code row} of a [rows, width] weight table of {@code byteSize}-byte elements starts. */
+    protected long tableRowStart(int row, int width, int byteSize) {
+        return (long) row * width;
+    }
+
+    /** The first key the query at {@code position} attends to (row {@code rowInCall} of a call over {@code cache}). */
+    protected int firstKeyOfRow(AttentionSpec spec, int position, boolean multiTokenCall, int rowInCall, NaiveKvCache cache) {
+        return firstVisibleKey(spec, position, multiTokenCall);
+    }
+
+    /** Softmax of one head's logits over the visible keys of a query (decode: the call has one query). */
+    protected void attentionSoftmax(float[] logits, int from, int keys, boolean decode) {
+        softmaxInPlace(logits, from, keys);
+    }
+
+    /** Whether a decode call attends at all when the cache is empty (the fresh key is its only key). */
+    protected boolean decodeAttends(int cachedKeys) {
+        return true;
+    }
+
+    /** A zeroed float buffer for one query row's logits [N, S]. */
+    protected float[] logitsBuffer(int size) {
+        return new float[size];
+    }
+
+    /** Where the cached keys and values of {@code cache} are read: {keys, values}, each [capacity, N·D]. */
+    protected float[][] cachedKeysAndValues(NaiveKvCache cache, int cachedLength) {
+        return new float[][] {cache.keys, cache.values};
+    }
+
+    /** The output row of one query is built in a buffer; this maps element i of the row to its buffer slot. */
+    protected int outputSlot(int i, int width) {
+        return i;
+    }
+
+    /** Whether the key-wise compose terms apply in this mode (in a call with several queries when {@code multi}). */
+    protected boolean keyWiseTerms(AttentionSpec spec, boolean multi, int cachedBefore) {
+        return spec.mode() == io.dcformer4j.api.AttentionMode.DCMHA;
+    }
+
+    /** The values of a static compose weight [N, N]. */
+    protected float[] staticWeights(NaiveTensor weight) {
+        return weight.toFloatArray();
+    }
+
     /** Runs body(i) for i in [0, count), split in contiguous chunks over the workers; returns when all are done. */
     protected void parallelFor(int count, IntConsumer body) {
         int chunks = Math.min(threads, count);
@@ -178,9 +251,7 @@ public class NaiveBackend implements Backend {
 
     private NaiveTensor create(DType dtype, Shape shape, String label) {
         ensureOpen();
-        if (dtype == null || shape == null) {
-            throw new IllegalArgumentException("allocate '" + label + "': dtype and shape are required");
-        }
+        OpChecks.allocate(dtype, shape, label);
         NaiveTensor.Storage storage = new NaiveTensor.Storage(dtype, Math.toIntExact(shape.numel()));
         liveTensors.incrementAndGet();
         liveBytes.addAndGet(storage.bytes);
@@ -194,9 +265,8 @@ public class NaiveBackend implements Backend {
 
     @Override
     public Tensor fromFloats(DType dtype, Shape shape, float[] values, String label) {
-        if (dtype == DType.I32 || values.length != shape.numel()) {
-            throw new IllegalArgumentException("fromFloats '" + label + "': " + values.length + " values for " + dtype + " " + shape);
-        }
+        ensureOpen();
+        OpChecks.fromFloats(dtype, shape, values, label);
         NaiveTensor t = create(dtype, shape, label);
         t.copyFrom(values);
         return t;
@@ -204,9 +274,8 @@ public class NaiveBackend implements Backend {
 
     @Override
     public Tensor fromInts(Shape shape, int[] values, String label) {
-        if (values.length != shape.numel()) {
-            throw new IllegalArgumentException("fromInts '" + label + "': " + values.length + " values for " + shape);
-        }
+        ensureOpen();
+        OpChecks.fromInts(shape, values, label);
         NaiveTensor t = create(DType.I32, shape, label);
         t.copyFrom(values);
         return t;
@@ -214,9 +283,12 @@ public class NaiveBackend implements Backend {
 
     @Override
     public Tensor weights(DType dtype, Shape shape, MemorySegment data, String label) {
+        ensureOpen();
+        OpChecks.weights(dtype, shape, data, label);
         long n = shape.numel();
-        if (dtype == DType.I32 || data.byteSize() != n * dtype.byteSize()) {
-            throw new IllegalArgumentException("weights '" + label + "': " + data.byteSize() + " bytes for " + dtype + " " + shape);
+        if (data.byteSize() > EXTERNAL_WEIGHT_BYTES) {
+            liveTensors.incrementAndGet();
+            return new NaiveTensor(this, dtype, shape, label, new NaiveTensor.Storage(data), 0, false);
         }
         NaiveTensor t = create(dtype, shape, label);
         for (int i = 0; i < n; i++) {
@@ -231,29 +303,23 @@ public class NaiveBackend implements Backend {
 
     @Override
     public Tensor view(Tensor tensor, Shape shape) {
+        OpChecks.view(tensor, shape);
         NaiveTensor t = check(tensor, "view");
-        if (shape.numel() != t.shape().numel()) {
-            throw new IllegalArgumentException("view of '" + t.label() + "' " + t.shape() + " as " + shape + ": element counts differ");
-        }
         return new NaiveTensor(this, t.dtype(), shape, t.label(), t.storage, t.offset, true);
     }
 
     @Override
     public Tensor slice(Tensor tensor, int start, int end) {
+        OpChecks.ViewSizes v = OpChecks.slice(tensor, start, end);
         NaiveTensor t = check(tensor, "slice");
-        int rows = t.shape().dim(0);
-        if (start < 0 || end > rows || start > end) {
-            throw new IllegalArgumentException("slice [" + start + ", " + end + ") of '" + t.label() + "' with " + rows + " rows");
-        }
-        int rowSize = rows == 0 ? 0 : t.numel() / rows;
-        return new NaiveTensor(this, t.dtype(), t.shape().withDim0(end - start), t.label(), t.storage, t.offset + start * rowSize, true);
+        return new NaiveTensor(this, t.dtype(), v.shape(), t.label(), t.storage, t.offset + Math.toIntExact(v.firstElement()), true);
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        OpChecks.copy(src, dst);
         NaiveTensor s = check(src, "copy");
         NaiveTensor d = check(dst, "copy");
-        requireNumel("copy", d, s.numel());
         for (int i = 0; i < s.numel(); i++) {
             d.set(i, s.get(i));
         }
@@ -273,26 +339,6 @@ public class NaiveBackend implements Backend {
         return t;
     }
 
-    private NaiveTensor checkFloat(Tensor tensor, String op) {
-        NaiveTensor t = check(tensor, op);
-        if (t.dtype() == DType.I32) {
-            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' is I32, expected a float type");
-        }
-        return t;
-    }
-
-    private static void requireNumel(String op, NaiveTensor t, long numel) {
-        if (t.shape().numel() != numel) {
-            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' has shape " + t.shape() + ", expected " + numel + " elements");
-        }
-    }
-
-    private static void requireShape(String op, NaiveTensor t, Shape expected) {
-        if (!t.shape().equals(expected)) {
-            throw new IllegalArgumentException(op + ": tensor '" + t.label() + "' has shape " + t.shape() + ", expected " + expected);
-        }
-    }
-
     private static void write(NaiveTensor t, float[] values) {
         for (int i = 0; i < values.length; i++) {
             t.set(i, values[i]);
@@ -303,44 +349,46 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void embedding(Tensor table, int[] tokens, Tensor out) {
-        NaiveTensor tt = checkFloat(table, "embedding");
-        NaiveTensor o = checkFloat(out, "embedding");
-        int vocab = tt.shape().dim(0);
-        int width = tt.shape().cols();
-        requireShape("embedding", o, Shape.of(tokens.length, width));
+        int width = OpChecks.embedding(table, tokens, out).width();
+        NaiveTensor tt = check(table, "embedding");
+        NaiveTensor o = check(out, "embedding");
         for (int t = 0; t < tokens.length; t++) {
-            if (tokens[t] < 0 || tokens[t] >= vocab) {
-                throw new IllegalArgumentException("embedding: token id " + tokens[t] + " at " + t + " outside [0, " + vocab + ")");
-            }
+            long rowStart = tableRowStart(tokens[t], width, tt.dtype().byteSize());
             for (int e = 0; e < width; e++) {
-                o.set(t * width + e, tt.get(tokens[t] * width + e));
+                o.set(t * width + e, tt.get(Math.toIntExact(rowStart + e)));
             }
         }
     }
 
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
-        NaiveTensor xt = checkFloat(x, "linear");
-        NaiveTensor wt = checkFloat(w, "linear");
-        NaiveTensor ot = checkFloat(out, "linear");
-        int in = wt.shape().cols();
-        int outDim = wt.shape().dim(0);
-        int rows = (int) xt.shape().rows();
-        if (xt.shape().cols() != in || wt.shape().rank() != 2) {
-            throw new IllegalArgumentException("linear: x '" + xt.label() + "' " + xt.shape() + " does not match w '" + wt.label() + "' " + wt.shape());
-        }
-        requireShape("linear", ot, xt.shape().rank() == 2 ? Shape.of(rows, outDim) : ot.shape());
-        requireNumel("linear", ot, (long) rows * outDim);
-        float[] b = null;
-        if (bias != null) {
-            NaiveTensor bt = checkFloat(bias, "linear");
-            requireNumel("linear bias", bt, outDim);
-            b = bt.toFloatArray();
-        }
+        OpChecks.LinearSizes sizes = OpChecks.linear(x, w, bias, out);
+        NaiveTensor xt = check(x, "linear");
+        NaiveTensor wt = check(w, "linear");
+        NaiveTensor ot = check(out, "linear");
+        int in = sizes.in();
+        int outDim = sizes.out();
+        int rows = sizes.rows();
+        float[] b = bias == null ? null : check(bias, "linear").toFloatArray();
         float[] xs = xt.toFloatArray();
-        float[] ws = wt.toFloatArray();
         float[] result = new float[rows * outDim]; // [T, out]
         float[] bf = b;
+        if (wt.storage.external != null) {
+            // A table too big for one array: one weight row at a time.
+            parallelFor(outDim, o -> {
+                float[] row = new float[in]; // [in]
+                long rowStart = tableRowStart(o, in, wt.dtype().byteSize());
+                for (int i = 0; i < in; i++) {
+                    row[i] = wt.get(Math.toIntExact(rowStart + i));
+                }
+                for (int t = 0; t < rows; t++) {
+                    result[t * outDim + o] = dot(xs, t * in, row, 0, in) + (bf == null ? 0f : bf[o]);
+                }
+            });
+            write(ot, result);
+            return;
+        }
+        float[] ws = wt.toFloatArray();
         parallelFor(rows, t -> {
             for (int o = 0; o < outDim; o++) {
                 result[t * outDim + o] = dot(xs, t * in, ws, o * in, in) + (bf == null ? 0f : bf[o]);
@@ -351,25 +399,22 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void rmsNorm(Tensor x, Tensor gain, float eps, Tensor out) {
-        NaiveTensor xt = checkFloat(x, "rmsNorm");
-        NaiveTensor gt = checkFloat(gain, "rmsNorm");
-        NaiveTensor ot = checkFloat(out, "rmsNorm");
-        int g = gt.numel();
-        if (g == 0 || xt.shape().cols() % g != 0) {
-            throw new IllegalArgumentException("rmsNorm: width " + xt.shape().cols() + " of '" + xt.label() + "' is not a multiple of gain size " + g);
-        }
-        requireShape("rmsNorm", ot, xt.shape());
+        int g = OpChecks.rmsNorm(x, gain, eps, out).groupSize();
+        NaiveTensor xt = check(x, "rmsNorm");
+        NaiveTensor gt = check(gain, "rmsNorm");
+        NaiveTensor ot = check(out, "rmsNorm");
         float[] xs = xt.toFloatArray();
         float[] gs = gt.toFloatArray();
         float[] result = new float[xs.length]; // same shape as x
         for (int start = 0; start < xs.length; start += g) {
             float ss = 0f;
             for (int j = 0; j < g; j++) {
-                ss += xs[start + j] * xs[start + j];
+                float v = rmsInput(xs[start + j]);
+                ss += v * v;
             }
-            float inv = (float) (1.0 / Math.sqrt(ss / g + eps));
+            float inv = rmsInverse(ss, g, eps);
             for (int j = 0; j < g; j++) {
-                result[start + j] = gs[j] * (xs[start + j] * inv);
+                result[start + j] = gs[j] * (rmsInput(xs[start + j]) * inv);
             }
         }
         write(ot, result);
@@ -377,17 +422,13 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void layerNorm(Tensor x, Tensor gain, Tensor bias, float eps, Tensor out) {
-        NaiveTensor xt = checkFloat(x, "layerNorm");
-        NaiveTensor gt = checkFloat(gain, "layerNorm");
-        NaiveTensor bt = checkFloat(bias, "layerNorm");
-        NaiveTensor ot = checkFloat(out, "layerNorm");
-        int e = xt.shape().cols();
-        requireNumel("layerNorm gain", gt, e);
-        requireNumel("layerNorm bias", bt, e);
-        requireShape("layerNorm", ot, xt.shape());
+        int e = OpChecks.layerNorm(x, gain, bias, eps, out).width();
+        NaiveTensor xt = check(x, "layerNorm");
+        NaiveTensor gt = check(gain, "layerNorm");
+        NaiveTensor ot = check(out, "layerNorm");
         float[] xs = xt.toFloatArray();
         float[] gs = gt.toFloatArray();
-        float[] bs = bt.toFloatArray();
+        float[] bs = bias == null ? new float[e] : check(bias, "layerNorm").toFloatArray(); // no bias: a zero shift
         float[] result = new float[xs.length]; // same shape as x
         for (int start = 0; start < xs.length; start += e) {
             float mean = 0f;
@@ -401,7 +442,7 @@ public class NaiveBackend implements Backend {
                 var += dv * dv;
             }
             var /= e;
-            float inv = (float) (1.0 / Math.sqrt(var + eps));
+            float inv = layerNormInverse(var, eps);
             for (int j = 0; j < e; j++) {
                 result[start + j] = gs[j] * ((xs[start + j] - mean) * inv) + bs[j];
             }
@@ -411,15 +452,12 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int startPos, RopeSpec spec, Tensor out) {
-        NaiveTensor xt = checkFloat(x, "rope");
-        NaiveTensor ot = checkFloat(out, "rope");
-        int d = spec.headDim();
-        if (xt.shape().cols() % d != 0) {
-            throw new IllegalArgumentException("rope: width " + xt.shape().cols() + " of '" + xt.label() + "' is not a multiple of head dim " + d);
-        }
-        requireShape("rope", ot, xt.shape());
-        int rows = (int) xt.shape().rows();
-        int heads = xt.shape().cols() / d;
+        OpChecks.RopeSizes sizes = OpChecks.rope(x, startPos, spec, out);
+        NaiveTensor xt = check(x, "rope");
+        NaiveTensor ot = check(out, "rope");
+        int d = sizes.headDim();
+        int rows = sizes.rows();
+        int heads = sizes.heads();
         int half = spec.rotaryDim() / 2;
         float[] xs = xt.toFloatArray();
         float[] result = xs.clone(); // same shape as x
@@ -442,11 +480,10 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void swiglu(Tensor gate, Tensor up, Tensor out) {
-        NaiveTensor g = checkFloat(gate, "swiglu");
-        NaiveTensor u = checkFloat(up, "swiglu");
-        NaiveTensor o = checkFloat(out, "swiglu");
-        requireShape("swiglu", u, g.shape());
-        requireShape("swiglu", o, g.shape());
+        OpChecks.swiglu(gate, up, out);
+        NaiveTensor g = check(gate, "swiglu");
+        NaiveTensor u = check(up, "swiglu");
+        NaiveTensor o = check(out, "swiglu");
         float[] gs = g.toFloatArray();
         float[] us = u.toFloatArray();
         float[] result = new float[gs.length]; // same shape as gate
@@ -458,18 +495,14 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void mgate(Tensor u, Tensor gateLogits, Tensor out) {
-        NaiveTensor ut = checkFloat(u, "mgate");
-        NaiveTensor gt = checkFloat(gateLogits, "mgate");
-        NaiveTensor ot = checkFloat(out, "mgate");
-        int rows = (int) ut.shape().rows();
-        int f = ut.shape().cols();
-        int groups = gt.shape().cols();
-        if (groups == 0 || f % groups != 0 || gt.shape().rows() != rows) {
-            throw new IllegalArgumentException("mgate: u '" + ut.label() + "' " + ut.shape() + " and gates '" + gt.label() + "' "
-                    + gt.shape() + " do not fit (F must be a multiple of Mg)");
-        }
-        requireShape("mgate", ot, ut.shape());
-        int p = f / groups;
+        OpChecks.MgateSizes sizes = OpChecks.mgate(u, gateLogits, out);
+        NaiveTensor ut = check(u, "mgate");
+        NaiveTensor gt = check(gateLogits, "mgate");
+        NaiveTensor ot = check(out, "mgate");
+        int rows = sizes.rows();
+        int f = sizes.width();
+        int groups = sizes.groups();
+        int p = sizes.groupWidth();
         float[] us = ut.toFloatArray();
         float[] gs = gt.toFloatArray();
         float[] result = new float[us.length]; // [T, F]
@@ -484,9 +517,9 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void gelu(Tensor x, Tensor out) {
-        NaiveTensor xt = checkFloat(x, "gelu");
-        NaiveTensor ot = checkFloat(out, "gelu");
-        requireShape("gelu", ot, xt.shape());
+        OpChecks.gelu(x, out);
+        NaiveTensor xt = check(x, "gelu");
+        NaiveTensor ot = check(out, "gelu");
         float[] xs = xt.toFloatArray();
         float[] result = new float[xs.length]; // same shape as x
         for (int i = 0; i < xs.length; i++) {
@@ -501,11 +534,10 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
-        NaiveTensor at = checkFloat(a, "add");
-        NaiveTensor bt = checkFloat(b, "add");
-        NaiveTensor ot = checkFloat(out, "add");
-        requireShape("add", bt, at.shape());
-        requireShape("add", ot, at.shape());
+        OpChecks.add(a, b, out);
+        NaiveTensor at = check(a, "add");
+        NaiveTensor bt = check(b, "add");
+        NaiveTensor ot = check(out, "add");
         float[] as = at.toFloatArray();
         float[] bs = bt.toFloatArray();
         float[] result = new float[as.length]; // same shape as a
@@ -517,9 +549,9 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void softmax(Tensor x, Tensor out) {
-        NaiveTensor xt = checkFloat(x, "softmax");
-        NaiveTensor ot = checkFloat(out, "softmax");
-        requireShape("softmax", ot, xt.shape());
+        OpChecks.softmax(x, out);
+        NaiveTensor xt = check(x, "softmax");
+        NaiveTensor ot = check(out, "softmax");
         float[] xs = xt.toFloatArray();
         int width = xt.shape().cols();
         for (int start = 0; start < xs.length; start += width) {
@@ -530,21 +562,18 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void dynamicWeights(Tensor a, DynamicWeightParams params, Tensor out) {
-        NaiveTensor at = checkFloat(a, "dynamicWeights");
-        NaiveTensor ot = checkFloat(out, "dynamicWeights");
-        int e = params.dim();
-        int n = params.numHeads();
-        int rank = params.rank();
-        int k = params.hidden();
-        int rows = (int) at.shape().rows();
-        if (at.shape().cols() != e) {
-            throw new IllegalArgumentException("dynamicWeights: a '" + at.label() + "' " + at.shape() + " does not have E = " + e + " columns");
-        }
-        requireShape("dynamicWeights", ot, Shape.of(rows, 4, 2 * rank + 1, n));
+        OpChecks.DynamicWeightSizes sizes = OpChecks.dynamicWeights(a, params, out);
+        NaiveTensor at = check(a, "dynamicWeights");
+        NaiveTensor ot = check(out, "dynamicWeights");
+        int e = sizes.dim();
+        int n = sizes.heads();
+        int rank = sizes.rank();
+        int k = sizes.hidden();
+        int rows = sizes.rows();
         float[] as = at.toFloatArray();
-        float[] dw1 = checkFloat(params.dw1(), "dynamicWeights").toFloatArray();
-        float[] qkw = checkFloat(params.qkw(), "dynamicWeights").toFloatArray();
-        float[] dd = checkFloat(params.dd(), "dynamicWeights").toFloatArray();
+        float[] dw1 = check(params.dw1(), "dynamicWeights").toFloatArray();
+        float[] qkw = check(params.qkw(), "dynamicWeights").toFloatArray();
+        float[] dd = check(params.dd(), "dynamicWeights").toFloatArray();
         int perSlot = (2 * rank + 1) * n;
         float[] result = new float[rows * 4 * perSlot]; // [T, 4, 2I+1, N]
         float[] u = new float[k]; // [K]
@@ -567,11 +596,7 @@ public class NaiveBackend implements Backend {
                 }
                 int base = (t * 4 + c) * perSlot;
                 for (int i = 0; i < rank; i++) {
-                    float ms = 0f;
-                    for (int h = 0; h < n; h++) {
-                        ms += r[i * n + h] * r[i * n + h];
-                    }
-                    float inv = (float) (1.0 / Math.sqrt(ms / n + 1e-6));
+                    float inv = headRmsInverse(r, i * n, n);
                     for (int h = 0; h < n; h++) {
                         result[base + i * n + h] = r[i * n + h] * inv;
                         result[base + (rank + i) * n + h] = r[(rank + i) * n + h];
@@ -592,6 +617,7 @@ public class NaiveBackend implements Backend {
     @Override
     public KvCache allocateKvCache(KvCacheSpec spec) {
         ensureOpen();
+        OpChecks.allocateKvCache(spec);
         NaiveKvCache cache = new NaiveKvCache(this, spec);
         liveTensors.incrementAndGet();
         liveBytes.addAndGet(cache.bytes());
@@ -600,21 +626,19 @@ public class NaiveBackend implements Backend {
 
     @Override
     public void attentionPrefill(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out) {
-        new NaiveAttention(this, spec).run("attentionPrefill", q, k, v, dyn, cache, out);
+        OpChecks.AttentionSizes sizes = OpChecks.attentionPrefill(q, k, v, dyn, cache, spec, out);
+        new NaiveAttention(this, spec).run("attentionPrefill", sizes, q, k, v, dyn, cache, out);
     }
 
     @Override
     public void attentionDecode(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out) {
-        NaiveTensor qt = checkFloat(q, "attentionDecode");
-        if (qt.shape().rows() != 1) {
-            throw new IllegalArgumentException("attentionDecode: q '" + qt.label() + "' " + qt.shape() + " has more than one row");
-        }
-        new NaiveAttention(this, spec).run("attentionDecode", q, k, v, dyn, cache, out);
+        OpChecks.AttentionSizes sizes = OpChecks.attentionDecode(q, k, v, dyn, cache, spec, out);
+        new NaiveAttention(this, spec).run("attentionDecode", sizes, q, k, v, dyn, cache, out);
     }
 
     /** Package access for {@link NaiveAttention}. */
     NaiveTensor tensorArg(Tensor t, String op) {
-        return checkFloat(t, op);
+        return check(t, op);
     }
 
     NaiveKvCache cacheArg(KvCache cache, String op) {
@@ -628,10 +652,6 @@ public class NaiveBackend implements Backend {
 
     static void writeOut(NaiveTensor t, float[] values) {
         write(t, values);
-    }
-
-    static void requireShapeOf(String op, NaiveTensor t, Shape expected) {
-        requireShape(op, t, expected);
     }
 
     /** Applies a compose matrix: {@code out[m] = Σ_n alpha[n] · matrix[n, m]}. */

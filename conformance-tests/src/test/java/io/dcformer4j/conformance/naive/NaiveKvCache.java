@@ -11,6 +11,8 @@ final class NaiveKvCache implements KvCache {
     final float[] values;   // [capacity, N·D]
     final float[] keySide;  // [capacity, 2, 2I+1, N]
     int length;
+    /** The most positions this cache has held since it was allocated (reset does not lower it). */
+    int highWater;
     private boolean closed;
 
     NaiveKvCache(NaiveBackend owner, KvCacheSpec spec) {

@@ -6,10 +6,14 @@ import io.dcformer4j.api.Numerics;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 import io.dcformer4j.api.TensorChecks;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * A heap tensor of {@link NaiveBackend}: F32 in a float[], BF16/F16 as raw 16-bit patterns in a short[],
- * I32 in an int[]. Views and slices share the {@link Storage} with an element offset.
+ * I32 in an int[]. Views and slices share the {@link Storage} with an element offset. Weight tables too big
+ * for the heap stay in the caller's segment (read-only, read element by element).
  */
 final class NaiveTensor implements Tensor {
     /** Storage shared by a tensor and its views. */
@@ -17,6 +21,8 @@ final class NaiveTensor implements Tensor {
         final float[] floats;
         final short[] halves;
         final int[] ints;
+        /** Little-endian weights referenced in place (huge tables), or null. */
+        final MemorySegment external;
         final long bytes;
         boolean closed;
 
@@ -24,9 +30,22 @@ final class NaiveTensor implements Tensor {
             floats = dtype == DType.F32 ? new float[numel] : null;
             halves = dtype == DType.BF16 || dtype == DType.F16 ? new short[numel] : null;
             ints = dtype == DType.I32 ? new int[numel] : null;
+            external = null;
             bytes = (long) numel * dtype.byteSize();
         }
+
+        /** Weights left in the caller's segment; not counted as live bytes (the backend does not own them). */
+        Storage(MemorySegment external) {
+            floats = null;
+            halves = null;
+            ints = null;
+            this.external = external;
+            bytes = 0;
+        }
     }
+
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final NaiveBackend owner;
     private final DType dtype;
@@ -56,6 +75,15 @@ final class NaiveTensor implements Tensor {
 
     /** Element i widened to float. */
     float get(int i) {
+        if (storage.external != null) {
+            long index = (long) offset + i;
+            return switch (dtype) {
+                case F32 -> storage.external.getAtIndex(F32_LE, index);
+                case BF16 -> owner.bf16ToFloat(storage.external.getAtIndex(I16_LE, index));
+                case F16 -> Numerics.f16ToFloat(storage.external.getAtIndex(I16_LE, index));
+                case I32 -> throw new IllegalStateException("I32 weights are not referenced in place");
+            };
+        }
         return switch (dtype) {
             case F32 -> storage.floats[offset + i];
             case BF16 -> owner.bf16ToFloat(storage.halves[offset + i]);
@@ -66,6 +94,9 @@ final class NaiveTensor implements Tensor {
 
     /** Element i rounded to this tensor's dtype. */
     void set(int i, float value) {
+        if (storage.external != null) {
+            throw new IllegalStateException("tensor '" + label + "' references the caller's weights and is read-only");
+        }
         switch (dtype) {
             case F32 -> storage.floats[offset + i] = value;
             case BF16 -> storage.halves[offset + i] = owner.floatToBf16(value);

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * readers state: strings, names and the document may be as long as the header itself (Jackson's own default
  * of 20 million characters per string would refuse a valid header below the 100 MB limit with its own
  * wording), while nesting and number length are capped where no checkpoint comes near them, because those are
- * what make a parser slow or deep. Duplicate keys are refused.
+ * what make a parser slow or deep. Duplicate keys are refused. Parse errors are worded by {@link JsonErrors}.
  */
 final class CheckpointJson {
 
@@ -61,7 +61,7 @@ final class CheckpointJson {
         } catch (StreamConstraintsException e) {
             throw new CheckpointException(file + ": bad JSON in " + what + ": " + limitBroken(e), e);
         } catch (JacksonException e) {
-            throw new CheckpointException(file + ": bad JSON in " + what + ": " + e.getOriginalMessage(), e);
+            throw new CheckpointException(file + ": bad JSON in " + what + ": " + JsonErrors.describe(e), e);
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot parse " + what + ": " + e, e);
         }

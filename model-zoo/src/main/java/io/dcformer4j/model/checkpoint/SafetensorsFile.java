@@ -145,7 +145,8 @@ public final class SafetensorsFile extends ArenaWeightSource {
             try {
                 expected = Math.multiplyExact(shape.numel(), (long) dtype.byteSize());
             } catch (ArithmeticException ex) {
-                throw new CheckpointException(where + ": shape " + shape + " is too large");
+                throw new CheckpointException(where + ": shape " + shape + " of " + dtype + " is more than the "
+                        + Long.MAX_VALUE + " bytes a file can address");
             }
             if (off[1] < off[0]) {
                 throw new CheckpointException(where + ": data_offsets [" + off[0] + ", " + off[1] + "] end before they begin");
@@ -209,7 +210,7 @@ public final class SafetensorsFile extends ArenaWeightSource {
         try {
             return Shape.of(dims);
         } catch (ArithmeticException e) {
-            throw new CheckpointException(where + ": shape " + node + " has too many elements");
+            throw new CheckpointException(where + ": shape " + node + " has more than " + Long.MAX_VALUE + " elements");
         }
     }
 

@@ -161,7 +161,8 @@ final class TorchCheckpoint extends ArenaWeightSource {
             expected = Math.multiplyExact(ref.numel(), (long) elementSize);
         } catch (ArithmeticException ex) {
             throw new CheckpointException(file + ": storage '" + ref.key() + "' of tensor '" + tensor + "' claims "
-                    + ref.numel() + " elements, too many");
+                    + ref.numel() + " elements of " + elementSize + " bytes, more than the " + Long.MAX_VALUE
+                    + " bytes a file can address");
         }
         if (e.size() != expected) {
             throw new CheckpointException(file + ": storage entry " + entryName + " (tensor '" + tensor + "') has "

@@ -1,4 +1,4 @@
-package io.dcformer4j.cli;
+package io.dcformer4j.eval;
 
 import io.dcformer4j.generate.Sampler;
 import io.dcformer4j.tokenizer.Tokenizer;
@@ -9,16 +9,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Scoring of the synthetic compositional set (spec §8, recommended protocol): the {@code "[ "} and
- * {@code " ]"} markers are removed, the whole text is tokenized once and run in one teacher-forced pass, and
- * an answer span is correct iff the argmax at the position before each of its tokens is that token. The
- * span's tokens are those covering the answer and the space before it (the space belongs to the first answer
- * token in byte-level BPE).
+ * The {@code [ bracketed ]} answers of a synthetic compositional text (spec §8, recommended protocol): the
+ * {@code "[ "} and {@code " ]"} markers are removed, the text is tokenized once, and an answer span is correct
+ * iff the argmax at the position before each of its tokens is that token. A span's tokens are those covering
+ * the answer and the space before it (byte-level BPE attaches that space to the first answer token).
  */
-final class SyntheticEval {
+public final class BracketedAnswers {
     private static final Pattern ANSWER = Pattern.compile("\\[ (.+?) \\]");
 
-    private SyntheticEval() {
+    private BracketedAnswers() {
     }
 
     /**
@@ -27,22 +26,27 @@ final class SyntheticEval {
      * @param text    the text as the model reads it
      * @param answers character ranges {start, end} of the answers in {@code text}
      */
-    record Sample(String text, List<int[]> answers) {
+    public record Sample(String text, List<int[]> answers) {
+        /** Freezes the list. */
+        public Sample {
+            answers = List.copyOf(answers);
+        }
     }
 
-    static Sample parse(String texts) {
+    /** Removes the markers of {@code marked} and records where each answer is. */
+    public static Sample parse(String marked) {
         StringBuilder sb = new StringBuilder();
         List<int[]> answers = new ArrayList<>();
-        Matcher m = ANSWER.matcher(texts);
+        Matcher m = ANSWER.matcher(marked);
         int last = 0;
         while (m.find()) {
-            sb.append(texts, last, m.start());
+            sb.append(marked, last, m.start());
             int start = sb.length();
             sb.append(m.group(1));
             answers.add(new int[] {start, sb.length()});
             last = m.end();
         }
-        sb.append(texts.substring(last));
+        sb.append(marked.substring(last));
         return new Sample(sb.toString(), answers);
     }
 
@@ -52,7 +56,7 @@ final class SyntheticEval {
      *
      * @throws IllegalArgumentException when the tokens do not spell the text byte for byte
      */
-    static List<int[]> answerTokens(Tokenizer tok, Sample sample, int[] ids) {
+    public static List<int[]> answerTokens(Tokenizer tok, Sample sample, int[] ids) {
         long[] ends = new long[ids.length]; // [T] byte offset after each token
         long pos = 0;
         for (int i = 0; i < ids.length; i++) {
@@ -86,7 +90,7 @@ final class SyntheticEval {
     }
 
     /** Whether every token of {@code ids[from..to)} is the argmax of the logits at the position before it. */
-    static boolean correct(int[] ids, float[][] logits, int from, int to) {
+    public static boolean correct(int[] ids, float[][] logits, int from, int to) {
         if (from < 1) {
             return false; // nothing predicts the first token
         }

@@ -1,0 +1,214 @@
+package io.dcformer4j.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+
+import static io.dcformer4j.backend.cpu.Vec.FS;
+import static io.dcformer4j.backend.cpu.Vec.L;
+
+/**
+ * The vector inner loops of the fused attention that do not compose: the scaled logits q·k and the
+ * probability-weighted sum of values, each for a block of {@value AttentionKernel#R} query rows sharing every
+ * key or value load, and for a single decode row. Each works on one {@link KeyPiece} of keys.
+ */
+final class AttentionLoops {
+    private AttentionLoops() {
+    }
+
+    /**
+     * Scaled logits of the R rows for one piece of keys: lg[r, h, first + j] = q[r, h]·k[j, h] · scale, with
+     * keys transposed [N·D][stride] starting at column {@code col}. Two key vectors × R rows per step.
+     */
+    static void logits(float[] q, float[] kt, int stride, int col, int first, int count, int n, int d, int sp,
+                               float scale, float[] lg) {
+        int nd = n * d;
+        for (int h = 0; h < n; h++) {
+            int j = 0;
+            for (; j + 2 * L <= count; j += 2 * L) {
+                FloatVector a00 = FloatVector.zero(FS);
+                FloatVector a01 = a00;
+                FloatVector a10 = a00;
+                FloatVector a11 = a00;
+                FloatVector a20 = a00;
+                FloatVector a21 = a00;
+                FloatVector a30 = a00;
+                FloatVector a31 = a00;
+                int kb = h * d * stride + col + j;
+                int qb = h * d;
+                for (int e = 0; e < d; e++) {
+                    FloatVector k0 = FloatVector.fromArray(FS, kt, kb);
+                    FloatVector k1 = FloatVector.fromArray(FS, kt, kb + L);
+                    FloatVector x0 = FloatVector.broadcast(FS, q[qb + e]);
+                    FloatVector x1 = FloatVector.broadcast(FS, q[nd + qb + e]);
+                    FloatVector x2 = FloatVector.broadcast(FS, q[2 * nd + qb + e]);
+                    FloatVector x3 = FloatVector.broadcast(FS, q[3 * nd + qb + e]);
+                    a00 = x0.fma(k0, a00);
+                    a01 = x0.fma(k1, a01);
+                    a10 = x1.fma(k0, a10);
+                    a11 = x1.fma(k1, a11);
+                    a20 = x2.fma(k0, a20);
+                    a21 = x2.fma(k1, a21);
+                    a30 = x3.fma(k0, a30);
+                    a31 = x3.fma(k1, a31);
+                    kb += stride;
+                }
+                int o = h * sp + first + j;
+                a00.mul(scale).intoArray(lg, o);
+                a01.mul(scale).intoArray(lg, o + L);
+                a10.mul(scale).intoArray(lg, o + n * sp);
+                a11.mul(scale).intoArray(lg, o + n * sp + L);
+                a20.mul(scale).intoArray(lg, o + 2 * n * sp);
+                a21.mul(scale).intoArray(lg, o + 2 * n * sp + L);
+                a30.mul(scale).intoArray(lg, o + 3 * n * sp);
+                a31.mul(scale).intoArray(lg, o + 3 * n * sp + L);
+            }
+            for (; j < count; j += L) {
+                VectorMask<Float> m = FS.indexInRange(j, count);
+                FloatVector a0 = FloatVector.zero(FS);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                int kb = h * d * stride + col + j;
+                int qb = h * d;
+                for (int e = 0; e < d; e++) {
+                    FloatVector k0 = FloatVector.fromArray(FS, kt, kb, m);
+                    a0 = FloatVector.broadcast(FS, q[qb + e]).fma(k0, a0);
+                    a1 = FloatVector.broadcast(FS, q[nd + qb + e]).fma(k0, a1);
+                    a2 = FloatVector.broadcast(FS, q[2 * nd + qb + e]).fma(k0, a2);
+                    a3 = FloatVector.broadcast(FS, q[3 * nd + qb + e]).fma(k0, a3);
+                    kb += stride;
+                }
+                int o = h * sp + first + j;
+                a0.mul(scale).intoArray(lg, o, m);
+                a1.mul(scale).intoArray(lg, o + n * sp, m);
+                a2.mul(scale).intoArray(lg, o + 2 * n * sp, m);
+                a3.mul(scale).intoArray(lg, o + 3 * n * sp, m);
+            }
+        }
+    }
+
+    /** {@link #logits} for a single query row (decode). */
+    static void logits1(float[] q, float[] kt, int stride, int col, int first, int count, int n, int d, int sp,
+                                float scale, float[] lg) {
+        for (int h = 0; h < n; h++) {
+            int j = 0;
+            for (; j + 4 * L <= count; j += 4 * L) {
+                FloatVector a0 = FloatVector.zero(FS);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                int kb = h * d * stride + col + j;
+                int qb = h * d;
+                for (int e = 0; e < d; e++) {
+                    FloatVector x = FloatVector.broadcast(FS, q[qb + e]);
+                    a0 = x.fma(FloatVector.fromArray(FS, kt, kb), a0);
+                    a1 = x.fma(FloatVector.fromArray(FS, kt, kb + L), a1);
+                    a2 = x.fma(FloatVector.fromArray(FS, kt, kb + 2 * L), a2);
+                    a3 = x.fma(FloatVector.fromArray(FS, kt, kb + 3 * L), a3);
+                    kb += stride;
+                }
+                int o = h * sp + first + j;
+                a0.mul(scale).intoArray(lg, o);
+                a1.mul(scale).intoArray(lg, o + L);
+                a2.mul(scale).intoArray(lg, o + 2 * L);
+                a3.mul(scale).intoArray(lg, o + 3 * L);
+            }
+            for (; j < count; j += L) {
+                VectorMask<Float> m = FS.indexInRange(j, count);
+                FloatVector a0 = FloatVector.zero(FS);
+                int kb = h * d * stride + col + j;
+                int qb = h * d;
+                for (int e = 0; e < d; e++) {
+                    a0 = FloatVector.broadcast(FS, q[qb + e]).fma(FloatVector.fromArray(FS, kt, kb, m), a0);
+                    kb += stride;
+                }
+                a0.mul(scale).intoArray(lg, h * sp + first + j, m);
+            }
+        }
+    }
+
+    /** {@link #values} for a single query row (decode): four keys in flight per step. */
+    static void values1(float[] lg, float[] v, int col, int first, int count, int n, int d, int sp, float[] out) {
+        int nd = n * d;
+        for (int m = 0; m < n; m++) {
+            for (int e = 0; e < d; e += L) {
+                VectorMask<Float> mask = FS.indexInRange(e, d);
+                int ob = m * d + e;
+                FloatVector a0 = FloatVector.fromArray(FS, out, ob, mask);
+                FloatVector a1 = FloatVector.zero(FS);
+                FloatVector a2 = a1;
+                FloatVector a3 = a1;
+                int pb = m * sp + first;
+                int vb = col * nd + ob;
+                int j = 0;
+                for (; j + 4 <= count; j += 4) {
+                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(FloatVector.fromArray(FS, v, vb, mask), a0);
+                    a1 = FloatVector.broadcast(FS, lg[pb + j + 1]).fma(FloatVector.fromArray(FS, v, vb + nd, mask), a1);
+                    a2 = FloatVector.broadcast(FS, lg[pb + j + 2]).fma(FloatVector.fromArray(FS, v, vb + 2 * nd, mask), a2);
+                    a3 = FloatVector.broadcast(FS, lg[pb + j + 3]).fma(FloatVector.fromArray(FS, v, vb + 3 * nd, mask), a3);
+                    vb += 4 * nd;
+                }
+                for (; j < count; j++) {
+                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(FloatVector.fromArray(FS, v, vb, mask), a0);
+                    vb += nd;
+                }
+                a0.add(a1).add(a2.add(a3)).intoArray(out, ob, mask);
+            }
+        }
+    }
+
+    /**
+     * out[r, m, :] += Σ_j P[r, m, first + j] · v[col + j, m, :] for one piece (v row-major [slots][N·D]);
+     * the R rows share every value load.
+     */
+    static void values(float[] lg, float[] v, int col, int first, int count, int n, int d, int sp, float[] out) {
+        int nd = n * d;
+        for (int m = 0; m < n; m++) {
+            int e = 0;
+            for (; e + L <= d; e += L) {
+                int ob = m * d + e;
+                FloatVector a0 = FloatVector.fromArray(FS, out, ob);
+                FloatVector a1 = FloatVector.fromArray(FS, out, nd + ob);
+                FloatVector a2 = FloatVector.fromArray(FS, out, 2 * nd + ob);
+                FloatVector a3 = FloatVector.fromArray(FS, out, 3 * nd + ob);
+                int pb = m * sp + first;
+                int vb = col * nd + ob;
+                for (int j = 0; j < count; j++) {
+                    FloatVector vv = FloatVector.fromArray(FS, v, vb);
+                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(vv, a0);
+                    a1 = FloatVector.broadcast(FS, lg[n * sp + pb + j]).fma(vv, a1);
+                    a2 = FloatVector.broadcast(FS, lg[2 * n * sp + pb + j]).fma(vv, a2);
+                    a3 = FloatVector.broadcast(FS, lg[3 * n * sp + pb + j]).fma(vv, a3);
+                    vb += nd;
+                }
+                a0.intoArray(out, ob);
+                a1.intoArray(out, nd + ob);
+                a2.intoArray(out, 2 * nd + ob);
+                a3.intoArray(out, 3 * nd + ob);
+            }
+            for (; e < d; e += L) {
+                VectorMask<Float> mask = FS.indexInRange(e, d);
+                int ob = m * d + e;
+                FloatVector a0 = FloatVector.fromArray(FS, out, ob, mask);
+                FloatVector a1 = FloatVector.fromArray(FS, out, nd + ob, mask);
+                FloatVector a2 = FloatVector.fromArray(FS, out, 2 * nd + ob, mask);
+                FloatVector a3 = FloatVector.fromArray(FS, out, 3 * nd + ob, mask);
+                int pb = m * sp + first;
+                int vb = col * nd + ob;
+                for (int j = 0; j < count; j++) {
+                    FloatVector vv = FloatVector.fromArray(FS, v, vb, mask);
+                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(vv, a0);
+                    a1 = FloatVector.broadcast(FS, lg[n * sp + pb + j]).fma(vv, a1);
+                    a2 = FloatVector.broadcast(FS, lg[2 * n * sp + pb + j]).fma(vv, a2);
+                    a3 = FloatVector.broadcast(FS, lg[3 * n * sp + pb + j]).fma(vv, a3);
+                    vb += nd;
+                }
+                a0.intoArray(out, ob, mask);
+                a1.intoArray(out, nd + ob, mask);
+                a2.intoArray(out, 2 * nd + ob, mask);
+                a3.intoArray(out, 3 * nd + ob, mask);
+            }
+        }
+    }
+
+}
