@@ -31,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A model directory holds {@code config.json}, the checkpoint ({@code model.safetensors}, a sharded
  * index or {@code pytorch_model.bin}) and {@code tokenizer.json}. The weights are shared read-only by all
- * sessions; sessions may run on different threads at once. Closing the model closes its sessions; a closed
+ * sessions; sessions may run on different threads at once, and their concurrent generations share decode
+ * steps unless {@link EngineOptions} turn batching off. Closing the model closes its sessions; a closed
  * model refuses every use with an {@link IllegalStateException}.
  */
 public final class DCFormer implements AutoCloseable {
@@ -42,16 +43,21 @@ public final class DCFormer implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final BackendSelection selection;
     private final Set<GenerationSession> sessions = ConcurrentHashMap.newKeySet();
+    private final EngineOptions options;
+    private final BatchScheduler scheduler;
     private volatile boolean closed;
 
     /** {@code selection}: how the model chose and opened its own backend (which it then owns), or null. */
-    private DCFormer(Path directory, DCFormerModel model, WeightSource weights, BackendSelection selection, Tokenizer tokenizer) {
+    private DCFormer(Path directory, DCFormerModel model, WeightSource weights, BackendSelection selection, Tokenizer tokenizer,
+                     EngineOptions options) {
         this.directory = directory;
         this.model = model;
         this.weights = weights;
         this.selection = selection;
         this.ownedBackend = selection == null ? null : selection.backend();
         this.tokenizer = tokenizer;
+        this.options = options;
+        this.scheduler = options.batching() ? new BatchScheduler(model, options.maxBatch()) : null;
     }
 
     /**
@@ -60,10 +66,15 @@ public final class DCFormer implements AutoCloseable {
      * the next is used; {@link #backendSelection()} tells which and why.
      */
     public static DCFormer load(Path dir) {
+        return load(dir, EngineOptions.defaults());
+    }
+
+    /** As {@link #load(Path)} with engine options (batching on or off). */
+    public static DCFormer load(Path dir, EngineOptions options) {
         BackendSelection selection = Backends.select(null, BackendOptions.defaults());
         Backend backend = selection.backend();
         try {
-            return open(dir, backend, selection, LoadListener.NONE);
+            return open(dir, backend, selection, LoadListener.NONE, options);
         } catch (RuntimeException | Error e) {
             backend.close();
             throw e;
@@ -72,12 +83,17 @@ public final class DCFormer implements AutoCloseable {
 
     /** Loads a model directory on a backend the caller owns (it stays open after {@link #close()}). */
     public static DCFormer load(Path dir, Backend backend) {
-        return open(dir, backend, null, LoadListener.NONE);
+        return open(dir, backend, null, LoadListener.NONE, EngineOptions.defaults());
+    }
+
+    /** As {@link #load(Path, Backend)} with engine options (batching on or off). */
+    public static DCFormer load(Path dir, Backend backend, EngineOptions options) {
+        return open(dir, backend, null, LoadListener.NONE, options);
     }
 
     /** As {@link #load(Path, Backend)}, reporting per-tensor progress to {@code listener}. */
     public static DCFormer load(Path dir, Backend backend, LoadListener listener) {
-        return open(dir, backend, null, listener == null ? LoadListener.NONE : listener);
+        return open(dir, backend, null, listener == null ? LoadListener.NONE : listener, EngineOptions.defaults());
     }
 
     /** The shipped demo DCFormer (no download), on the backend chosen by the selection rules. */
@@ -108,7 +124,11 @@ public final class DCFormer implements AutoCloseable {
         return DemoModels.directory(variant);
     }
 
-    private static DCFormer open(Path dir, Backend backend, BackendSelection owned, LoadListener listener) {
+    private static DCFormer open(Path dir, Backend backend, BackendSelection owned, LoadListener listener,
+                                 EngineOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("engine options are null");
+        }
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model directory " + dir + " does not exist or is not a directory");
         }
@@ -125,7 +145,7 @@ public final class DCFormer implements AutoCloseable {
         WeightSource source = WeightSource.open(dir);
         try {
             DCFormerModel model = DCFormerModel.create(config, new ProgressWeightSource(source, listener), backend);
-            return new DCFormer(dir, model, source, owned, tokenizer);
+            return new DCFormer(dir, model, source, owned, tokenizer, options);
         } catch (RuntimeException | Error e) {
             source.close();
             throw e;
@@ -171,6 +191,16 @@ public final class DCFormer implements AutoCloseable {
         return Optional.ofNullable(selection);
     }
 
+    /** The engine options (whether concurrent generations are batched). */
+    public EngineOptions options() {
+        return options;
+    }
+
+    /** The batch scheduler, or null when batching is off. */
+    BatchScheduler scheduler() {
+        return scheduler;
+    }
+
     /** The directory the model was loaded from. */
     public Path directory() {
         return directory;
@@ -208,6 +238,9 @@ public final class DCFormer implements AutoCloseable {
             s.close();
         }
         closed = true;
+        if (scheduler != null) {
+            scheduler.close();
+        }
         try {
             model.close();
         } finally {

@@ -13,7 +13,10 @@ import java.util.Arrays;
  * One growing text on a {@link DCFormer} model (no chat template): each {@code generate} call appends its
  * prompt to what came before — earlier prompts and generated text — and continues from there, reusing the
  * caches. {@link #reset()} starts a new text; so does a call that fails with an exception. A session is
- * used by one thread at a time (calls are serialised); many sessions can run on one model concurrently.
+ * used by one thread at a time (calls are serialised); many sessions can run on one model concurrently, and
+ * unless the model's {@link EngineOptions} turn batching off their decode steps are batched (see
+ * {@link EngineOptions}): the forward passes then run on the model's scheduler thread while sampling, stop
+ * rules, streaming and cancellation stay on the calling thread.
  * {@link #cancel()} may be called from any thread.
  */
 public final class GenerationSession implements AutoCloseable {
@@ -68,7 +71,11 @@ public final class GenerationSession implements AutoCloseable {
         int[] prompt = new int[pending.length + promptTokens.length];
         System.arraycopy(pending, 0, prompt, 0, pending.length);
         System.arraycopy(promptTokens, 0, prompt, pending.length, promptTokens.length);
-        Adapter adapter = new Adapter();
+        BatchScheduler scheduler = owner.scheduler();
+        Adapter adapter = new Adapter(scheduler);
+        if (scheduler != null) {
+            scheduler.join();
+        }
         try {
             GenerationResult r = Generator.generate(adapter, owner.tokenizer(), prompt, config, listener, cancel);
             pending = Arrays.copyOfRange(r.tokens(), adapter.decoded, r.tokens().length);
@@ -80,6 +87,9 @@ public final class GenerationSession implements AutoCloseable {
             throw e;
         } finally {
             current = null;
+            if (scheduler != null) {
+                scheduler.leave();
+            }
         }
     }
 
@@ -121,19 +131,32 @@ public final class GenerationSession implements AutoCloseable {
         owner.checkOpen();
     }
 
-    /** The model session seen as a {@link LogitsModel}, counting decode calls. */
+    /**
+     * The model session seen as a {@link LogitsModel}, counting decode calls. With a scheduler the forward
+     * passes run there (batched with other sessions' steps); a token is checked here first, so that a bad one
+     * fails this generation only.
+     */
     private final class Adapter implements LogitsModel {
+        private final BatchScheduler scheduler;
         int decoded;
+
+        Adapter(BatchScheduler scheduler) {
+            this.scheduler = scheduler;
+        }
 
         @Override
         public float[] prefill(int[] tokens) {
-            return session.prefillLast(tokens);
+            return scheduler == null ? session.prefillLast(tokens) : scheduler.prefill(session, tokens);
         }
 
         @Override
         public float[] decode(int token) {
             decoded++;
-            return session.decode(token);
+            if (scheduler == null) {
+                return session.decode(token);
+            }
+            session.checkDecode(token);
+            return scheduler.decode(session, token);
         }
 
         @Override

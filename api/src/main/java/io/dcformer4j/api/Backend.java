@@ -129,6 +129,45 @@ public interface Backend extends AutoCloseable {
      */
     void attentionDecode(Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out);
 
+    // ---------------------------------------------------------------- batched decode
+
+    /**
+     * RoPE with one position per row: x and out [T, H·D] as for {@link #rope}, row t at absolute position
+     * {@code positions[t]} ({@code positions.length == T}). Used for a batch of sequences' decode rows, each at
+     * its own position. The default rotates row by row through {@link #rope} on row slices; backends override
+     * it to run the rows in one call. Row t's result must equal {@code rope} of that row alone.
+     *
+     * @throws IllegalArgumentException when the positions do not match the rows or one is negative
+     */
+    default void ropeRows(Tensor x, int[] positions, RopeSpec spec, Tensor out) {
+        int rows = BatchChecks.ropeRows(x, positions, spec, out);
+        for (int t = 0; t < rows; t++) {
+            rope(slice(x, t, t + 1), positions[t], spec, slice(out, t, t + 1));
+        }
+    }
+
+    /**
+     * One decode step for B sequences at once (spec §4.4 per row): q, k, v, out [B, N·D] and dyn
+     * [B, 4, 2I+1, N] ({@code null} for plain MHA) hold B rows, row b laid out as {@link #attentionDecode}'s
+     * single row; row b attends over {@code caches.get(b)} (its own length, so the rows may sit at different
+     * positions and windows) and then appends its key, value and key-side factors there, exactly as
+     * {@code attentionDecode} would. Row b's output must be the same floats as {@code attentionDecode} of
+     * that row alone, so that a sequence's output does not depend on what it is batched with.
+     *
+     * <p>The default loops over the rows with row slices; backends override it to run the batch in one call.
+     *
+     * @throws IllegalArgumentException when the caches are not one per row, a cache appears twice, or a row
+     *                                  fails {@code attentionDecode}'s checks
+     */
+    default void attentionDecodeBatch(Tensor q, Tensor k, Tensor v, Tensor dyn, java.util.List<KvCache> caches,
+                                      AttentionSpec spec, Tensor out) {
+        int b = BatchChecks.attentionDecodeBatch(q, k, v, dyn, caches, spec, out);
+        for (int r = 0; r < b; r++) {
+            attentionDecode(slice(q, r, r + 1), slice(k, r, r + 1), slice(v, r, r + 1),
+                    dyn == null ? null : slice(dyn, r, r + 1), caches.get(r), spec, slice(out, r, r + 1));
+        }
+    }
+
     // ---------------------------------------------------------------- bookkeeping
 
     /** Tensors and caches allocated by this backend and not yet closed (views excluded). */

@@ -115,6 +115,15 @@ public abstract class BackendConformanceSuite {
         }
     }
 
+    /** Batched decode: ropeRows and attentionDecodeBatch equal each sequence's own ops. */
+    @Nested
+    class BatchedDecode extends BatchedDecodeChecks {
+        @Override
+        TckContext tck() {
+            return context();
+        }
+    }
+
     /** The official reference's golden logits through the model on this backend. */
     @Nested
     class Model extends ModelChecks {

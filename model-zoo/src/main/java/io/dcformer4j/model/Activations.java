@@ -72,6 +72,39 @@ final class Activations implements AutoCloseable {
         }
     }
 
+    /**
+     * Views of the first {@code rows} rows of {@code full} (sharing its storage, aliases kept: where qk-norm is
+     * off, qn is q0 in both). Closing the views releases nothing; {@code full} owns the storage.
+     */
+    Activations(Activations full, int rows) {
+        this.backend = full.backend;
+        this.rows = rows;
+        this.tokens = new int[rows];
+        java.util.Map<Tensor, Tensor> views = new java.util.IdentityHashMap<>();
+        java.util.function.UnaryOperator<Tensor> head = t -> t == null ? null
+                : views.computeIfAbsent(t, x -> backend.slice(x, 0, rows));
+        x = head.apply(full.x);
+        a = head.apply(full.a);
+        q0 = head.apply(full.q0);
+        k0 = head.apply(full.k0);
+        v = head.apply(full.v);
+        qn = head.apply(full.qn);
+        kn = head.apply(full.kn);
+        q = head.apply(full.q);
+        k = head.apply(full.k);
+        dyn = head.apply(full.dyn);
+        attn = head.apply(full.attn);
+        attnOut = head.apply(full.attnOut);
+        f = head.apply(full.f);
+        gate = head.apply(full.gate);
+        up = head.apply(full.up);
+        u = head.apply(full.u);
+        gated = head.apply(full.gated);
+        mgLogits = head.apply(full.mgLogits);
+        ffnOut = head.apply(full.ffnOut);
+        xn = head.apply(full.xn);
+    }
+
     private Tensor f32(String label, int r, int cols) {
         return track(backend.allocate(DType.F32, Shape.of(r, cols), label));
     }

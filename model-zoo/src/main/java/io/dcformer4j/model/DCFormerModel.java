@@ -238,6 +238,15 @@ public final class DCFormerModel implements AutoCloseable {
         return new Session(this, maxContext, maxChunk);
     }
 
+    /**
+     * A batched decode step for up to {@code maxRows} sessions of this model at once (its scratch tensors are
+     * allocated now and kept); see {@link DecodeBatch}.
+     */
+    public DecodeBatch newDecodeBatch(int maxRows) {
+        checkOpen();
+        return new DecodeBatch(this, maxRows);
+    }
+
     LayerWeights layer(int i) {
         return layers[i];
     }

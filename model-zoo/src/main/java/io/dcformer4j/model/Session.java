@@ -29,7 +29,6 @@ import java.util.Arrays;
 public final class Session implements AutoCloseable {
     /** Rows of the largest piece a prefill is run in. */
     public static final int MAX_CHUNK = 512;
-    private static final float QK_NORM_EPS = 1e-6f;
 
     private final DCFormerModel model;
     private final ModelConfig config;
@@ -134,6 +133,66 @@ public final class Session implements AutoCloseable {
         step.tokens[0] = token;
         forward(step, true, stepLogits);
         return stepLogits.toFloatArray();
+    }
+
+    /**
+     * Checks that {@link #decode}{@code (token)} may run now (open, not failed, room for one more position, a
+     * token of the vocabulary), throwing what {@code decode} would throw. The engine checks a sequence's next
+     * token this way on its own thread before the sequence joins a batched step, so that one bad sequence
+     * never fails a step shared with others.
+     */
+    public void checkDecode(int token) {
+        checkRoom(1);
+        checkToken(token, position);
+    }
+
+    /**
+     * The piece sizes {@link #prefill} runs a prompt of {@code length} tokens in (at most {@value #MAX_CHUNK}
+     * rows, never a single trailing row). Running the pieces one {@link #prefillLast} call at a time fills the
+     * caches with the same floats as one call, so a scheduler may interleave them with other work.
+     */
+    public int[] prefillPieces(int length) {
+        if (length <= 0) {
+            throw new IllegalArgumentException("no tokens given");
+        }
+        int[] pieces = new int[length / Math.max(1, maxChunk - 1) + 2];
+        int count = 0;
+        for (int done = 0; done < length; ) {
+            int rows = chunkLength(length - done);
+            pieces[count++] = rows;
+            done += rows;
+        }
+        return Arrays.copyOf(pieces, count);
+    }
+
+    // ---------------------------------------------------------------- for DecodeBatch
+
+    KvCache cache(int layer) {
+        return caches[layer];
+    }
+
+    AttentionSpec attentionSpec(int layer) {
+        return attention[layer];
+    }
+
+    /** The per-layer attention specs (global-ised local layers included): sessions with equal arrays batch together. */
+    AttentionSpec[] attentionSpecs() {
+        return attention;
+    }
+
+    LayerObserver observer() {
+        return observer;
+    }
+
+    /** Marks a step as under way: should it fail part-way, the session refuses use until reset. */
+    void beginStep() {
+        failed = true;
+    }
+
+    /** The step finished: one more position. */
+    void endStep() {
+        failed = false;
+        position++;
     }
 
     /** Forgets the sequence: position 0, caches emptied (storage kept). */
@@ -255,40 +314,17 @@ public final class Session implements AutoCloseable {
     }
 
     private void layer(int l, Activations act, int start) {
-        LayerWeights w = model.layer(l);
-        norm(act.x, w.attnNorm(), w.attnNormBias(), act.a);
-        attention(l, w, act, start);
-        if (config.parallelResidual()) {
-            norm(act.x, w.ffnNorm(), w.ffnNormBias(), act.f);
-            feedForward(w, act);
-            backend.add(act.x, act.attnOut, act.x);
-            backend.add(act.x, act.ffnOut, act.x);
-        } else {
-            backend.add(act.x, act.attnOut, act.x);
-            norm(act.x, w.ffnNorm(), w.ffnNormBias(), act.f);
-            feedForward(w, act);
-            backend.add(act.x, act.ffnOut, act.x);
-        }
+        Blocks.layer(model, l, act, () -> attention(l, model.layer(l), act, start));
     }
 
     /** DCMHA (spec §2.1) from act.a into act.attnOut; the caches advance by T. */
     private void attention(int l, LayerWeights w, Activations act, int start) {
-        backend.linear(act.a, w.wq(), w.bq(), act.q0);
-        backend.linear(act.a, w.wk(), w.bk(), act.k0);
-        backend.linear(act.a, w.wv(), w.bv(), act.v);
-        if (w.qNorm() != null) {
-            backend.rmsNorm(act.q0, w.qNorm(), QK_NORM_EPS, act.qn);
-            backend.rmsNorm(act.k0, w.kNorm(), QK_NORM_EPS, act.kn);
-        }
+        Blocks.projections(model, w, act);
         if (config.rotaryDim() > 0) {
             backend.rope(act.qn, start, model.rope(), act.q);
             backend.rope(act.kn, start, model.rope(), act.k);
         }
-        Tensor dyn = null;
-        if (w.dyn() != null) {
-            backend.dynamicWeights(act.a, w.dyn(), act.dyn);
-            dyn = act.dyn;
-        }
+        Tensor dyn = w.dyn() != null ? act.dyn : null;
         if (act.rows == 1) {
             backend.attentionDecode(act.q, act.k, act.v, dyn, caches[l], attention[l], act.attn);
         } else {
@@ -297,29 +333,8 @@ public final class Session implements AutoCloseable {
         backend.linear(act.attn, w.wo(), w.bo(), act.attnOut);
     }
 
-    /** The FFN (spec §1.5) from act.f into act.ffnOut. */
-    private void feedForward(LayerWeights w, Activations act) {
-        backend.linear(act.f, w.w1(), w.b1(), act.gate);
-        if (w.w3() == null) {
-            backend.gelu(act.gate, act.u);
-        } else {
-            backend.linear(act.f, w.w3(), null, act.up);
-            backend.swiglu(act.gate, act.up, act.u);
-            if (w.mg() != null) {
-                backend.linear(act.f, w.mg(), null, act.mgLogits);
-                backend.mgate(act.u, act.mgLogits, act.gated);
-            }
-        }
-        backend.linear(act.gated, w.w2(), w.b2(), act.ffnOut);
-    }
-
     private void norm(Tensor x, Tensor gain, Tensor bias, Tensor out) {
-        float eps = (float) config.normEps();
-        if (config.family() == ModelFamily.DCPYTHIA) {
-            backend.layerNorm(x, gain, bias, eps, out);
-        } else {
-            backend.rmsNorm(x, gain, eps, out);
-        }
+        Blocks.norm(model, x, gain, bias, out);
     }
 
     /** Releases the caches and scratch tensors. */

@@ -45,6 +45,7 @@ public final class BenchEngine {
         ModelTiming[] timings = timeModels();
         ModelTiming dcmha = timings[0];
         ModelTiming mha = timings[1];
+        BatchTiming batch = options.batchSizes().isEmpty() ? null : timeBatches();
 
         progress("memory bandwidth (" + (options.bandwidthBytes() >> 20) + " MiB, " + threads + " threads)");
         double bandwidth = BandwidthProbe.readGbPerS(options.bandwidthBytes(), threads, options.reps() < 3 ? 3 : 5);
@@ -58,7 +59,7 @@ public final class BenchEngine {
         }
         BlasComparison blas = options.vsBlas() ? compareWithBlas(shapes, gemm, threads)
                 : BlasComparison.skipped("not requested (--vs-blas)");
-        return new BenchResult(preset, backend.description(), threads, bandwidth, gemm, blas, dcmha, mha);
+        return new BenchResult(preset, backend.description(), threads, bandwidth, gemm, blas, dcmha, mha, batch);
     }
 
     /** The prefill GEMM shapes: every linear of a layer at the middle prefill length. */
@@ -173,6 +174,59 @@ public final class BenchEngine {
         return new ModelTiming[] {
             new ModelTiming(prefill.get(0), decode.get(0), backendBytes, resident, peak),
             new ModelTiming(prefill.get(1), decode.get(1), backendBytes, resident, peak)};
+    }
+
+    /**
+     * Batched decode of the DCMHA model: max(B) sequences are prefilled to the batch context, then every timed
+     * step runs each batch size in turn over the first B of them (interleaved, so that a change of load on a
+     * shared machine affects all sizes alike and the ratios to batch 1 hold). Each sequence advances by one
+     * position per step it is in, so the contexts drift by at most {@link BenchOptions#batchPositions()}.
+     */
+    private BatchTiming timeBatches() {
+        List<Integer> sizes = options.batchSizes();
+        int max = sizes.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        int context = options.batchContext();
+        int vocab = options.preset().vocab();
+        SplittableRandom rnd = new SplittableRandom(options.seed() + 1);
+        progress("batched decode: generating random weights");
+        try (BenchModel model = factory.open(options.preset(), true, backend, options.seed())) {
+            List<BenchModel.Sequence> seqs = new ArrayList<>();
+            try (BenchModel.Batch batch = model.newBatch(max)) {
+                if (batch == null) {
+                    throw new IllegalStateException("bench: this engine cannot run batched decode steps");
+                }
+                for (int i = 0; i < max; i++) {
+                    progress("batched decode: prefill sequence " + (i + 1) + "/" + max + " to context " + context);
+                    BenchModel.Sequence s = model.newSequence(context + options.batchPositions() + 1);
+                    seqs.add(s);
+                    s.prefill(tokens(rnd, context));
+                }
+                for (int b : sizes) {
+                    progress("batched decode: warm-up B=" + b);
+                    batch.step(seqs.subList(0, b), tokens(rnd, b)); // not timed
+                }
+                double[][] secs = new double[sizes.size()][options.decodeSteps()];
+                for (int i = 0; i < options.decodeSteps(); i++) {
+                    for (int k = 0; k < sizes.size(); k++) {
+                        int b = sizes.get(k);
+                        progress("batched decode: B=" + b + " step " + (i + 1) + "/" + options.decodeSteps());
+                        int[] tok = tokens(rnd, b);
+                        long t0 = System.nanoTime();
+                        batch.step(seqs.subList(0, b), tok);
+                        secs[k][i] = (System.nanoTime() - t0) * 1e-9;
+                    }
+                }
+                SortedMap<Integer, Double> median = new TreeMap<>();
+                for (int k = 0; k < sizes.size(); k++) {
+                    median.put(sizes.get(k), Stats.median(secs[k]));
+                }
+                return new BatchTiming(context, options.decodeSteps(), median);
+            } finally {
+                for (BenchModel.Sequence s : seqs) {
+                    s.close();
+                }
+            }
+        }
     }
 
     /**

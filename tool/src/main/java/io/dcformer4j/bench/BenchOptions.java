@@ -18,15 +18,21 @@ import java.util.function.Consumer;
  * @param blasCandidates  where to look for OpenBLAS
  * @param seed            seed of weights and token ids
  * @param progress        receives one short status line per step (for stderr)
+ * @param batchSizes      batch sizes B of the batched decode measurement (empty: not measured); the
+ *                        sequences decode after the smallest decode context
  */
 public record BenchOptions(BenchPreset preset, List<Integer> prefillLengths, List<Integer> decodeContexts, int decodeSteps,
                            int reps, long bandwidthBytes, double probeSeconds, boolean vsBlas, List<Path> blasCandidates,
-                           long seed, Consumer<String> progress) {
+                           long seed, Consumer<String> progress, List<Integer> batchSizes) {
     /** Validates and freezes the fields. */
     public BenchOptions {
         prefillLengths = List.copyOf(prefillLengths);
         decodeContexts = List.copyOf(decodeContexts);
         blasCandidates = List.copyOf(blasCandidates);
+        batchSizes = List.copyOf(batchSizes);
+        if (batchSizes.stream().anyMatch(b -> b < 1 || b > 64)) {
+            throw new IllegalArgumentException("bench: batch sizes must be in [1, 64], got " + batchSizes);
+        }
         if (decodeSteps <= 0 || reps <= 0 || bandwidthBytes <= 0 || !(probeSeconds > 0)) {
             throw new IllegalArgumentException("bench: decodeSteps, reps, bandwidthBytes and probeSeconds must be positive");
         }
@@ -39,30 +45,47 @@ public record BenchOptions(BenchPreset preset, List<Integer> prefillLengths, Lis
      */
     public static BenchOptions standard(BenchPreset preset, boolean quick, boolean vsBlas, Consumer<String> progress) {
         return new BenchOptions(preset, List.of(128, 512, 1024), List.of(512, 2048), quick ? 8 : 32, quick ? 1 : 3,
-                quick ? 256L << 20 : 1L << 30, quick ? 0.1 : 0.3, vsBlas, OpenBlas.defaultCandidates(), 42, progress);
+                quick ? 256L << 20 : 1L << 30, quick ? 0.1 : 0.3, vsBlas, OpenBlas.defaultCandidates(), 42, progress, List.of());
     }
 
     /** Positions the longest measurement needs (a prefill, or a decode context plus its steps). */
     public int positionsNeeded() {
-        return Math.max(prefillLengths.stream().mapToInt(Integer::intValue).max().orElse(0),
-                decodeContexts.stream().mapToInt(Integer::intValue).max().orElse(0) + decodeSteps + 1);
+        int batch = batchSizes.isEmpty() ? 0 : batchContext() + batchPositions();
+        return Math.max(Math.max(prefillLengths.stream().mapToInt(Integer::intValue).max().orElse(0),
+                decodeContexts.stream().mapToInt(Integer::intValue).max().orElse(0) + decodeSteps + 1), batch);
+    }
+
+    /** Positions a batched sequence advances by: one untimed and {@code decodeSteps} timed steps per batch size. */
+    public int batchPositions() {
+        return (decodeSteps + 1) * batchSizes.size();
     }
 
     /** These options with other lengths (for short runs and tests). */
     public BenchOptions withLengths(List<Integer> prefill, List<Integer> decode, int steps) {
         return new BenchOptions(preset, prefill, decode, steps, reps, bandwidthBytes, probeSeconds, vsBlas, blasCandidates,
-                seed, progress);
+                seed, progress, batchSizes);
     }
 
     /** These options with another bandwidth buffer and probe duration. */
     public BenchOptions withProbes(long bytes, double seconds) {
         return new BenchOptions(preset, prefillLengths, decodeContexts, decodeSteps, reps, bytes, seconds, vsBlas,
-                blasCandidates, seed, progress);
+                blasCandidates, seed, progress, batchSizes);
     }
 
     /** These options with OpenBLAS looked for in other places. */
     public BenchOptions withBlas(boolean compare, List<Path> candidates) {
         return new BenchOptions(preset, prefillLengths, decodeContexts, decodeSteps, reps, bandwidthBytes, probeSeconds,
-                compare, candidates, seed, progress);
+                compare, candidates, seed, progress, batchSizes);
+    }
+
+    /** These options with a batched decode measurement at the given batch sizes. */
+    public BenchOptions withBatchSizes(List<Integer> sizes) {
+        return new BenchOptions(preset, prefillLengths, decodeContexts, decodeSteps, reps, bandwidthBytes, probeSeconds,
+                vsBlas, blasCandidates, seed, progress, sizes);
+    }
+
+    /** The context the batched decode runs after: the smallest decode context (512 when there is none). */
+    public int batchContext() {
+        return decodeContexts.stream().mapToInt(Integer::intValue).min().orElse(512);
     }
 }

@@ -67,6 +67,15 @@ public final class BenchReport {
             putGemm(blas, "ours_f32", r.blas().ours());
         }
 
+        if (r.batch() != null) {
+            BatchTiming bt = r.batch();
+            o.put("batch_context", bt.context());
+            putMap(o, "batch_decode_tokens_per_s", bt.tokensPerS());
+            putMap(o, "batch_step_latency_ms", bt.stepLatencyMs());
+            putMap(ratios, "batch_throughput_vs_1", bt.throughputVsSingle());
+            putMap(ratios, "batch_latency_vs_1", bt.latencyVsSingle());
+        }
+
         ObjectNode mem = o.putObject("memory");
         mem.put("rss_bytes", r.dcmha().residentBytes());
         mem.put("peak_rss_bytes", r.dcmha().peakResidentBytes());
@@ -117,6 +126,19 @@ public final class BenchReport {
                     100 * r.decodeVsFloor().get(c));
         }
         line(b, "");
+        if (r.batch() != null) {
+            BatchTiming bt = r.batch();
+            line(b, "batched decode (DCMHA, B sequences after %d tokens each, one step for all; median of %d steps)",
+                    bt.context(), bt.steps());
+            line(b, "%-22s %12s %12s %12s %12s %10s", "", "agg tok/s", "x batch 1", "step ms", "x batch 1", "vs floor");
+            for (int size : bt.stepSeconds().keySet()) {
+                line(b, "%-22s %12.2f %12.2f %12.1f %12.2f %9.1f%%", "batch " + size, bt.tokensPerS().get(size),
+                        bt.throughputVsSingle().get(size), bt.stepLatencyMs().get(size), bt.latencyVsSingle().get(size),
+                        100 * bt.tokensPerS().get(size) / size / r.decodeFloorTokensPerS());
+            }
+            line(b, "  (vs floor: one sequence's share of the step against the bandwidth floor of one weight read per token)");
+            line(b, "");
+        }
         if (r.blas().available()) {
             line(b, "GEMM vs OpenBLAS, F32 weights: %s", r.blas().note());
             for (int i = 0; i < r.blas().blas().size(); i++) {

@@ -17,12 +17,19 @@ import java.util.TreeMap;
  * @param blas           the OpenBLAS comparison (possibly skipped)
  * @param dcmha          DCFormer++ timings
  * @param mha            plain-MHA baseline timings
+ * @param batch          batched decode timings, or {@code null} when not measured
  */
 public record BenchResult(BenchPreset preset, String backend, int threads, double bandwidthGbPerS,
-                          List<GemmResult> gemm, BlasComparison blas, ModelTiming dcmha, ModelTiming mha) {
+                          List<GemmResult> gemm, BlasComparison blas, ModelTiming dcmha, ModelTiming mha, BatchTiming batch) {
     /** Freezes the list. */
     public BenchResult {
         gemm = List.copyOf(gemm);
+    }
+
+    /** A result without a batched decode measurement. */
+    public BenchResult(BenchPreset preset, String backend, int threads, double bandwidthGbPerS, List<GemmResult> gemm,
+                       BlasComparison blas, ModelTiming dcmha, ModelTiming mha) {
+        this(preset, backend, threads, bandwidthGbPerS, gemm, blas, dcmha, mha, null);
     }
 
     /** The backend's best GEMM rate over the prefill shapes (GFLOP/s). */

@@ -4,8 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.model.DCFormerModel;
+import io.dcformer4j.model.DecodeBatch;
 import io.dcformer4j.model.ModelConfig;
 import io.dcformer4j.model.Session;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The real engine under measurement: {@link DCFormerModel} over {@link PresetWeights}. */
 public final class DCFormerBenchModels implements BenchModelFactory {
@@ -35,21 +38,30 @@ public final class DCFormerBenchModels implements BenchModelFactory {
     private record Adapter(DCFormerModel model, PresetWeights weights, int maxContext) implements BenchModel {
         @Override
         public Sequence newSequence() {
-            Session s = model.newSession(maxContext);
-            return new Sequence() {
-                @Override
-                public void prefill(int[] tokens) {
-                    s.prefillLast(tokens);
-                }
+            return newSequence(maxContext);
+        }
 
+        @Override
+        public Sequence newSequence(int context) {
+            return new Seq(model.newSession(Math.min(context, maxContext)));
+        }
+
+        @Override
+        public Batch newBatch(int maxRows) {
+            DecodeBatch batch = model.newDecodeBatch(maxRows);
+            return new Batch() {
                 @Override
-                public void decode(int token) {
-                    s.decode(token);
+                public void step(List<Sequence> sequences, int[] tokens) {
+                    List<Session> sessions = new ArrayList<>(sequences.size());
+                    for (Sequence s : sequences) {
+                        sessions.add(((Seq) s).session);
+                    }
+                    batch.step(sessions, tokens);
                 }
 
                 @Override
                 public void close() {
-                    s.close();
+                    batch.close();
                 }
             };
         }
@@ -61,6 +73,23 @@ public final class DCFormerBenchModels implements BenchModelFactory {
             } finally {
                 weights.close();
             }
+        }
+    }
+
+    private record Seq(Session session) implements BenchModel.Sequence {
+        @Override
+        public void prefill(int[] tokens) {
+            session.prefillLast(tokens);
+        }
+
+        @Override
+        public void decode(int token) {
+            session.decode(token);
+        }
+
+        @Override
+        public void close() {
+            session.close();
         }
     }
 }

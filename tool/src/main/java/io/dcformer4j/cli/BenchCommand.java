@@ -76,6 +76,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--decode-steps", paramLabel = "N", description = "Decode steps timed per context (default 32, quick 8).")
     private Integer decodeSteps;
 
+    @Option(names = "--batch", paramLabel = "B", split = ",",
+            description = "Also time batched decode: B sequences stepped together after the smallest --decode context "
+                    + "(default 512), for each B (1 to 64), e.g. --batch 1,4,8,16; reports aggregate tokens/s, per-sequence "
+                    + "step latency and both against batch 1.")
+    private List<Integer> batch;
+
     @Option(names = "--bandwidth-mib", paramLabel = "MIB",
             description = "Size of the streaming-read buffer of the bandwidth probe (default 1024, quick 256); keep it well above the last-level cache.")
     private Integer bandwidthMib;
@@ -100,6 +106,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (prefill != null || decode != null || decodeSteps != null) {
             o = o.withLengths(prefill != null ? prefill : o.prefillLengths(), decode != null ? decode : o.decodeContexts(),
                     decodeSteps != null ? decodeSteps : o.decodeSteps());
+        }
+        if (batch != null) {
+            if (batch.stream().anyMatch(b -> b < 1 || b > 64)) {
+                throw usage("--batch sizes must be in [1, 64], got " + batch);
+            }
+            o = o.withBatchSizes(batch);
         }
         if (bandwidthMib != null) {
             if (bandwidthMib <= 0) {

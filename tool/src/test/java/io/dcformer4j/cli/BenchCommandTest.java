@@ -45,6 +45,27 @@ class BenchCommandTest {
     }
 
     @Test
+    void batchRunReportsThroughputAndLatencyPerBatchSize() throws Exception {
+        Result r = run("bench", "--preset", "tiny", "--quick", "--json", "--backend", "cpu", "--threads", "1",
+                "--prefill", "8", "--decode", "8", "--decode-steps", "2", "--bandwidth-mib", "16", "--batch", "1,3");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        for (String f : new String[] {"batch_decode_tokens_per_s", "batch_step_latency_ms"}) {
+            assertThat(j.get(f).has("1")).as(f).isTrue();
+            assertThat(j.get(f).get("3").asDouble()).as(f).isPositive();
+        }
+        assertThat(j.get("ratios").get("batch_throughput_vs_1").get("1").asDouble()).isEqualTo(1.0);
+        assertThat(j.get("batch_context").asInt()).isEqualTo(8);
+        assertThat(r.err()).contains("batched decode: B=3 step 2/2");
+        Result table = run("bench", "--preset", "tiny", "--quick", "--backend", "cpu", "--threads", "1",
+                "--prefill", "8", "--decode", "8", "--decode-steps", "1", "--bandwidth-mib", "16", "--batch", "2");
+        assertThat(table.exit()).as(table.err()).isZero();
+        assertThat(table.out()).contains("batched decode").contains("batch 2");
+        assertThat(run("bench", "--preset", "tiny", "--batch", "0").exit()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("bench", "--preset", "tiny", "--batch", "65").exit()).isEqualTo(Main.EXIT_USAGE);
+    }
+
+    @Test
     void badArgumentsAreUsageErrors() {
         Result unknown = run("bench", "--preset", "enormous");
         assertThat(unknown.exit()).isEqualTo(Main.EXIT_USAGE);

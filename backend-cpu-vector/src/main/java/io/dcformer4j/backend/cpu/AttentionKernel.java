@@ -181,6 +181,20 @@ final class AttentionKernel {
      * post-composes its range and accumulates its part of P'·V, and the caller adds the parts.
      */
     static void decodeSplit(Call c, WorkerPool pool, ThreadLocal<Scratch> scratch) {
+        decodeSplit(c, pool.threads(), pool::parallelFor, scratch);
+    }
+
+    /** How the pieces of a split decode are run: over the pool, or in order on the calling thread. */
+    @FunctionalInterface
+    interface Loop {
+        void run(int n, int grain, WorkerPool.RangeBody body);
+    }
+
+    /**
+     * {@link #decodeSplit(Call, WorkerPool, ThreadLocal)} with the keys split for {@code threads} workers and the
+     * pieces run by {@code loop}; the floats depend on {@code threads} only, not on which thread runs a piece.
+     */
+    static void decodeSplit(Call c, int threads, Loop loop, ThreadLocal<Scratch> scratch) {
         AttentionSpec spec = c.spec;
         int n = spec.numHeads();
         int d = spec.headDim();
@@ -197,7 +211,7 @@ final class AttentionKernel {
         float[] lg = sc.logits;
         float[] q = sc.q;
         int units = sp / L;
-        int chunks = Math.min(pool.threads(), Math.max(1, s / DECODE_SPLIT_KEYS));
+        int chunks = Math.min(threads, Math.max(1, s / DECODE_SPLIT_KEYS));
         int grain = (units + chunks - 1) / chunks;
         if (sc.partial.length < chunks * nd) {
             sc.partial = new float[chunks * nd];
@@ -205,7 +219,7 @@ final class AttentionKernel {
         float[] partial = sc.partial;
         float scale = (float) (1.0 / Math.sqrt(d));
         boolean compose = spec.mode() != AttentionMode.PLAIN_MHA;
-        pool.parallelFor(units, grain, (u0, u1) -> {
+        loop.run(units, grain, (u0, u1) -> {
             Scratch ws = scratch.get();
             ws.ensure(n, d, L, Math.max(rank, 1));
             int sub = subPieces(sc, pieces, u0 * L, Math.min(s, u1 * L), ws);
@@ -221,7 +235,7 @@ final class AttentionKernel {
         for (int h = 0; h < n; h++) {
             RowKernels.softmaxInPlace(lg, h * sp, s);
         }
-        pool.parallelFor(units, grain, (u0, u1) -> {
+        loop.run(units, grain, (u0, u1) -> {
             Scratch ws = scratch.get();
             ws.ensure(n, d, L, Math.max(rank, 1));
             int sub = subPieces(sc, pieces, u0 * L, Math.min(s, u1 * L), ws);

@@ -4,6 +4,7 @@ import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
+import io.dcformer4j.api.BatchChecks;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.KvCache;
@@ -14,6 +15,7 @@ import io.dcformer4j.api.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,6 +38,7 @@ public final class CpuBackend implements Backend {
     private final ThreadLocal<AttentionKernel.Scratch> attentionScratch =
             ThreadLocal.withInitial(AttentionKernel.Scratch::new);
     private final ThreadLocal<LinearKernel.Buffers> linearScratch = ThreadLocal.withInitial(LinearKernel.Buffers::new);
+    private final ThreadLocal<RowGemv.Buffers> rowGemvScratch = ThreadLocal.withInitial(RowGemv.Buffers::new);
     private final ThreadLocal<DynamicWeightsKernel.Buffers> dynamicScratch =
             ThreadLocal.withInitial(DynamicWeightsKernel.Buffers::new);
     private volatile boolean closed;
@@ -244,7 +247,12 @@ public final class CpuBackend implements Backend {
             }
         }
         requireDistinct(op, xt, ot);
-        LinearKernel.run(pool, linearScratch, xt, wt, bt, ot, t, in, o);
+        if (t <= RowGemv.MAX_ROWS) {
+            // decode rows (one sequence or a batch): each row's result independent of how many rows there are
+            RowGemv.run(pool, rowGemvScratch, xt, wt, bt, ot, t, in, o);
+        } else {
+            LinearKernel.run(pool, linearScratch, xt, wt, bt, ot, t, in, o);
+        }
     }
 
     @Override
@@ -326,6 +334,33 @@ public final class CpuBackend implements Backend {
                 invFreq, new float[half], new float[half], a, b));
     }
 
+    @Override
+    public void ropeRows(Tensor x, int[] positions, RopeSpec spec, Tensor out) {
+        String op = "ropeRows";
+        checkOpenBackend(op);
+        int rows = BatchChecks.ropeRows(x, positions, spec, out);
+        CpuTensor xt = own(op, "x", x);
+        CpuTensor ot = own(op, "out", out);
+        requireF32(op, xt);
+        requireF32(op, ot);
+        int cols = xt.shape().cols();
+        if (cols % spec.headDim() != 0) {
+            throw new IllegalArgumentException(op + ": x '" + xt.label() + "' " + xt.shape() + " last axis " + cols
+                    + " is not a multiple of headDim " + spec.headDim());
+        }
+        int half = spec.rotaryDim() / 2;
+        float[] invFreq = invFreqs.computeIfAbsent(spec, CpuBackend::invFreqTable);
+        // row r is rotated exactly as rope() rotates a one-row tensor at positions[r]
+        pool.parallelFor(rows, 1, (a, b) -> {
+            float[] cos = new float[half];
+            float[] sin = new float[half];
+            for (int r = a; r < b; r++) {
+                long step = 4L * r * cols;
+                Rope.rows(xt.seg(), xt.offset + step, ot.seg(), ot.offset + step, cols, positions[r], spec, invFreq, cos, sin, 0, 1);
+            }
+        });
+    }
+
     private static float[] invFreqTable(RopeSpec spec) {
         float[] invFreq = new float[spec.rotaryDim() / 2];
         for (int j = 0; j < invFreq.length; j++) {
@@ -345,7 +380,7 @@ public final class CpuBackend implements Backend {
         requireF32(op, o);
         requireSameShape(op, g, u);
         requireSameShape(op, g, o);
-        parallelElements(g.shape().numel(), (a, b) -> RowKernels.swiglu(g.seg(), g.offset + 4L * a, u.seg(), u.offset + 4L * a,
+        parallelRowAligned(g, (a, b) -> RowKernels.swiglu(g.seg(), g.offset + 4L * a, u.seg(), u.offset + 4L * a,
                 o.seg(), o.offset + 4L * a, b - a));
     }
 
@@ -384,7 +419,7 @@ public final class CpuBackend implements Backend {
         requireF32(op, xt);
         requireF32(op, o);
         requireSameShape(op, xt, o);
-        parallelElements(xt.shape().numel(), (a, b) -> RowKernels.gelu(xt.seg(), xt.offset + 4L * a, o.seg(), o.offset + 4L * a, b - a,
+        parallelRowAligned(xt, (a, b) -> RowKernels.gelu(xt.seg(), xt.offset + 4L * a, o.seg(), o.offset + 4L * a, b - a,
                 new float[Math.min(ELEMENTWISE_GRAIN, b - a)]));
     }
 
@@ -450,8 +485,9 @@ public final class CpuBackend implements Backend {
                     + t + ", 4, " + (2 * rank + 1) + ", " + n + "]");
         }
         requireDistinct(op, at, ot);
-        if (t <= LinearKernel.GEMV_MAX_ROWS) {
-            // decode: split the projection columns over the workers, then finish each token here
+        if (t <= RowGemv.MAX_ROWS) {
+            // decode (one row or a batch's rows): split the projection columns over the workers, then finish each
+            // token here; every row is computed as it would be alone
             int k4 = 4 * k;
             int n4 = 4 * n;
             DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
@@ -516,7 +552,79 @@ public final class CpuBackend implements Backend {
         attention("attentionDecode", q, k, v, dyn, cache, spec, out);
     }
 
+    /**
+     * One batch of decode rows: rows run in parallel over the workers, each computed exactly as
+     * {@link #attentionDecode} of that row alone computes it (a row that the single-row op would split over the
+     * workers is split the same way and its pieces run in order on one thread), so a sequence's output does
+     * not depend on its batch.
+     */
+    @Override
+    public void attentionDecodeBatch(Tensor q, Tensor k, Tensor v, Tensor dyn, List<KvCache> caches, AttentionSpec spec,
+                                     Tensor out) {
+        String op = "attentionDecodeBatch";
+        checkOpenBackend(op);
+        int b = BatchChecks.attentionDecodeBatch(q, k, v, dyn, caches, spec, out);
+        if (b == 1) {
+            attentionDecode(q, k, v, dyn, caches.get(0), spec, out);
+            return;
+        }
+        for (Tensor t : dyn == null ? new Tensor[] {q, k, v, out} : new Tensor[] {q, k, v, out, dyn}) {
+            own(op, "batch", t);
+        }
+        Prepared[] rows = new Prepared[b];
+        for (int r = 0; r < b; r++) {
+            rows[r] = prepare(op + " (row " + r + ")", slice(q, r, r + 1), slice(k, r, r + 1), slice(v, r, r + 1),
+                    dyn == null ? null : slice(dyn, r, r + 1), caches.get(r), spec, slice(out, r, r + 1));
+        }
+        int threads = pool.threads();
+        pool.parallelFor(b, 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                run(rows[r], (n, grain, body) -> WorkerPool.inOrder(n, grain, threads, body));
+            }
+        });
+    }
+
+    /** A validated attention call, ready to run; preparing changes nothing. */
+    private record Prepared(AttentionKernel.Call call, CpuKvCache cache, CpuTensor k, CpuTensor v, CpuTensor dyn,
+                            boolean keySide) {
+    }
+
     private void attention(String op, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out) {
+        run(prepare(op, q, k, v, dyn, cache, spec, out), null);
+    }
+
+    /**
+     * Runs a prepared call. A decode row that the single-row path splits over the workers (long contexts) is
+     * split the same way; {@code splitLoop} runs its pieces (null: over the pool).
+     */
+    private void run(Prepared p, AttentionKernel.Loop splitLoop) {
+        AttentionKernel.Call call = p.call();
+        CpuKvCache c = p.cache();
+        AttentionSpec spec = call.spec();
+        int t = call.t();
+        int start = call.start();
+        if (t == 1) {
+            AttentionKernel.append(p.k(), p.v(), p.dyn(), c, start, 0, 1);
+        }
+        int visible = start + 1 - spec.firstVisibleKey(start, false);
+        if (t == 1 && pool.threads() > 1 && visible >= 2 * AttentionKernel.DECODE_SPLIT_KEYS) {
+            if (splitLoop == null) {
+                AttentionKernel.decodeSplit(call, pool, attentionScratch);
+            } else {
+                AttentionKernel.decodeSplit(call, pool.threads(), splitLoop, attentionScratch);
+            }
+        } else if (splitLoop == null) {
+            pool.parallelFor(AttentionKernel.blocks(t), 1, (a, b) -> AttentionKernel.blocks(call, a, b, attentionScratch.get()));
+        } else {
+            AttentionKernel.blocks(call, 0, AttentionKernel.blocks(t), attentionScratch.get());
+        }
+        if (t > 1) {
+            AttentionKernel.append(p.k(), p.v(), p.keySide() ? p.dyn() : null, c, start, Math.max(0, t - c.spec().capacity()), t);
+        }
+        c.advance(t);
+    }
+
+    private Prepared prepare(String op, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache, AttentionSpec spec, Tensor out) {
         if (spec == null) {
             throw new IllegalArgumentException(op + ": attention spec is null");
         }
@@ -584,22 +692,12 @@ public final class CpuBackend implements Backend {
         boolean keySide = c.keySide != null && dt != null;
         AttentionKernel.Call call;
         if (t == 1) {
-            AttentionKernel.append(kt, vt, dt, c, start, 0, 1);
             call = new AttentionKernel.Call(qt, dt, c, spec, ot, 1, start, pre, post, null, null, null);
         } else {
             float[][] fresh = AttentionKernel.fresh(kt, vt, dt, t, n, d, rank, spec.mode() == AttentionMode.DCMHA);
             call = new AttentionKernel.Call(qt, dt, c, spec, ot, t, start, pre, post, fresh[0], fresh[1], fresh[2]);
         }
-        int visible = start + 1 - spec.firstVisibleKey(start, false);
-        if (t == 1 && pool.threads() > 1 && visible >= 2 * AttentionKernel.DECODE_SPLIT_KEYS) {
-            AttentionKernel.decodeSplit(call, pool, attentionScratch);
-        } else {
-            pool.parallelFor(AttentionKernel.blocks(t), 1, (a, b) -> AttentionKernel.blocks(call, a, b, attentionScratch.get()));
-        }
-        if (t > 1) {
-            AttentionKernel.append(kt, vt, keySide ? dt : null, c, start, Math.max(0, t - cs.capacity()), t);
-        }
-        c.advance(t);
+        return new Prepared(call, c, kt, vt, dt, keySide);
     }
 
     private float[] staticWeights(String op, String role, Tensor s, int n) {
@@ -719,6 +817,27 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException(op + ": output '" + out.label() + "' shares storage with input '" + in.label()
                     + "'; this operation cannot run in place");
         }
+    }
+
+    /**
+     * Splits the elements of a [T, cols] tensor over the pool so that each element takes the vector or the
+     * scalar-tail path by its place in its row only: flat chunks when rows are whole vectors (then no chunk has
+     * a tail but the last), else whole rows. An element function (silu, GELU) then gives a row the same floats
+     * whether it is alone or one of a batch of rows.
+     */
+    private void parallelRowAligned(CpuTensor t, WorkerPool.RangeBody body) {
+        long n = t.shape().numel();
+        int cols = t.shape().rank() == 0 ? 1 : t.shape().cols();
+        if (cols == 0 || cols % Vec.L == 0) {
+            parallelElements(n, body);
+            return;
+        }
+        int rows = Math.toIntExact(n / cols);
+        pool.parallelFor(rows, Math.max(1, ELEMENTWISE_GRAIN / cols), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                body.run(r * cols, (r + 1) * cols);
+            }
+        });
     }
 
     /** Splits a flat element range into vector-aligned chunks over the pool. */

@@ -80,6 +80,31 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code body} over [0, n) on the calling thread, in the chunks {@link #parallelFor} would make with
+     * {@code threads} threads, in chunk order: work whose arithmetic depends on its chunking (a split decode
+     * that sums per-chunk partial results) gives the same floats as its parallel run.
+     */
+    static void inOrder(int n, int grain, int threads, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        int g = Math.max(1, grain);
+        int units = (n + g - 1) / g;
+        int chunks = Math.min(threads, units);
+        if (chunks <= 1) {
+            body.run(0, n);
+            return;
+        }
+        int perChunk = units / chunks;
+        int extra = units % chunks;
+        for (int c = 0; c < chunks; c++) {
+            int startUnit = c * perChunk + Math.min(c, extra);
+            int endUnit = startUnit + perChunk + (c < extra ? 1 : 0);
+            body.run(startUnit * g, Math.min(n, endUnit * g));
+        }
+    }
+
     private void workerLoop() {
         try {
             while (true) {
