@@ -119,7 +119,7 @@ final class AttentionKernel {
         for (int pc = 0; pc < pieces; pc++) {
             boolean fresh = sc.fresh[pc] != 0;
             float[] kt = fresh ? c.freshKeys : c.cache.keys;
-            int stride = fresh ? c.t : c.cache.spec().capacity();
+            int stride = fresh ? c.t : c.cache.stride;
             if (rb == 1) {
                 logits1(sc.q, kt, stride, sc.col[pc], sc.first[pc], sc.count[pc], n, d, sp, scale, sc.logits);
             } else {
@@ -225,7 +225,7 @@ final class AttentionKernel {
             int sub = subPieces(sc, pieces, u0 * L, Math.min(s, u1 * L), ws);
             for (int pc = 0; pc < sub; pc++) {
                 boolean fresh = ws.subFresh[pc] != 0;
-                logits1(q, fresh ? c.freshKeys : c.cache.keys, fresh ? c.t : c.cache.spec().capacity(), ws.subCol[pc],
+                logits1(q, fresh ? c.freshKeys : c.cache.keys, fresh ? c.t : c.cache.stride, ws.subCol[pc],
                         ws.subFirst[pc], ws.subCount[pc], n, d, sp, scale, lg);
             }
             if (compose) {
@@ -404,7 +404,7 @@ final class AttentionKernel {
         for (int pc = 0; pc < pieces; pc++) {
             boolean fresh = pFresh[pc] != 0;
             float[] ks = fresh ? c.freshKeySide : c.cache.keySide;
-            int stride = fresh ? c.t : c.cache.spec().capacity();
+            int stride = fresh ? c.t : c.cache.stride;
             int col = pCol[pc];
             int count = pCount[pc];
             int ksBase = part * slotFloats * stride + col;
@@ -621,6 +621,7 @@ final class AttentionKernel {
     static void append(CpuTensor k, CpuTensor v, CpuTensor dyn, CpuKvCache cache, int start, int from, int t) {
         var cs = cache.spec();
         int cap = cs.capacity();
+        int stride = cache.stride;
         int nd = cs.numHeads() * cs.headDim();
         boolean keySide = cache.keySide != null && dyn != null;
         int slotFloats = (2 * cs.rank() + 1) * cs.numHeads();
@@ -629,7 +630,7 @@ final class AttentionKernel {
             int slot = (start + i) % cap;
             MemorySegment.copy(k.seg(), CpuTensor.F32, k.offset + 4L * i * nd, row, 0, nd);
             for (int x = 0; x < nd; x++) {
-                cache.keys[x * cap + slot] = row[x];
+                cache.keys[x * stride + slot] = row[x];
             }
             MemorySegment.copy(v.seg(), CpuTensor.F32, v.offset + 4L * i * nd, cache.values, slot * nd, nd);
             if (keySide) {
@@ -637,7 +638,7 @@ final class AttentionKernel {
                 for (int part = 0; part < 2; part++) {
                     int src = (1 + 2 * part) * slotFloats;
                     for (int x = 0; x < slotFloats; x++) {
-                        cache.keySide[(part * slotFloats + x) * cap + slot] = row[src + x];
+                        cache.keySide[(part * slotFloats + x) * stride + slot] = row[src + x];
                     }
                 }
             }

@@ -603,6 +603,7 @@ public final class CpuBackend implements Backend {
         AttentionSpec spec = call.spec();
         int t = call.t();
         int start = call.start();
+        c.ensure(start + t);
         if (t == 1) {
             AttentionKernel.append(p.k(), p.v(), p.dyn(), c, start, 0, 1);
         }
@@ -738,6 +739,11 @@ public final class CpuBackend implements Backend {
     void released(CpuKvCache c) {
         liveTensors.decrementAndGet();
         liveBytes.addAndGet(-c.bytes());
+    }
+
+    /** A cache grew by {@code bytes}. */
+    void grew(long bytes) {
+        liveBytes.addAndGet(bytes);
     }
 
     private void registered(long bytes) {
