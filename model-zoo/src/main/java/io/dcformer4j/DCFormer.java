@@ -183,14 +183,6 @@ public final class DCFormer implements AutoCloseable {
         return model.backend();
     }
 
-    /**
-     * How this model's backend was chosen (the rule, and any provider that failed to open first) when the model
-     * opened it itself; empty for a backend the caller passed in.
-     */
-    public Optional<BackendSelection> backendSelection() {
-        return Optional.ofNullable(selection);
-    }
-
     /** The engine options (whether concurrent generations are batched). */
     public EngineOptions options() {
         return options;
@@ -199,6 +191,14 @@ public final class DCFormer implements AutoCloseable {
     /** The batch scheduler, or null when batching is off. */
     BatchScheduler scheduler() {
         return scheduler;
+    }
+
+    /**
+     * How this model's backend was chosen (the rule, and any provider that failed to open first) when the model
+     * opened it itself; empty for a backend the caller passed in.
+     */
+    public Optional<BackendSelection> backendSelection() {
+        return Optional.ofNullable(selection);
     }
 
     /** The directory the model was loaded from. */
