@@ -41,6 +41,7 @@ def gemv(dt):
     static void gemv{dt}(MemorySegment xs, long xo, MemorySegment ws, long wo, CpuTensor bias, MemorySegment os, long oo,
                          int t, int in, int o, int o0, int o1) {{
         long rowBytes = {bs}L * in;
+        float[] lanes = LaneSum.buffer();
         int c = o0;
         for (; c + 4 <= o1; c += 4) {{
             long w0 = wo + rowBytes * c;
@@ -75,10 +76,14 @@ def gemv(dt):
             w(line)
         w(f"                    a{k} = v{k}.fma(x0, a{k});")
     w(f"""                }}
-                float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD);
-                float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-                float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD);
-                float s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+                a0.add(b0).intoArray(lanes, 0);
+                a1.add(b1).intoArray(lanes, L);
+                a2.add(b2).intoArray(lanes, 2 * L);
+                a3.add(b3).intoArray(lanes, 3 * L);
+                float s0 = LaneSum.sum(lanes, 0);
+                float s1 = LaneSum.sum(lanes, L);
+                float s2 = LaneSum.sum(lanes, 2 * L);
+                float s3 = LaneSum.sum(lanes, 3 * L);
                 for (; i < in; i++) {{
                     float xv = xs.get(CpuTensor.F32, xr + 4L * i);
                     s0 += xv * {scalar(dt, 'ws', f'w0 + {bs}L * i')};
@@ -104,7 +109,8 @@ def gemv(dt):
         w(line)
     w(f"""                    a0 = v0.fma(FloatVector.fromMemorySegment(FS, xs, xr + 4L * i, LE), a0);
                 }}
-                float s0 = a0.reduceLanes(VectorOperators.ADD);
+                a0.intoArray(lanes, 0);
+                float s0 = LaneSum.sum(lanes, 0);
                 for (; i < in; i++) {{
                     s0 += xs.get(CpuTensor.F32, xr + 4L * i) * {scalar(dt, 'ws', f'w0 + {bs}L * i')};
                 }}

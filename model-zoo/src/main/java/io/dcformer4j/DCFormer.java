@@ -208,15 +208,14 @@ public final class DCFormer implements AutoCloseable {
 
     /** A new session with room for {@code block_size} tokens. */
     public GenerationSession newSession() {
-        checkOpen();
-        GenerationSession s = new GenerationSession(this, model.newSession());
-        sessions.add(s);
-        return s;
+        return newSession(model.config().blockSize());
     }
 
     /**
-     * A new session with room for {@code maxContext} tokens (at most {@code block_size}): a smaller context
-     * takes less cache memory.
+     * A new session with room for {@code maxContext} tokens (at most {@code block_size}). Its caches grow with
+     * the sequence; each step first reserves its growth in the model's cache budget
+     * ({@link DCFormerModel#cacheBudget()}) and is refused with a
+     * {@link io.dcformer4j.model.CacheBudgetExceededException} naming the sizes when it does not fit.
      */
     public GenerationSession newSession(int maxContext) {
         checkOpen();

@@ -13,6 +13,22 @@ public interface KvCache extends AutoCloseable {
     /** Number of positions appended so far (the next position to be written). */
     int length();
 
+    /**
+     * Bytes of storage this cache holds now. The default is a cache allocated whole up front
+     * ({@link KvCacheSpec#fullBytes()}); a backend whose caches grow with use reports what it holds.
+     */
+    default long bytes() {
+        return spec().fullBytes();
+    }
+
+    /**
+     * Bytes this cache will hold once positions [0, {@code positions}) have been appended (no allocation);
+     * callers use it to admit a step against a memory budget before running it. The default is {@link #bytes()}.
+     */
+    default long bytesFor(int positions) {
+        return bytes();
+    }
+
     /** Forgets every position, so the cache can serve a new sequence; storage is kept. */
     void reset();
 

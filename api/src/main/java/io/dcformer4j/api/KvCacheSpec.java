@@ -27,4 +27,9 @@ public record KvCacheSpec(int capacity, int numHeads, int headDim, int rank, boo
     public int keySidePerToken() {
         return keySide ? 2 * (2 * rank + 1) * numHeads : 0;
     }
+
+    /** Bytes of the whole cache in F32: keys and values [capacity, N·D] and the key-side factors. */
+    public long fullBytes() {
+        return 4L * capacity * (2L * numHeads * headDim + keySidePerToken());
+    }
 }

@@ -35,7 +35,8 @@ public final class Generator {
         StreamingDecoder decoder = tokenizer.newStreamingDecoder();
         StopStringFilter filter = new StopStringFilter(config.stopStrings());
         StringBuilder text = new StringBuilder();
-        int[] generated = new int[config.maxNewTokens()];
+        // grown as tokens come: maxNewTokens is a user's bound, not a size (it may be Integer.MAX_VALUE)
+        int[] generated = new int[Math.min(config.maxNewTokens(), 64)];
         int count = 0;
         if (cancel.isCancelled()) {
             return new GenerationResult("", new int[0], prompt.length, StopReason.CANCELLED);
@@ -48,6 +49,9 @@ public final class Generator {
                 break;
             }
             int token = sampler.next(logits, Math.min(logits.length, tokenizer.vocabSize()));
+            if (count == generated.length) {
+                generated = Arrays.copyOf(generated, (int) Math.min(config.maxNewTokens(), 2L * count));
+            }
             generated[count++] = token;
             if (config.stopTokens().contains(token) || config.stopOnSpecial() && tokenizer.isSpecial(token)) {
                 reason = StopReason.STOP_TOKEN;

@@ -41,6 +41,7 @@ public final class DCFormerModel implements AutoCloseable {
     private final AttentionSpec[] attention;
     private final RopeSpec rope;
     private final int rank;
+    private final CacheBudget cacheBudget;
     private boolean closed;
 
     private DCFormerModel(ModelConfig config, WeightSource source, Backend backend, boolean ownsSource) {
@@ -73,6 +74,7 @@ public final class DCFormerModel implements AutoCloseable {
             this.rope = new RopeSpec(config.headDim(), config.rotaryDim(), config.ropeBase());
             this.tensors = List.copyOf(b.bound());
             this.ownedSource = ownsSource ? source : null;
+            this.cacheBudget = CacheBudget.fromEnvironment();
         } catch (RuntimeException ex) {
             for (Tensor t : b.bound()) {
                 t.close();
@@ -129,14 +131,23 @@ public final class DCFormerModel implements AutoCloseable {
         return backend;
     }
 
+    /**
+     * The bytes all sessions of this model may hold in KV caches (see {@link CacheBudget}); set its limit to
+     * bound them.
+     */
+    public CacheBudget cacheBudget() {
+        return cacheBudget;
+    }
+
     /** A new sequence with room for {@code block_size} positions. */
     public Session newSession() {
         return newSession(config.blockSize());
     }
 
     /**
-     * A new sequence with room for {@code maxContext} positions (at most {@code block_size}); global layers'
-     * caches are sized to it, so a smaller value saves memory.
+     * A new sequence with room for {@code maxContext} positions (at most {@code block_size}). Caches grow with
+     * the sequence, on backends that support it, so the maximum costs nothing until it is used; each step
+     * reserves its growth in {@link #cacheBudget()} first.
      */
     public Session newSession(int maxContext) {
         return newSession(maxContext, Session.MAX_CHUNK);

@@ -14,8 +14,9 @@ import java.util.Arrays;
  * factored key-side compose cache for full DCMHA) and the scratch tensors of decode. Not thread-safe by
  * itself; use one session per thread (sessions on one model are independent).
  *
- * <p>Cache sizes: a global layer holds {@code maxContext} positions; a local layer a ring of W slots (W+1
- * with the R24 quirk). A local layer whose window covers the whole context is run as a global one (same
+ * <p>Cache sizes: a global layer holds up to {@code maxContext} positions (growing with the sequence where
+ * the backend supports it, each step's growth reserved in the model's {@link CacheBudget} before it runs); a
+ * local layer a ring of W slots (W+1 with the R24 quirk). A local layer whose window covers the whole context is run as a global one (same
  * visible keys) with a {@code maxContext}-slot cache.
  *
  * <pre>{@code
@@ -41,6 +42,8 @@ public final class Session implements AutoCloseable {
     private final Tensor stepLogits;
     private LayerObserver observer;
     private int position;
+    /** Bytes this session holds in {@link DCFormerModel#cacheBudget()}. */
+    private long reserved;
     private boolean failed;
     private boolean closed;
     // Every token processed since the last reset, so that non-finite logits can be explained by a replay.
@@ -77,9 +80,16 @@ public final class Session implements AutoCloseable {
                 caches[i] = backend.allocateKvCache(new KvCacheSpec(capacity, config.numHeads(), config.headDim(),
                         Math.max(1, model.composeRank()), base.mode().usesKeySide()));
             }
+            long held = 0;
+            for (KvCache c : caches) {
+                held += c.bytes();
+            }
+            model.cacheBudget().reserve(held, "cannot open a session of " + maxContext + " positions");
+            reserved = held;
             act = new Activations(backend, config, model.composeRank(), 1);
             logits = backend.allocate(DType.F32, Shape.of(1, config.vocabSize()), "logits"); // [1, V]
         } catch (RuntimeException e) {
+            model.cacheBudget().release(reserved);
             if (act != null) {
                 act.close();
             }
@@ -324,6 +334,23 @@ public final class Session implements AutoCloseable {
                     + ": the sequence would exceed the maximum context of " + maxContext + " positions (block_size "
                     + config.blockSize() + ")");
         }
+        reserve(position + count);
+    }
+
+    /**
+     * Reserves in the model's cache budget what the caches will hold once positions [0, end) are stored, so
+     * that the step is refused before it runs when it does not fit. Asking again for the same end is free.
+     */
+    private void reserve(int end) {
+        long need = 0;
+        for (KvCache c : caches) {
+            need += c.bytesFor(end);
+        }
+        if (need > reserved) {
+            model.cacheBudget().reserve(need - reserved, "cannot process position(s) up to " + (end - 1)
+                    + " of a session at position " + position);
+            reserved = need;
+        }
     }
 
     private void checkToken(int token, int pos) {
@@ -404,6 +431,8 @@ public final class Session implements AutoCloseable {
             throw new IllegalStateException("session closed twice");
         }
         closed = true;
+        model.cacheBudget().release(reserved);
+        reserved = 0;
         step.close();
         stepLogits.close();
         for (KvCache c : caches) {

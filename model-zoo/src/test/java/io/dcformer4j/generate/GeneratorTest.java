@@ -69,6 +69,17 @@ class GeneratorTest {
     }
 
     @Test
+    void aHugeMaxNewTokensIsABoundNotASize() {
+        // 300 tokens of a 2^31 − 1 bound: the token buffer grows past its first sizes instead of being made whole
+        Scripted m = new Scripted("a".repeat(400), 301);
+        GenerationResult r = Generator.generate(m, TOK, TOK.encode("x"), GenerationConfig.greedy(Integer.MAX_VALUE),
+                null, null);
+        assertThat(r.stopReason()).isEqualTo(StopReason.CONTEXT_FULL);
+        assertThat(r.tokens()).hasSize(301);
+        assertThat(r.text()).isEqualTo("a".repeat(301));
+    }
+
+    @Test
     void specialTokenStops() {
         Scripted m = new Scripted("ab", 100); // then token 0 = <|endoftext|>
         GenerationResult r = Generator.generate(m, TOK, TOK.encode("x"), GenerationConfig.greedy(10), null, null);

@@ -58,7 +58,7 @@ class CliConventionsTest {
         CliRun first = CliRun.of(args);
         assertThat(first.exit()).as(first.err()).isZero();
         assertThat(first.err()).contains("load time", "prompt eval", "time to first token", "tokens/s")
-                .containsPattern("(?m)^eval +=.*/ +5 tokens");
+                .containsPattern("(?m)^eval +=.*/ +[0-5] tokens"); // at most 5 after the first; a sampled special token may end it sooner
         assertThat(first.err()).containsPattern("prompt eval += +[0-9.]+ ms / +3 tokens");
         long seed = seedOf(first.err());
         CliRun second = CliRun.of(args);

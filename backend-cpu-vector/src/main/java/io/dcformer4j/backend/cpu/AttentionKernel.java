@@ -110,6 +110,7 @@ final class AttentionKernel {
                     WorkerPool pool, ThreadLocal<Scratch> scratch, Loop inOrder) {
         int t = in.q().shape().dim(0);
         int start = cache.length();
+        cache.ensure(start + t);
         boolean keySide = cache.keySide != null && in.dyn() != null;
         Call call;
         if (t == 1) {
@@ -160,6 +161,7 @@ final class AttentionKernel {
     static void append(CpuTensor k, CpuTensor v, CpuTensor dyn, CpuKvCache cache, int start, int from, int t) {
         var cs = cache.spec();
         int cap = cs.capacity();
+        int stride = cache.stride;
         int nd = cs.numHeads() * cs.headDim();
         boolean keySide = cache.keySide != null && dyn != null;
         int slotFloats = (2 * cs.rank() + 1) * cs.numHeads();
@@ -168,7 +170,7 @@ final class AttentionKernel {
             int slot = (start + i) % cap;
             MemorySegment.copy(k.seg(), CpuTensor.F32, k.offset + 4L * i * nd, row, 0, nd);
             for (int x = 0; x < nd; x++) {
-                cache.keys[x * cap + slot] = row[x];
+                cache.keys[x * stride + slot] = row[x];
             }
             MemorySegment.copy(v.seg(), CpuTensor.F32, v.offset + 4L * i * nd, cache.values, slot * nd, nd);
             if (keySide) {
@@ -176,7 +178,7 @@ final class AttentionKernel {
                 for (int part = 0; part < 2; part++) {
                     int src = (1 + 2 * part) * slotFloats;
                     for (int x = 0; x < slotFloats; x++) {
-                        cache.keySide[(part * slotFloats + x) * cap + slot] = row[src + x];
+                        cache.keySide[(part * slotFloats + x) * stride + slot] = row[src + x];
                     }
                 }
             }

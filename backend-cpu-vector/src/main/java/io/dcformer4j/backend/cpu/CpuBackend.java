@@ -519,6 +519,11 @@ public final class CpuBackend implements Backend {
         liveBytes.addAndGet(-t.storage.ownedBytes);
     }
 
+    /** A cache grew by {@code bytes}. */
+    void grew(long bytes) {
+        liveBytes.addAndGet(bytes);
+    }
+
     void released(CpuKvCache c) {
         liveTensors.decrementAndGet();
         liveBytes.addAndGet(-c.bytes());

@@ -12,6 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * underflows). GELU is formed from erfc on the negative side, so it keeps its relative accuracy in the tail.
  */
 final class Erf {
+    private static final ThreadLocal<double[]> EXP_LANES = ThreadLocal.withInitial(() -> new double[2 * Vec.L]);
     private static final double[] P = {
         0.2820969350830815, 0.28202585343605335, 0.2478138872667938, 0.1681667029780085,
         0.12746094517714943, -0.16301056048405865, 0.33569663485646, -0.6980123997262203,
@@ -49,6 +50,8 @@ final class Erf {
     static void geluInPlace(float[] a, int from, int n) {
         int i = 0;
         int l = Vec.L;
+        int dl = DS.length();
+        double[] ex = EXP_LANES.get();
         for (; i <= n - l; i += l) {
             FloatVector z = FloatVector.fromArray(Vec.FS, a, from + i);
             DoubleVector z0 = (DoubleVector) z.convertShape(VectorOperators.F2D, DS, 0);
@@ -65,8 +68,15 @@ final class Erf {
                 p0 = p0.fma(t0, DoubleVector.broadcast(DS, P[k]));
                 p1 = p1.fma(t1, DoubleVector.broadcast(DS, P[k]));
             }
-            DoubleVector h0 = t0.mul(p0).mul(x0.mul(x0).neg().lanewise(VectorOperators.EXP)).mul(0.5);
-            DoubleVector h1 = t1.mul(p1).mul(x1.mul(x1).neg().lanewise(VectorOperators.EXP)).mul(0.5);
+            // exp lane by lane with Math.exp: lanewise(EXP) is SVML in C2 but Math.exp per lane before, which
+            // made the same pass give other bits once compiled
+            x0.mul(x0).neg().intoArray(ex, 0);
+            x1.mul(x1).neg().intoArray(ex, dl);
+            for (int k = 0; k < 2 * dl; k++) {
+                ex[k] = Math.exp(ex[k]);
+            }
+            DoubleVector h0 = t0.mul(p0).mul(DoubleVector.fromArray(DS, ex, 0)).mul(0.5);
+            DoubleVector h1 = t1.mul(p1).mul(DoubleVector.fromArray(DS, ex, dl)).mul(0.5);
             DoubleVector g0 = z0.mul(h0.blend(h0.neg().add(1.0), z0.compare(VectorOperators.GE, 0.0)));
             DoubleVector g1 = z1.mul(h1.blend(h1.neg().add(1.0), z1.compare(VectorOperators.GE, 0.0)));
             FloatVector f0 = (FloatVector) g0.convertShape(VectorOperators.D2F, Vec.FS, 0);

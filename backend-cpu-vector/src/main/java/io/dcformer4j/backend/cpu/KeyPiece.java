@@ -35,6 +35,6 @@ record KeyPiece(boolean fresh, int col, int first, int count) {
 
     /** Columns per transposed row of this piece's store: the call's rows, or the ring's capacity. */
     int stride(AttentionKernel.Call c) {
-        return fresh ? c.t() : c.cache().spec().capacity();
+        return fresh ? c.t() : c.cache().stride;
     }
 }

@@ -29,6 +29,7 @@ final class LinearLoops {
     static void gemvF32(MemorySegment xs, long xo, MemorySegment ws, long wo, CpuTensor bias, MemorySegment os, long oo,
                          int t, int in, int o, int o0, int o1) {
         long rowBytes = 4L * in;
+        float[] lanes = LaneSum.buffer();
         int c = o0;
         for (; c + 4 <= o1; c += 4) {
             long w0 = wo + rowBytes * c;
@@ -77,10 +78,14 @@ final class LinearLoops {
                     FloatVector v3 = FloatVector.fromMemorySegment(FS, ws, w3 + 4L * i, LE);
                     a3 = v3.fma(x0, a3);
                 }
-                float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD);
-                float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-                float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD);
-                float s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+                a0.add(b0).intoArray(lanes, 0);
+                a1.add(b1).intoArray(lanes, L);
+                a2.add(b2).intoArray(lanes, 2 * L);
+                a3.add(b3).intoArray(lanes, 3 * L);
+                float s0 = LaneSum.sum(lanes, 0);
+                float s1 = LaneSum.sum(lanes, L);
+                float s2 = LaneSum.sum(lanes, 2 * L);
+                float s3 = LaneSum.sum(lanes, 3 * L);
                 for (; i < in; i++) {
                     float xv = xs.get(CpuTensor.F32, xr + 4L * i);
                     s0 += xv * ws.get(CpuTensor.F32, w0 + 4L * i);
@@ -105,7 +110,8 @@ final class LinearLoops {
                     FloatVector v0 = FloatVector.fromMemorySegment(FS, ws, w0 + 4L * i, LE);
                     a0 = v0.fma(FloatVector.fromMemorySegment(FS, xs, xr + 4L * i, LE), a0);
                 }
-                float s0 = a0.reduceLanes(VectorOperators.ADD);
+                a0.intoArray(lanes, 0);
+                float s0 = LaneSum.sum(lanes, 0);
                 for (; i < in; i++) {
                     s0 += xs.get(CpuTensor.F32, xr + 4L * i) * ws.get(CpuTensor.F32, w0 + 4L * i);
                 }
@@ -119,6 +125,7 @@ final class LinearLoops {
     static void gemvBF16(MemorySegment xs, long xo, MemorySegment ws, long wo, CpuTensor bias, MemorySegment os, long oo,
                          int t, int in, int o, int o0, int o1) {
         long rowBytes = 2L * in;
+        float[] lanes = LaneSum.buffer();
         int c = o0;
         for (; c + 4 <= o1; c += 4) {
             long w0 = wo + rowBytes * c;
@@ -167,10 +174,14 @@ final class LinearLoops {
                     FloatVector v3 = ((IntVector) ShortVector.fromMemorySegment(SS, ws, w3 + 2L * i, LE).convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                     a3 = v3.fma(x0, a3);
                 }
-                float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD);
-                float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-                float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD);
-                float s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+                a0.add(b0).intoArray(lanes, 0);
+                a1.add(b1).intoArray(lanes, L);
+                a2.add(b2).intoArray(lanes, 2 * L);
+                a3.add(b3).intoArray(lanes, 3 * L);
+                float s0 = LaneSum.sum(lanes, 0);
+                float s1 = LaneSum.sum(lanes, L);
+                float s2 = LaneSum.sum(lanes, 2 * L);
+                float s3 = LaneSum.sum(lanes, 3 * L);
                 for (; i < in; i++) {
                     float xv = xs.get(CpuTensor.F32, xr + 4L * i);
                     s0 += xv * Float.intBitsToFloat((ws.get(CpuTensor.I16, w0 + 2L * i) & 0xffff) << 16);
@@ -195,7 +206,8 @@ final class LinearLoops {
                     FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SS, ws, w0 + 2L * i, LE).convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                     a0 = v0.fma(FloatVector.fromMemorySegment(FS, xs, xr + 4L * i, LE), a0);
                 }
-                float s0 = a0.reduceLanes(VectorOperators.ADD);
+                a0.intoArray(lanes, 0);
+                float s0 = LaneSum.sum(lanes, 0);
                 for (; i < in; i++) {
                     s0 += xs.get(CpuTensor.F32, xr + 4L * i) * Float.intBitsToFloat((ws.get(CpuTensor.I16, w0 + 2L * i) & 0xffff) << 16);
                 }
@@ -209,6 +221,7 @@ final class LinearLoops {
     static void gemvF16(MemorySegment xs, long xo, MemorySegment ws, long wo, CpuTensor bias, MemorySegment os, long oo,
                          int t, int in, int o, int o0, int o1) {
         long rowBytes = 2L * in;
+        float[] lanes = LaneSum.buffer();
         int c = o0;
         for (; c + 4 <= o1; c += 4) {
             long w0 = wo + rowBytes * c;
@@ -293,10 +306,14 @@ final class LinearLoops {
                     FloatVector v3 = v3s.or(v3h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
                     a3 = v3.fma(x0, a3);
                 }
-                float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD);
-                float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-                float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD);
-                float s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+                a0.add(b0).intoArray(lanes, 0);
+                a1.add(b1).intoArray(lanes, L);
+                a2.add(b2).intoArray(lanes, 2 * L);
+                a3.add(b3).intoArray(lanes, 3 * L);
+                float s0 = LaneSum.sum(lanes, 0);
+                float s1 = LaneSum.sum(lanes, L);
+                float s2 = LaneSum.sum(lanes, 2 * L);
+                float s3 = LaneSum.sum(lanes, 3 * L);
                 for (; i < in; i++) {
                     float xv = xs.get(CpuTensor.F32, xr + 4L * i);
                     s0 += xv * Float.float16ToFloat(ws.get(CpuTensor.I16, w0 + 2L * i));
@@ -324,7 +341,8 @@ final class LinearLoops {
                     FloatVector v0 = v0s.or(v0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
                     a0 = v0.fma(FloatVector.fromMemorySegment(FS, xs, xr + 4L * i, LE), a0);
                 }
-                float s0 = a0.reduceLanes(VectorOperators.ADD);
+                a0.intoArray(lanes, 0);
+                float s0 = LaneSum.sum(lanes, 0);
                 for (; i < in; i++) {
                     s0 += xs.get(CpuTensor.F32, xr + 4L * i) * Float.float16ToFloat(ws.get(CpuTensor.I16, w0 + 2L * i));
                 }

@@ -1,6 +1,7 @@
 package io.dcformer4j.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -16,6 +17,19 @@ import static io.dcformer4j.backend.cpu.Vec.LE;
  * C2 would compile separately with boxed vectors).
  */
 final class RowKernels {
+    // exp(x) = 2^n · p(r), r = x − n·ln 2 (ln 2 split in two), |r| ≤ ½ln 2; inputs clamped so that 2^n is normal
+    private static final float EXP_LO = -87.33654f;
+    private static final float EXP_HI = 88.0f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float EXP_P0 = 1.9875691500e-4f;
+    private static final float EXP_P1 = 1.3981999507e-3f;
+    private static final float EXP_P2 = 8.3334519073e-3f;
+    private static final float EXP_P3 = 4.1665795894e-2f;
+    private static final float EXP_P4 = 1.6666665459e-1f;
+    private static final float EXP_P5 = 5.0000001201e-1f;
+
     private RowKernels() {
     }
 
@@ -27,7 +41,9 @@ final class RowKernels {
             FloatVector v = FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float[] lanes = LaneSum.buffer();
+        acc.intoArray(lanes, 0);
+        float ss = LaneSum.sum(lanes, 0);
         for (; i < g; i++) {
             float v = x.get(CpuTensor.F32, xo + 4L * i);
             ss += v * v;
@@ -50,7 +66,9 @@ final class RowKernels {
         for (; i <= e - L; i += L) {
             acc = acc.add(FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE));
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        float[] lanes = LaneSum.buffer();
+        acc.intoArray(lanes, 0);
+        double sum = LaneSum.sum(lanes, 0);
         for (; i < e; i++) {
             sum += x.get(CpuTensor.F32, xo + 4L * i);
         }
@@ -61,7 +79,8 @@ final class RowKernels {
             FloatVector d = FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE).sub(mean);
             acc = d.fma(d, acc);
         }
-        double var = acc.reduceLanes(VectorOperators.ADD);
+        acc.intoArray(lanes, 0);
+        double var = LaneSum.sum(lanes, 0);
         for (; i < e; i++) {
             float d = x.get(CpuTensor.F32, xo + 4L * i) - mean;
             var += d * d;
@@ -92,11 +111,23 @@ final class RowKernels {
         FloatVector acc = FloatVector.zero(FS);
         i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector ev = FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE).sub(max).lanewise(VectorOperators.EXP);
+            // exp by range reduction and a fixed polynomial (Cephes expf): lanewise(EXP) is SVML in C2 but
+            // Math.exp per lane before, so the same pass gave other bits once compiled
+            FloatVector evx = FloatVector.fromMemorySegment(FS, x, xo + 4L * i, LE).sub(max).max(EXP_LO).min(EXP_HI);
+            FloatVector evf = evx.fma(LOG2E, 0.5f);
+            FloatVector evn = (FloatVector) evf.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0);
+            evn = evn.sub(FloatVector.zero(FS).blend(1f, evn.compare(VectorOperators.GT, evf)));
+            FloatVector evr = evn.fma(FloatVector.broadcast(FS, -LN2_HI), evx);
+            evr = evn.fma(FloatVector.broadcast(FS, -LN2_LO), evr);
+            FloatVector evp = evr.fma(EXP_P0, EXP_P1).fma(evr, FloatVector.broadcast(FS, EXP_P2)).fma(evr, FloatVector.broadcast(FS, EXP_P3)).fma(evr, FloatVector.broadcast(FS, EXP_P4)).fma(evr, FloatVector.broadcast(FS, EXP_P5));
+            evp = evp.fma(evr.mul(evr), evr).add(1f);
+            FloatVector ev = evp.mul(((IntVector) evn.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             ev.intoMemorySegment(out, oo + 4L * i, LE);
             acc = acc.add(ev);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float[] lanes = LaneSum.buffer();
+        acc.intoArray(lanes, 0);
+        float sum = LaneSum.sum(lanes, 0);
         for (; i < n; i++) {
             float ev = (float) Math.exp(x.get(CpuTensor.F32, xo + 4L * i) - max);
             out.set(CpuTensor.F32, oo + 4L * i, ev);
@@ -126,11 +157,23 @@ final class RowKernels {
         FloatVector acc = FloatVector.zero(FS);
         i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector ev = FloatVector.fromArray(FS, a, from + i).sub(max).lanewise(VectorOperators.EXP);
+            // exp by range reduction and a fixed polynomial (Cephes expf): lanewise(EXP) is SVML in C2 but
+            // Math.exp per lane before, so the same pass gave other bits once compiled
+            FloatVector evx = FloatVector.fromArray(FS, a, from + i).sub(max).max(EXP_LO).min(EXP_HI);
+            FloatVector evf = evx.fma(LOG2E, 0.5f);
+            FloatVector evn = (FloatVector) evf.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0);
+            evn = evn.sub(FloatVector.zero(FS).blend(1f, evn.compare(VectorOperators.GT, evf)));
+            FloatVector evr = evn.fma(FloatVector.broadcast(FS, -LN2_HI), evx);
+            evr = evn.fma(FloatVector.broadcast(FS, -LN2_LO), evr);
+            FloatVector evp = evr.fma(EXP_P0, EXP_P1).fma(evr, FloatVector.broadcast(FS, EXP_P2)).fma(evr, FloatVector.broadcast(FS, EXP_P3)).fma(evr, FloatVector.broadcast(FS, EXP_P4)).fma(evr, FloatVector.broadcast(FS, EXP_P5));
+            evp = evp.fma(evr.mul(evr), evr).add(1f);
+            FloatVector ev = evp.mul(((IntVector) evn.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             ev.intoArray(a, from + i);
             acc = acc.add(ev);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float[] lanes = LaneSum.buffer();
+        acc.intoArray(lanes, 0);
+        float sum = LaneSum.sum(lanes, 0);
         for (; i < n; i++) {
             float ev = (float) Math.exp(a[from + i] - max);
             a[from + i] = ev;
@@ -151,7 +194,18 @@ final class RowKernels {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector z = FloatVector.fromMemorySegment(FS, gate, go + 4L * i, LE);
-            FloatVector sig = z.neg().lanewise(VectorOperators.EXP).add(1f);
+            // exp by range reduction and a fixed polynomial (Cephes expf): lanewise(EXP) is SVML in C2 but
+            // Math.exp per lane before, so the same pass gave other bits once compiled
+            FloatVector ex = z.neg().max(EXP_LO).min(EXP_HI);
+            FloatVector ef = ex.fma(LOG2E, 0.5f);
+            FloatVector en = (FloatVector) ef.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0);
+            en = en.sub(FloatVector.zero(FS).blend(1f, en.compare(VectorOperators.GT, ef)));
+            FloatVector er = en.fma(FloatVector.broadcast(FS, -LN2_HI), ex);
+            er = en.fma(FloatVector.broadcast(FS, -LN2_LO), er);
+            FloatVector ep = er.fma(EXP_P0, EXP_P1).fma(er, FloatVector.broadcast(FS, EXP_P2)).fma(er, FloatVector.broadcast(FS, EXP_P3)).fma(er, FloatVector.broadcast(FS, EXP_P4)).fma(er, FloatVector.broadcast(FS, EXP_P5));
+            ep = ep.fma(er.mul(er), er).add(1f);
+            FloatVector e = ep.mul(((IntVector) en.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            FloatVector sig = e.add(1f);
             z.div(sig).mul(FloatVector.fromMemorySegment(FS, up, uo + 4L * i, LE)).intoMemorySegment(out, oo + 4L * i, LE);
         }
         for (; i < n; i++) {

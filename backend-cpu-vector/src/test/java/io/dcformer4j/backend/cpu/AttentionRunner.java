@@ -23,6 +23,8 @@ final class AttentionRunner {
     final float[] dyn;
     float[] staticPre;
     float[] staticPost;
+    /** Whether the cache is grown to its whole capacity before the first call (else it grows with use). */
+    boolean fullCacheUpFront;
 
     AttentionRunner(long seed, int n, int d, int rank, int positions) {
         this.n = n;
@@ -60,6 +62,9 @@ final class AttentionRunner {
         Tensor sPost = staticPost == null ? null : b.fromFloats(DType.F32, Shape.of(n, n), staticPost, "post_proj.w");
         AttentionSpec spec = new AttentionSpec(mode, n, d, rank, window, quirk, sPre, sPost);
         try (KvCache cache = b.allocateKvCache(new KvCacheSpec(capacity, n, d, rank, mode == AttentionMode.DCMHA))) {
+            if (fullCacheUpFront) {
+                ((CpuKvCache) cache).ensure(capacity);
+            }
             int pos = 0;
             int c = 0;
             while (pos < positions) {

@@ -28,7 +28,8 @@ final class NaiveKvCache implements KvCache {
         return owner;
     }
 
-    long bytes() {
+    @Override
+    public long bytes() {
         return 4L * (keys.length + values.length + keySide.length);
     }
 
