@@ -5,15 +5,13 @@ import io.dcformer4j.api.DType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * {@code out = x · wᵀ + bias}. A few input rows (decode) take the streaming GEMV of {@link LinearLoops},
- * split by output columns. More rows take a packed GEMM in the GotoBLAS arrangement: per worker a range
+ * {@code out = x · wᵀ + bias} for more than {@link RowGemv#MAX_ROWS} input rows (fewer, decode rows alone or
+ * batched, take {@link RowGemv}): a packed GEMM in the GotoBLAS arrangement: per worker a range
  * of output columns; weight blocks [KC × NC] widened to F32 while packing (panels of NR columns), input
  * blocks [MC × KC] packed in panels of MR rows, and an MR × NR register tile that keeps every
  * accumulator in a register (8 × 3 vectors with 32 vector registers, 6 × 2 with 16).
  */
 final class LinearKernel {
-    /** Up to this many input rows the weights are streamed once per call without packing. */
-    static final int GEMV_MAX_ROWS = 4;
     static final boolean WIDE = Vec.FS.vectorBitSize() >= 512;
     static final int MR = WIDE ? 8 : 6;
     static final int NV = WIDE ? 3 : 2;
@@ -36,10 +34,6 @@ final class LinearKernel {
 
     static void run(WorkerPool pool, ThreadLocal<Buffers> buffers, CpuTensor x, CpuTensor w, CpuTensor bias,
                     CpuTensor out, int t, int in, int o) {
-        if (t <= GEMV_MAX_ROWS) {
-            pool.parallelFor(o, 16, (a, b) -> gemv(x, w, bias, out, t, in, o, a, b));
-            return;
-        }
         int panels = (o + NR - 1) / NR;
         pool.parallelFor(panels, 1, (p0, p1) -> {
             gemm(x, w, false, out.seg(), out.offset, t, in, o, p0 * NR, Math.min(o, p1 * NR), buffers.get());
@@ -49,18 +43,9 @@ final class LinearKernel {
         });
     }
 
-    private static void gemv(CpuTensor x, CpuTensor w, CpuTensor bias, CpuTensor out, int t, int in, int o, int a, int b) {
-        switch (w.dtype()) {
-            case F32 -> LinearLoops.gemvF32(x.seg(), x.offset, w.seg(), w.offset, bias, out.seg(), out.offset, t, in, o, a, b);
-            case BF16 -> LinearLoops.gemvBF16(x.seg(), x.offset, w.seg(), w.offset, bias, out.seg(), out.offset, t, in, o, a, b);
-            case F16 -> LinearLoops.gemvF16(x.seg(), x.offset, w.seg(), w.offset, bias, out.seg(), out.offset, t, in, o, a, b);
-            case I32 -> throw new IllegalArgumentException("linear: I32 weights");
-        }
-    }
-
     /**
      * {@code C = x · w} for input-major weights w [in, o] (the dynamic-weight projections), into the F32
-     * rows of {@code cs} at byte offset {@code co}; needs more than {@link #GEMV_MAX_ROWS} rows.
+     * rows of {@code cs} at byte offset {@code co}; used for more than {@link RowGemv#MAX_ROWS} rows.
      */
     static void runInputMajor(WorkerPool pool, ThreadLocal<Buffers> buffers, CpuTensor x, CpuTensor w, MemorySegment cs,
                               long co, int t, int in, int o) {
