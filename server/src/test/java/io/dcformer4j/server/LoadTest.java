@@ -168,7 +168,7 @@ class LoadTest {
             awaitCondition(() -> leaked(threadsBefore).isEmpty());
             assertThat(leaked(threadsBefore)).isEmpty();
         } finally {
-            http.close();
+            Bounded.closeNow(http);
             fx.close();
         }
     }
@@ -187,7 +187,7 @@ class LoadTest {
                     eight / one, Runtime.getRuntime().availableProcessors());
             assertThat(one).isPositive();
             assertThat(eight).isPositive();
-            http.close();
+            Bounded.closeNow(http);
         }
     }
 

@@ -72,6 +72,6 @@ final class ServerFixture implements AutoCloseable {
         server.shutdown(Duration.ofSeconds(10));
         model.close();
         backend.close();
-        http.close();
+        Bounded.closeNow(http);
     }
 }
