@@ -36,8 +36,9 @@ public interface Backend extends AutoCloseable {
     Tensor allocate(DType dtype, Shape shape, String label);
 
     /**
-     * A new tensor holding {@code values} rounded to {@code dtype} (F32, BF16 or F16); {@code values} must hold
-     * exactly {@code shape.numel()} elements.
+     * A new tensor holding {@code values} rounded to {@code dtype} (F32, BF16 or F16; or quantized by
+     * {@link Q8_0Format#quantize} for {@link DType#Q8_0}); {@code values} must hold exactly
+     * {@code shape.numel()} elements.
      */
     Tensor fromFloats(DType dtype, Shape shape, float[] values, String label);
 
@@ -45,8 +46,9 @@ public interface Backend extends AutoCloseable {
     Tensor fromInts(Shape shape, int[] values, String label);
 
     /**
-     * A weight tensor over raw little-endian bytes of {@code dtype} (F32, BF16 or F16): the segment holds
-     * exactly {@code shape.numel() * byteSize} bytes, neither fewer nor more (a longer segment means the caller's
+     * A weight tensor over raw little-endian bytes of {@code dtype} (F32, BF16, F16, or {@link DType#Q8_0}
+     * blocks where {@link #supportsWeights} says so): the segment holds exactly
+     * {@code dtype.bytesFor(shape.numel())} bytes, neither fewer nor more (a longer segment means the caller's
      * shape or dtype is wrong; slice it first if the extra bytes are intended). A host backend may keep a reference to {@code data} instead of copying (memory-mapped
      * checkpoints are never copied to the heap); the caller keeps {@code data} alive while the tensor lives.
      * A device backend uploads it. The segment must be readable from any thread (a global, automatic or
@@ -72,8 +74,9 @@ public interface Backend extends AutoCloseable {
     void embedding(Tensor table, int[] tokens, Tensor out);
 
     /**
-     * {@code out = x · wᵀ + bias}: x [T, in] F32, w [out, in] F32/BF16/F16, bias [out] or {@code null},
-     * out [T, out] F32. Accumulation is F32 (or wider).
+     * {@code out = x · wᵀ + bias}: x [T, in] F32, w [out, in] F32/BF16/F16 or Q8_0 (in a multiple of 32, on a
+     * backend that {@link #supportsWeights supports} it), bias [out] or {@code null}, out [T, out] F32.
+     * Accumulation is F32 (or wider); Q8_0 weights are used as their exact values d · q.
      */
     void linear(Tensor x, Tensor w, Tensor bias, Tensor out);
 
@@ -120,6 +123,16 @@ public interface Backend extends AutoCloseable {
      * I..2I−1 are w2, row 2I is dg = tanh(a · dd). GELU is exact.
      */
     void dynamicWeights(Tensor a, DynamicWeightParams params, Tensor out);
+
+    /**
+     * Whether tensors of {@code dtype} can be made on this backend. Every backend supports F32, BF16, F16 and
+     * I32; {@link DType#Q8_0} (weights of {@link #linear} only) is optional, and a backend without it refuses
+     * such tensors with an {@link IllegalArgumentException} naming the dtype. The default supports the
+     * element types only.
+     */
+    default boolean supportsWeights(DType dtype) {
+        return !dtype.isQuantized();
+    }
 
     /** A new, empty attention cache. */
     KvCache allocateKvCache(KvCacheSpec spec);

@@ -37,6 +37,8 @@ public final class Numerics {
             case BF16 -> bf16ToFloat(floatToBf16(f));
             case F16 -> f16ToFloat(floatToF16(f));
             case I32 -> throw new IllegalArgumentException("I32 is not a floating type");
+            case Q8_0 -> throw new IllegalArgumentException("Q8_0 rounds a block at a time (Q8_0Format.rounded), "
+                    + "not one value");
         };
     }
 }

@@ -23,10 +23,13 @@ import java.lang.foreign.MemorySegment;
  *       and the argument (never a {@link NullPointerException}). Optional arguments are documented as such:
  *       {@code linear}'s and {@code layerNorm}'s bias, {@code dyn} of plain-MHA attention.</li>
  *   <li>Activations (inputs and outputs of operations) are F32; weights ({@code w}, {@code table}, gains,
- *       biases, dynamic-weight parameters, static compose weights) may be F32, BF16 or F16.</li>
+ *       biases, dynamic-weight parameters, static compose weights) may be F32, BF16 or F16. The weight
+ *       {@code w} of {@code linear} may also be {@link DType#Q8_0} (on a backend whose
+ *       {@link Backend#supportsWeights} says so); a Q8_0 tensor's last axis is a multiple of 32, and no other
+ *       operation takes one ({@code copy} neither: it is a weight storage format, not a value type).</li>
  *   <li>A "[T, C]" activation is any shape whose axis 0 is T and whose element count is T·C (so [T, N, D] is a
  *       [T, N·D] activation). Element-wise operations need identical shapes.</li>
- *   <li>{@link Backend#weights} needs a segment of exactly {@code numel · byteSize} bytes: a segment of another
+ *   <li>{@link Backend#weights} needs a segment of exactly {@link DType#bytesFor dtype.bytesFor(numel)} bytes: a segment of another
  *       size means the caller's shape or dtype is wrong, which copying a prefix would hide.</li>
  * </ul>
  * Every message starts with the operation, names the argument (its role and label) and gives the sizes
@@ -137,8 +140,9 @@ public final class OpChecks {
     public static long weights(DType dtype, Shape shape, MemorySegment data, String label) {
         String op = "weights";
         long bytes = bytes(op, dtype, shape, label);
-        if (!dtype.isFloating()) {
-            throw new IllegalArgumentException(op + ": tensor '" + label + "' is " + dtype + ", expected F32, BF16 or F16");
+        if (!dtype.isFloating() && dtype != DType.Q8_0) {
+            throw new IllegalArgumentException(op + ": tensor '" + label + "' is " + dtype
+                    + ", expected F32, BF16, F16 or Q8_0");
         }
         if (data == null) {
             throw new IllegalArgumentException(op + ": tensor '" + label + "' has no data segment (null)");
@@ -160,6 +164,9 @@ public final class OpChecks {
         if (shape.numel() != tensor.shape().numel()) {
             throw new IllegalArgumentException(op + ": " + TensorChecks.describe(tensor) + " has " + tensor.shape().numel()
                     + " elements, cannot view it as " + shape + " (" + shape.numel() + " elements)");
+        }
+        if (tensor.dtype().isQuantized()) {
+            Q8_0Format.requireBlocks(shape, op + ": " + TensorChecks.describe(tensor) + " as " + shape);
         }
         return new ViewSizes(0, shape);
     }
@@ -191,6 +198,10 @@ public final class OpChecks {
         if (src.shape().numel() != dst.shape().numel()) {
             throw new IllegalArgumentException(op + ": src " + TensorChecks.describe(src) + " has " + src.shape().numel()
                     + " elements, dst " + TensorChecks.describe(dst) + " has " + dst.shape().numel());
+        }
+        if (src.dtype().isQuantized() || dst.dtype().isQuantized()) {
+            throw new IllegalArgumentException(op + ": cannot copy src " + TensorChecks.describe(src) + " to dst "
+                    + TensorChecks.describe(dst) + " (Q8_0 is a weight format of linear only)");
         }
         if (src.dtype().isFloating() != dst.dtype().isFloating()) {
             throw new IllegalArgumentException(op + ": cannot convert src " + TensorChecks.describe(src) + " to dst "
@@ -232,15 +243,25 @@ public final class OpChecks {
         return new EmbeddingSizes(tokens.length, v, e);
     }
 
-    /** {@link Backend#linear}: x [T, in] F32, w [out, in] float, bias [out] float or null, out [T, out] F32. */
+    /**
+     * {@link Backend#linear}: x [T, in] F32, w [out, in] float or Q8_0 (in a multiple of 32), bias [out] float or
+     * null, out [T, out] F32.
+     */
     public static LinearSizes linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
         String op = "linear";
         requireF32(op, "x", x);
-        requireFloat(op, "w", w);
+        requireTensor(op, "w", w);
+        if (!w.dtype().isFloating() && w.dtype() != DType.Q8_0) {
+            throw new IllegalArgumentException(op + ": w " + TensorChecks.describe(w) + " is " + w.dtype()
+                    + ", expected F32, BF16, F16 or Q8_0");
+        }
         requireF32(op, "out", out);
         if (w.shape().rank() != 2) {
             throw new IllegalArgumentException(op + ": w " + TensorChecks.describe(w) + " has rank " + w.shape().rank()
                     + ", expected [out, in]");
+        }
+        if (w.dtype().isQuantized()) {
+            Q8_0Format.requireBlocks(w.shape(), op + ": w " + TensorChecks.describe(w));
         }
         int o = w.shape().dim(0);
         int in = w.shape().dim(1);
@@ -499,11 +520,25 @@ public final class OpChecks {
         if (shape == null) {
             throw new IllegalArgumentException(op + ": tensor '" + label + "' needs a shape, got null");
         }
+        if (dtype.isQuantized()) {
+            Q8_0Format.requireBlocks(shape, op + ": tensor '" + label + "' " + dtype + " " + shape);
+        }
         try {
-            return Math.multiplyExact(shape.numel(), (long) dtype.byteSize());
-        } catch (ArithmeticException e) {
+            return dtype.bytesFor(shape.numel());
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(op + ": tensor '" + label + "' " + dtype + " " + shape
                     + " has more bytes than a long holds");
+        }
+    }
+
+    /**
+     * Fails unless {@code backend} {@link Backend#supportsWeights supports} tensors of {@code dtype}: a backend
+     * calls it where tensors are made ({@code allocate}, {@code fromFloats}, {@code weights}).
+     */
+    public static void requireSupported(Backend backend, String op, DType dtype, String label) {
+        if (dtype != null && !backend.supportsWeights(dtype) && dtype != DType.I32) {
+            throw new IllegalArgumentException(op + ": tensor '" + label + "' is " + dtype + ", which the "
+                    + backend.name() + " backend does not support");
         }
     }
 

@@ -1,14 +1,17 @@
 package io.dcformer4j.conformance;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.DType;
+import io.dcformer4j.api.Q8_0Format;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** linear with every weight dtype, and the embedding lookup. */
+/** linear with every weight dtype (Q8_0 where the backend supports it), and the embedding lookup. */
 abstract class LinearChecks extends Checks {
     /** (T, in, out): every awkward size appears as the reduction length, small ones also as T and out. */
     private static final int[][] SHAPES = {
@@ -51,6 +54,99 @@ abstract class LinearChecks extends Checks {
     @Test
     void linearF16Weights() {
         linearAllShapes(DType.F16);
+    }
+
+    /**
+     * (T, in, out) for Q8_0 weights: in a multiple of 32 (one block, three, a model width), T across the
+     * row-by-row limit of 64, odd outputs; then the shapes of a 2.8B model's projections.
+     */
+    private static final int[][] Q8_SHAPES = {
+        {1, 32, 1}, {3, 32, 7}, {17, 96, 33}, {64, 96, 65}, {65, 32, 17}, {1, 2560, 19}, {3, 2560, 31}, {66, 2560, 9},
+        {129, 96, 67}, {200, 416, 131},
+    };
+    private static final int[][] Q8_MODEL_SHAPES = {{1, 2560, 6912}, {3, 6912, 2560}, {65, 2560, 512}};
+
+    /** On a backend without Q8_0, its refusal is checked and the test reported as skipped (not as passed). */
+    private void requireQ8(Backend b) {
+        if (!b.supportsWeights(DType.Q8_0)) {
+            assertThatThrownBy(() -> tck().weights(b, DType.Q8_0, new float[64], "w", 2, 32))
+                    .as(b.name() + " declares Q8_0 unsupported: weights(Q8_0) must be refused naming the dtype")
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Q8_0");
+            Assumptions.abort(b.name() + " declares Q8_0 weights unsupported (Backend.supportsWeights)");
+        }
+    }
+
+    private void linearQ8Case(Backend b, int rows, int in, int outDim, boolean withBias, boolean viaBytes) {
+        float[] x = tck().normal(rows * in, 1.0);
+        float[] raw = tck().normal(outDim * in, 0.5);
+        byte[] blocks = Q8_0Format.quantize(raw); // what the backend must have stored
+        float[] bias = withBias ? tck().normal(outDim, 1.0) : null;
+        Tensor xt = tck().tensor(b, DType.F32, x, "x", rows, in);
+        Tensor wt = viaBytes ? tck().weights(b, DType.Q8_0, raw, "w", outDim, in) : tck().tensor(b, DType.Q8_0, raw, "w", outDim, in);
+        Tensor bt = withBias ? tck().tensor(b, DType.F32, bias, "bias", outDim) : null;
+        Tensor out = tck().tensor(b, DType.F32, new float[rows * outDim], "out", rows, outDim);
+        b.linear(xt, wt, bt, out);
+        float[] w = Q8_0Format.dequantize(blocks);
+        Check.close("linear Q8_0 weights (" + (viaBytes ? "weights(bytes)" : "fromFloats") + ") x[" + rows + ", " + in
+                        + "] · w[" + outDim + ", " + in + "]ᵀ" + (withBias ? " + bias" : ""),
+                new int[] {rows, outDim}, out.toFloatArray(), Oracle.linearQ8_0(x, rows, in, blocks, outDim, bias),
+                Oracle.linearMagnitude(x, rows, in, w, outDim, bias), Tolerances.LINEAR);
+    }
+
+    @Test
+    void linearQ8_0Weights() {
+        requireQ8(backend());
+        for (int i = 0; i < Q8_SHAPES.length; i++) {
+            int[] s = Q8_SHAPES[i];
+            linearQ8Case(backend(), s[0], s[1], s[2], i % 2 == 0, i % 3 != 1);
+        }
+    }
+
+    @Test
+    void linearQ8_0WeightsAtModelSizes() {
+        requireQ8(backend());
+        for (int i = 0; i < Q8_MODEL_SHAPES.length; i++) {
+            int[] s = Q8_MODEL_SHAPES[i];
+            linearQ8Case(backend(), s[0], s[1], s[2], i == 1, true);
+        }
+    }
+
+    @Test
+    void linearQ8_0RowsOfSlicedWeights() {
+        requireQ8(backend());
+        // a fused [3E, E] weight used as three [E, E] slices, as the model uses wqkv
+        int e = 96;
+        float[] raw = tck().normal(3 * e * e, 0.5);
+        byte[] blocks = Q8_0Format.quantize(raw);
+        float[] x = tck().normal(2 * e, 1.0);
+        Tensor w = tck().weights(backend(), DType.Q8_0, raw, "wqkv", 3 * e, e);
+        for (int j = 0; j < 3; j++) {
+            Tensor out = tck().zeros("out", 2, e);
+            backend().linear(tck().f32(x, "x", 2, e), backend().slice(w, j * e, (j + 1) * e), null, out);
+            byte[] part = java.util.Arrays.copyOfRange(blocks, j * e * (e / 32) * 34, (j + 1) * e * (e / 32) * 34);
+            Check.close("linear with rows [" + j * e + ", " + (j + 1) * e + ") of a Q8_0 weight", new int[] {2, e},
+                    out.toFloatArray(), Oracle.linearQ8_0(x, 2, e, part, e, null),
+                    Oracle.linearMagnitude(x, 2, e, Q8_0Format.dequantize(part), e, null), Tolerances.LINEAR);
+        }
+    }
+
+    @Test
+    void linearQ8_0RefusesPartialBlocksAndOtherOps() {
+        requireQ8(backend());
+        assertThatThrownBy(() -> backend().weights(DType.Q8_0, Shape.of(3, 40), tck().bytes(DType.Q8_0, new float[128]), "w40"))
+                .as("Q8_0 weight [3, 40]: 40 is not a multiple of 32").isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("w40").hasMessageContaining("[3, 40]").hasMessageContaining("32");
+        Tensor q = tck().weights(backend(), DType.Q8_0, tck().normal(64, 1.0), "q8", 2, 32);
+        Tensor out = tck().zeros("out", 1, 32);
+        assertThatThrownBy(() -> backend().embedding(q, new int[] {1}, out)).as("embedding with a Q8_0 table")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Q8_0");
+        assertThatThrownBy(() -> backend().copy(q, tck().zeros("f", 2, 32))).as("copy from Q8_0")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Q8_0");
+        Tensor x = tck().zeros("x", 1, 32);
+        assertThatThrownBy(() -> backend().rmsNorm(x, backend().view(q, Shape.of(64)), 1e-6f, tck().zeros("o", 1, 64)))
+                .as("rmsNorm with a Q8_0 gain").isInstanceOf(IllegalArgumentException.class);
+        assertThat(Q8_0Format.dequantize(Q8_0Format.quantize(q.toFloatArray()))).as("toFloatArray of Q8_0 gives d·q")
+                .containsExactly(q.toFloatArray());
     }
 
     @Test

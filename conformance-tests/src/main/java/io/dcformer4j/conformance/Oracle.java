@@ -2,6 +2,7 @@ package io.dcformer4j.conformance;
 
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.Q8_0Format;
 import io.dcformer4j.api.RopeSpec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -29,6 +30,7 @@ public final class Oracle {
                 case BF16 -> Numerics.bf16ToFloat(bytes.getAtIndex(SHORT_LE, i));
                 case F16 -> Numerics.f16ToFloat(bytes.getAtIndex(SHORT_LE, i));
                 case I32 -> throw new IllegalArgumentException("I32 is not a weight type");
+                case Q8_0 -> Q8_0Format.get(bytes, 0, i);
             };
         }
         return out;
@@ -53,6 +55,31 @@ public final class Oracle {
                 double sum = bias == null ? 0.0 : bias[o];
                 for (int i = 0; i < in; i++) {
                     sum += (double) x[t * in + i] * w[o * in + i];
+                }
+                out[t * outDim + o] = sum;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code out = x · wᵀ + bias} with Q8_0 weights given as their blocks (w [out, in], in a multiple of 32):
+     * each block's F16 scale d times each signed byte q is the weight, as {@link io.dcformer4j.api.DType#Q8_0}
+     * defines it.
+     */
+    public static double[] linearQ8_0(float[] x, int rows, int in, byte[] blocks, int outDim, float[] bias) {
+        int perRow = in / Q8_0Format.BLOCK;
+        double[] out = new double[rows * outDim]; // [T, out]
+        for (int t = 0; t < rows; t++) {
+            for (int o = 0; o < outDim; o++) {
+                double sum = bias == null ? 0.0 : bias[o];
+                for (int b = 0; b < perRow; b++) {
+                    int at = (o * perRow + b) * Q8_0Format.BLOCK_BYTES;
+                    double d = Numerics.f16ToFloat((short) ((blocks[at] & 0xff) | (blocks[at + 1] & 0xff) << 8));
+                    for (int j = 0; j < Q8_0Format.BLOCK; j++) {
+                        int q = blocks[at + 2 + j];
+                        sum += (double) x[t * in + b * Q8_0Format.BLOCK + j] * (d * q);
+                    }
                 }
                 out[t * outDim + o] = sum;
             }

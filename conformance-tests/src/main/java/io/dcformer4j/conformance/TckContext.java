@@ -4,6 +4,7 @@ import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.Q8_0Format;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 import java.lang.foreign.Arena;
@@ -94,9 +95,13 @@ public final class TckContext implements AutoCloseable {
         return own(b.weights(dtype, Shape.of(dims), bytes(dtype, values), label));
     }
 
-    /** Little-endian bytes of {@code values} rounded to {@code dtype}. */
+    /** Little-endian bytes of {@code values} rounded to {@code dtype} (quantized by the reference for Q8_0). */
     public MemorySegment bytes(DType dtype, float[] values) {
-        MemorySegment seg = arena.allocate((long) values.length * dtype.byteSize(), 8);
+        MemorySegment seg = arena.allocate(dtype.bytesFor(values.length), 8);
+        if (dtype == DType.Q8_0) {
+            Q8_0Format.quantize(values, 0, values.length, seg, 0);
+            return seg;
+        }
         for (int i = 0; i < values.length; i++) {
             put(seg, dtype, i, values[i]);
         }
@@ -110,6 +115,7 @@ public final class TckContext implements AutoCloseable {
             case BF16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), index, Numerics.floatToBf16(value));
             case F16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), index, Numerics.floatToF16(value));
             case I32 -> throw new IllegalArgumentException("I32 weights are not float values");
+            case Q8_0 -> throw new IllegalArgumentException("Q8_0 is written a block at a time (see bytes)");
         }
     }
 
@@ -118,8 +124,11 @@ public final class TckContext implements AutoCloseable {
         return arena;
     }
 
-    /** Values rounded to {@code dtype} (what a backend must have stored). */
+    /** Values rounded to {@code dtype} (what a backend must have stored; quantized and back for Q8_0). */
     public static float[] rounded(DType dtype, float[] values) {
+        if (dtype == DType.Q8_0) {
+            return Q8_0Format.rounded(values);
+        }
         float[] out = new float[values.length]; // same shape as values
         for (int i = 0; i < values.length; i++) {
             out[i] = Numerics.roundTo(dtype, values[i]);

@@ -54,6 +54,7 @@ class ModelLoadTest {
                 case BF16 -> Numerics.bf16ToFloat(seg.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i));
                 case F16 -> Numerics.f16ToFloat(seg.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i));
                 case I32 -> throw new IllegalArgumentException(name);
+                case Q8_0 -> io.dcformer4j.api.Q8_0Format.get(seg, 0, i);
             };
         }
         return v;

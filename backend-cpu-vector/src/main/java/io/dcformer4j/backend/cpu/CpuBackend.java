@@ -111,6 +111,12 @@ public final class CpuBackend implements Backend {
         return t;
     }
 
+    /** Every dtype, Q8_0 included (as {@code linear} weights, widened by {@link Q8Loops}). */
+    @Override
+    public boolean supportsWeights(DType dtype) {
+        return true;
+    }
+
     @Override
     public Tensor view(Tensor tensor, Shape shape) {
         OpChecks.view(tensor, shape);
@@ -122,7 +128,7 @@ public final class CpuBackend implements Backend {
     public Tensor slice(Tensor tensor, int start, int end) {
         OpChecks.ViewSizes v = OpChecks.slice(tensor, start, end);
         CpuTensor t = own("slice", "tensor", tensor);
-        long off = t.offset + v.firstElement() * t.dtype().byteSize();
+        long off = t.offset + t.dtype().bytesFor(v.firstElement());
         return new CpuTensor(this, t.storage, off, v.shape(), t.dtype(), t.label(), true);
     }
 
@@ -132,7 +138,7 @@ public final class CpuBackend implements Backend {
         CpuTensor s = own("copy", "src", src);
         CpuTensor d = own("copy", "dst", dst);
         if (s.dtype() == d.dtype()) {
-            MemorySegment.copy(s.seg(), s.offset, d.seg(), d.offset, n * s.dtype().byteSize());
+            MemorySegment.copy(s.seg(), s.offset, d.seg(), d.offset, s.dtype().bytesFor(n));
         } else if (d.dtype() == DType.F32) {
             parallelElements(n, (a, b) -> {
                 float[] buf = new float[Math.min(4096, b - a)];

@@ -2,6 +2,7 @@ package io.dcformer4j.backend.cpu;
 
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.Q8_0Format;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 import io.dcformer4j.api.TensorChecks;
@@ -39,7 +40,7 @@ final class CpuTensor implements Tensor {
         this.view = view;
     }
 
-    /** The storage segment; element i is at {@code offset + i * dtype.byteSize()}. */
+    /** The storage segment; element i is at {@code offset + dtype.bytesFor(i)} (i a whole block for Q8_0). */
     MemorySegment seg() {
         return storage.segment;
     }
@@ -58,7 +59,15 @@ final class CpuTensor implements Tensor {
 
     /** Elements [elem, elem + n) widened into dst[0..n). */
     void readFloats(long elem, float[] dst, int n) {
-        long at = offset + elem * dtype.byteSize();
+        if (dtype == DType.Q8_0) {
+            if (elem % Q8Loops.BLOCK == 0 && n % Q8Loops.BLOCK == 0) {
+                Q8Loops.widen(storage.segment, offset + dtype.bytesFor(elem), dst, n);
+            } else {
+                Q8_0Format.dequantize(storage.segment, offset, elem, dst, 0, n);
+            }
+            return;
+        }
+        long at = offset + dtype.bytesFor(elem);
         switch (dtype) {
             case F32 -> LinearLoops.widenF32(storage.segment, at, dst, n);
             case BF16 -> LinearLoops.widenBF16(storage.segment, at, dst, n);
@@ -86,6 +95,7 @@ final class CpuTensor implements Tensor {
             case BF16 -> Numerics.bf16ToFloat(s.get(I16, offset + 2 * i));
             case F16 -> Float.float16ToFloat(s.get(I16, offset + 2 * i));
             case I32 -> s.get(I32, offset + 4 * i);
+            case Q8_0 -> Q8_0Format.get(s, offset, i);
         };
     }
 
@@ -97,6 +107,7 @@ final class CpuTensor implements Tensor {
             case BF16 -> s.set(I16, offset + 2 * i, Numerics.floatToBf16(v));
             case F16 -> s.set(I16, offset + 2 * i, Float.floatToFloat16(v));
             case I32 -> s.set(I32, offset + 4 * i, (int) v);
+            case Q8_0 -> throw new IllegalStateException("Q8_0 tensor '" + label + "' is written a block at a time");
         }
     }
 
@@ -159,6 +170,8 @@ final class CpuTensor implements Tensor {
         TensorChecks.requireNotI32(this, "copyFrom(float[])");
         if (dtype == DType.F32) {
             MemorySegment.copy(values, 0, storage.segment, F32, offset, values.length);
+        } else if (dtype == DType.Q8_0) {
+            Q8_0Format.quantize(values, 0, values.length, storage.segment, offset);
         } else {
             for (int i = 0; i < values.length; i++) {
                 setFloat(i, values[i]);

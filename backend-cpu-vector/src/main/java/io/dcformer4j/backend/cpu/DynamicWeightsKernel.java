@@ -141,7 +141,7 @@ final class DynamicWeightsKernel {
                     wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
                 }
             }
-            case I32 -> throw new IllegalArgumentException("I32 weights");
+            case I32, Q8_0 -> throw new IllegalArgumentException(dt + " weights");
         }
         for (; i < len; i++) {
             acc[at + i] += s * Vec.get(dt, w, wo, row + i);

@@ -16,7 +16,7 @@ final class LinearKernel {
     static final int MR = WIDE ? 8 : 6;
     static final int NV = WIDE ? 3 : 2;
     static final int NR = NV * Vec.L;
-    static final int KC = 192;
+    static final int KC = 192;   // a multiple of the Q8_0 block (32): row pieces start on a block
     static final int MC = 192;
     static final int NC = 10 * NR;
 
@@ -89,13 +89,14 @@ final class LinearKernel {
         float[] row = buf.row;
         float[] b = buf.b;
         DType dt = w.dtype();
-        long eb = dt.byteSize();
         for (int j = 0; j < nc; j++) {
-            long src = w.offset + eb * ((long) (jc + j) * in + pc);
+            // pc is a multiple of KC, itself of the Q8_0 block, so a Q8_0 row piece starts on a block
+            long src = w.offset + dt.bytesFor((long) (jc + j) * in + pc);
             switch (dt) {
                 case F32 -> LinearLoops.widenF32(w.seg(), src, row, kc);
                 case BF16 -> LinearLoops.widenBF16(w.seg(), src, row, kc);
                 case F16 -> LinearLoops.widenF16(w.seg(), src, row, kc);
+                case Q8_0 -> Q8Loops.widen(w.seg(), src, row, kc);
                 case I32 -> throw new IllegalArgumentException("linear: I32 weights");
             }
             int base = (j / NR) * kc * NR + j % NR;

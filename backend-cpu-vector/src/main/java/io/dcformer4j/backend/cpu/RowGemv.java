@@ -15,7 +15,8 @@ import static io.dcformer4j.backend.cpu.Vec.LE;
  * split the output columns (boundaries depend on the column count and worker count only); each block of
  * four weight rows is widened once into a per-thread F32 buffer (exact, so the dtype does not change the
  * order) and then dotted with every input row in turn, which reads the weights from memory once for all
- * rows. Lanes are summed in a fixed order rather than with {@code reduceLanes}, whose order may differ
+ * rows; Q8_0 rows are dequantized the same way ({@link Q8Loops}: d · q is exact). Lanes are summed in a
+ * fixed order rather than with {@code reduceLanes}, whose order may differ
  * between the interpreter and compiled code.
  */
 final class RowGemv {
@@ -75,6 +76,7 @@ final class RowGemv {
             case F32 -> LinearLoops.widenF32(w.seg(), w.offset + 4L * from, dst, n);
             case BF16 -> LinearLoops.widenBF16(w.seg(), w.offset + 2L * from, dst, n);
             case F16 -> LinearLoops.widenF16(w.seg(), w.offset + 2L * from, dst, n);
+            case Q8_0 -> Q8Loops.widen(w.seg(), w.offset + w.dtype().bytesFor(from), dst, n);
             case I32 -> throw new IllegalArgumentException("linear: I32 weights");
         }
     }

@@ -1,6 +1,7 @@
 package io.dcformer4j.backend.cpu;
 
 import io.dcformer4j.api.DType;
+import io.dcformer4j.api.Q8_0Format;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -38,6 +39,7 @@ final class Vec {
             case BF16 -> Float.intBitsToFloat((s.get(CpuTensor.I16, base + 2 * elem) & 0xffff) << 16);
             case F16 -> Float.float16ToFloat(s.get(CpuTensor.I16, base + 2 * elem));
             case I32 -> throw new IllegalArgumentException("I32 is not a float type");
+            case Q8_0 -> Q8_0Format.get(s, base, elem);
         };
     }
 

@@ -136,7 +136,10 @@ final class CudaBackend implements Backend {
     }
 
     private CudaTensor newTensor(DType dtype, Shape shape, String label) {
-        DeviceBuffer b = alloc(OpChecks.allocate(dtype, shape, label));
+        long bytes = OpChecks.allocate(dtype, shape, label);
+        // no Q8_0 kernels yet: such weights are refused here, naming the tensor (supportsWeights says so)
+        OpChecks.requireSupported(this, "allocate", dtype, label);
+        DeviceBuffer b = alloc(bytes);
         liveTensors++;
         return new CudaTensor(this, b, 0, shape, dtype, label, true);
     }
@@ -151,6 +154,7 @@ final class CudaBackend implements Backend {
     public synchronized Tensor fromFloats(DType dtype, Shape shape, float[] values, String label) {
         enter();
         OpChecks.fromFloats(dtype, shape, values, label);
+        OpChecks.requireSupported(this, "fromFloats", dtype, label);
         CudaTensor t = newTensor(dtype, shape, label);
         ctx.upload(t.buffer.address, 0, ByteBuffer.wrap(HostCodec.encode(dtype, values)));
         return t;
@@ -169,6 +173,7 @@ final class CudaBackend implements Backend {
     public synchronized Tensor weights(DType dtype, Shape shape, MemorySegment data, String label) {
         enter();
         long bytes = OpChecks.weights(dtype, shape, data, label);
+        OpChecks.requireSupported(this, "weights", dtype, label);
         CudaTensor t = newTensor(dtype, shape, label);
         for (long off = 0; off < bytes; off += UPLOAD_CHUNK) {
             long n = Math.min(UPLOAD_CHUNK, bytes - off);
@@ -190,7 +195,7 @@ final class CudaBackend implements Backend {
     public synchronized Tensor slice(Tensor tensor, int start, int end) {
         OpChecks.ViewSizes v = OpChecks.slice(tensor, start, end);
         CudaTensor t = own(tensor, "slice", "tensor");
-        return new CudaTensor(this, t.buffer, t.byteOffset + v.firstElement() * t.dtype().byteSize(), v.shape(), t.dtype(),
+        return new CudaTensor(this, t.buffer, t.byteOffset + t.dtype().bytesFor(v.firstElement()), v.shape(), t.dtype(),
                 t.label() + "[" + start + ":" + end + "]", false);
     }
 

@@ -38,7 +38,7 @@ final class CudaTensor implements Tensor {
 
     /** Bytes covered by this tensor. */
     long byteSize() {
-        return shape.numel() * dtype.byteSize();
+        return dtype.bytesFor(shape.numel());
     }
 
     boolean owner() {

@@ -19,6 +19,7 @@ final class HostCodec {
                 case BF16 -> b.putShort(Numerics.floatToBf16(v));
                 case F16 -> b.putShort(Numerics.floatToF16(v));
                 case I32 -> b.putInt((int) v);
+                case Q8_0 -> throw new IllegalArgumentException("Q8_0 is not supported by the cuda backend");
             }
         }
         return b.array();
@@ -34,6 +35,7 @@ final class HostCodec {
                 case BF16 -> Numerics.bf16ToFloat(b.getShort());
                 case F16 -> Numerics.f16ToFloat(b.getShort());
                 case I32 -> b.getInt();
+                case Q8_0 -> throw new IllegalArgumentException("Q8_0 is not supported by the cuda backend");
             };
         }
         return out;

@@ -291,6 +291,10 @@ public class NaiveBackend implements Backend {
             return new NaiveTensor(this, dtype, shape, label, new NaiveTensor.Storage(data), 0, false);
         }
         NaiveTensor t = create(dtype, shape, label);
+        if (dtype == DType.Q8_0) {
+            MemorySegment.copy(data, 0, MemorySegment.ofArray(t.storage.blocks), 0, data.byteSize());
+            return t;
+        }
         for (int i = 0; i < n; i++) {
             if (dtype == DType.F32) {
                 t.storage.floats[i] = data.getAtIndex(F32_LE, i);
@@ -299,6 +303,12 @@ public class NaiveBackend implements Backend {
             }
         }
         return t;
+    }
+
+    /** Every dtype: Q8_0 weights are read value by value through {@code Q8_0Format}. */
+    @Override
+    public boolean supportsWeights(DType dtype) {
+        return true;
     }
 
     @Override
@@ -377,7 +387,7 @@ public class NaiveBackend implements Backend {
             // A table too big for one array: one weight row at a time.
             parallelFor(outDim, o -> {
                 float[] row = new float[in]; // [in]
-                long rowStart = tableRowStart(o, in, wt.dtype().byteSize());
+                long rowStart = tableRowStart(o, in, wt.dtype().blockBytes() / wt.dtype().blockSize());
                 for (int i = 0; i < in; i++) {
                     row[i] = wt.get(Math.toIntExact(rowStart + i));
                 }

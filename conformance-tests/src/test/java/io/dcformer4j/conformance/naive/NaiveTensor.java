@@ -3,6 +3,7 @@ package io.dcformer4j.conformance.naive;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.Q8_0Format;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 import io.dcformer4j.api.TensorChecks;
@@ -12,7 +13,7 @@ import java.nio.ByteOrder;
 
 /**
  * A heap tensor of {@link NaiveBackend}: F32 in a float[], BF16/F16 as raw 16-bit patterns in a short[],
- * I32 in an int[]. Views and slices share the {@link Storage} with an element offset. Weight tables too big
+ * I32 in an int[], Q8_0 as its blocks in a byte[] (read through {@link Q8_0Format}). Views and slices share the {@link Storage} with an element offset. Weight tables too big
  * for the heap stay in the caller's segment (read-only, read element by element).
  */
 final class NaiveTensor implements Tensor {
@@ -21,6 +22,7 @@ final class NaiveTensor implements Tensor {
         final float[] floats;
         final short[] halves;
         final int[] ints;
+        final byte[] blocks;
         /** Little-endian weights referenced in place (huge tables), or null. */
         final MemorySegment external;
         final long bytes;
@@ -30,8 +32,9 @@ final class NaiveTensor implements Tensor {
             floats = dtype == DType.F32 ? new float[numel] : null;
             halves = dtype == DType.BF16 || dtype == DType.F16 ? new short[numel] : null;
             ints = dtype == DType.I32 ? new int[numel] : null;
+            blocks = dtype == DType.Q8_0 ? new byte[Math.toIntExact(dtype.bytesFor(numel))] : null;
             external = null;
-            bytes = (long) numel * dtype.byteSize();
+            bytes = dtype.bytesFor(numel);
         }
 
         /** Weights left in the caller's segment; not counted as live bytes (the backend does not own them). */
@@ -39,6 +42,7 @@ final class NaiveTensor implements Tensor {
             floats = null;
             halves = null;
             ints = null;
+            blocks = null;
             this.external = external;
             bytes = 0;
         }
@@ -82,6 +86,7 @@ final class NaiveTensor implements Tensor {
                 case BF16 -> owner.bf16ToFloat(storage.external.getAtIndex(I16_LE, index));
                 case F16 -> Numerics.f16ToFloat(storage.external.getAtIndex(I16_LE, index));
                 case I32 -> throw new IllegalStateException("I32 weights are not referenced in place");
+                case Q8_0 -> Q8_0Format.get(storage.external, 0, index);
             };
         }
         return switch (dtype) {
@@ -89,6 +94,7 @@ final class NaiveTensor implements Tensor {
             case BF16 -> owner.bf16ToFloat(storage.halves[offset + i]);
             case F16 -> Numerics.f16ToFloat(storage.halves[offset + i]);
             case I32 -> storage.ints[offset + i];
+            case Q8_0 -> Q8_0Format.get(MemorySegment.ofArray(storage.blocks), 0, (long) offset + i);
         };
     }
 
@@ -102,6 +108,7 @@ final class NaiveTensor implements Tensor {
             case BF16 -> storage.halves[offset + i] = owner.floatToBf16(value);
             case F16 -> storage.halves[offset + i] = Numerics.floatToF16(value);
             case I32 -> storage.ints[offset + i] = (int) value;
+            case Q8_0 -> throw new IllegalStateException("Q8_0 tensor '" + label + "' is written a block at a time");
         }
     }
 
@@ -158,6 +165,10 @@ final class NaiveTensor implements Tensor {
         TensorChecks.requireOpen(this, "copyFrom", false);
         TensorChecks.requireCount(this, "copyFrom", values.length);
         TensorChecks.requireNotI32(this, "copyFrom(float[])");
+        if (dtype == DType.Q8_0) {
+            Q8_0Format.quantize(values, 0, values.length, MemorySegment.ofArray(storage.blocks), dtype.bytesFor(offset));
+            return;
+        }
         for (int i = 0; i < values.length; i++) {
             set(i, values[i]);
         }

@@ -86,7 +86,7 @@ public final class CheckpointNames {
             case F16 -> Float.float16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), offset));
             case BF16 -> Float.intBitsToFloat(
                     data.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), offset) << 16);
-            case I32 -> throw new IllegalArgumentException("not a floating type: " + dtype);
+            case I32, Q8_0 -> throw new IllegalArgumentException("not a floating type: " + dtype);
         };
     }
 
@@ -155,7 +155,7 @@ public final class CheckpointNames {
             rows += t.shape().dim(0);
         }
         Shape shape = q.shape().rank() == 1 ? Shape.ofLongs(rows) : Shape.ofLongs(rows, q.shape().dim(1));
-        long bytes = shape.numel() * q.dtype().byteSize();
+        long bytes = q.dtype().bytesFor(shape.numel());
         MemorySegment out = arena.allocate(bytes, 8); // [Nq + Nk + Nv rows, E] or [Nq + Nk + Nv]
         long at = 0;
         for (String p : parts) {

@@ -2,6 +2,7 @@ package io.dcformer4j.model.checkpoint;
 
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.Q8_0Format;
 import io.dcformer4j.api.Shape;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -74,6 +75,7 @@ public final class FiniteCheck {
             case F16 -> first16(data, F16_EXPONENT);
             case BF16 -> first16(data, BF16_EXPONENT);
             case I32 -> -1;
+            case Q8_0 -> firstQ8Scale(data);
         };
         if (at < 0) {
             return Optional.empty();
@@ -81,9 +83,21 @@ public final class FiniteCheck {
         float value = switch (t.dtype()) {
             case F16 -> Numerics.f16ToFloat(data.get(LE_SHORT, 2 * at));
             case BF16 -> Numerics.bf16ToFloat(data.get(LE_SHORT, 2 * at));
+            case Q8_0 -> Q8_0Format.scale(data, 0, at / Q8_0Format.BLOCK);
             default -> Float.intBitsToFloat(data.get(LE_INT, 4 * at));
         };
         return Optional.of(new NonFinite(t.name(), t.dtype(), t.shape(), at, value));
+    }
+
+    /** Index of the first element of the first Q8_0 block whose F16 scale is infinite or NaN, or -1. */
+    private static long firstQ8Scale(MemorySegment data) {
+        long blocks = data.byteSize() / Q8_0Format.BLOCK_BYTES;
+        for (long b = 0; b < blocks; b++) {
+            if ((data.get(LE_SHORT, b * Q8_0Format.BLOCK_BYTES) & F16_EXPONENT) == F16_EXPONENT) {
+                return b * Q8_0Format.BLOCK;
+            }
+        }
+        return -1;
     }
 
     /** Index of the first F32 element with an all-ones exponent, or -1. */

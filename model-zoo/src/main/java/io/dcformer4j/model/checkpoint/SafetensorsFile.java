@@ -141,10 +141,14 @@ public final class SafetensorsFile extends ArenaWeightSource {
             DType dtype = parseDType(where, node.get("dtype"));
             Shape shape = parseShape(where, node.get("shape"));
             long[] off = parseOffsets(where, node.get("data_offsets"));
+            if (dtype.isQuantized() && (shape.rank() == 0 || shape.dim(-1) % dtype.blockSize() != 0)) {
+                throw new CheckpointException(where + ": shape " + shape + " of " + dtype + " needs a last axis that is a"
+                        + " multiple of " + dtype.blockSize());
+            }
             long expected;
             try {
-                expected = Math.multiplyExact(shape.numel(), (long) dtype.byteSize());
-            } catch (ArithmeticException ex) {
+                expected = dtype.bytesFor(shape.numel());
+            } catch (IllegalArgumentException ex) {
                 throw new CheckpointException(where + ": shape " + shape + " of " + dtype + " is more than the "
                         + Long.MAX_VALUE + " bytes a file can address");
             }

@@ -32,11 +32,11 @@ import java.util.TreeMap;
  */
 public final class SafetensorsWriter {
 
-    /** One tensor to write: its bytes must be {@code shape.numel() * dtype.byteSize()} long, little-endian. */
+    /** One tensor to write: its bytes must be {@code dtype.bytesFor(shape.numel())} long, little-endian. */
     public record Entry(String name, DType dtype, Shape shape, MemorySegment data) {
         /** Checks the byte count against dtype and shape. */
         public Entry {
-            long expected = shape.numel() * dtype.byteSize();
+            long expected = dtype.bytesFor(shape.numel());
             if (data.byteSize() != expected) {
                 throw new IllegalArgumentException("tensor '" + name + "': " + data.byteSize() + " bytes for " + dtype
                         + " " + shape + ", expected " + expected);
@@ -45,6 +45,11 @@ public final class SafetensorsWriter {
     }
 
     private static final long CHUNK = 64L << 20;
+
+    /** The alignment a tensor of dtype wants: its element size, or 2 for Q8_0 (its blocks start with an F16). */
+    private static int alignment(DType dtype) {
+        return dtype.isQuantized() ? 2 : dtype.byteSize();
+    }
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private SafetensorsWriter() {
@@ -74,7 +79,7 @@ public final class SafetensorsWriter {
             }
         }
         List<Entry> sorted = new ArrayList<>(byName.values());
-        sorted.sort(Comparator.comparingInt((Entry e) -> -e.dtype().byteSize()).thenComparing(Entry::name));
+        sorted.sort(Comparator.comparingInt((Entry e) -> -alignment(e.dtype())).thenComparing(Entry::name));
         byte[] header = header(sorted, metadata);
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = null;

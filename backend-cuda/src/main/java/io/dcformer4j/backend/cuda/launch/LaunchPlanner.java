@@ -51,7 +51,7 @@ public final class LaunchPlanner {
             case F32 -> gemv ? Kernels.GEMV_F32 : Kernels.GEMM_F32;
             case BF16 -> gemv ? Kernels.GEMV_BF16 : Kernels.GEMM_TC_BF16;
             case F16 -> gemv ? Kernels.GEMV_F16 : Kernels.GEMM_TC_F16;
-            case I32 -> throw new IllegalArgumentException("linear: I32 weights are not supported");
+            case I32, Q8_0 -> throw new IllegalArgumentException("linear: " + weightType + " weights are not supported");
         };
     }
 

@@ -13,7 +13,7 @@ public final class TypeCode {
             case F32 -> 0;
             case BF16 -> 1;
             case F16 -> 2;
-            case I32 -> throw new IllegalArgumentException("I32 is not a float storage type");
+            case I32, Q8_0 -> throw new IllegalArgumentException(dtype + " is not a float storage type of this backend");
         };
     }
 }
