@@ -91,6 +91,11 @@ public final class DCFormer implements AutoCloseable {
         return open(dir, backend, null, LoadListener.NONE, options);
     }
 
+    /** As {@link #load(Path, Backend, EngineOptions)}, reporting per-tensor progress to {@code listener}. */
+    public static DCFormer load(Path dir, Backend backend, EngineOptions options, LoadListener listener) {
+        return open(dir, backend, null, listener == null ? LoadListener.NONE : listener, options);
+    }
+
     /** As {@link #load(Path, Backend)}, reporting per-tensor progress to {@code listener}. */
     public static DCFormer load(Path dir, Backend backend, LoadListener listener) {
         return open(dir, backend, null, listener == null ? LoadListener.NONE : listener, EngineOptions.defaults());
@@ -144,7 +149,8 @@ public final class DCFormer implements AutoCloseable {
         }
         WeightSource source = WeightSource.open(dir);
         try {
-            DCFormerModel model = DCFormerModel.create(config, new ProgressWeightSource(source, listener), backend);
+            DCFormerModel model = DCFormerModel.create(config, new ProgressWeightSource(source, listener), backend,
+                    options.quantization());
             return new DCFormer(dir, model, source, owned, tokenizer, options);
         } catch (RuntimeException | Error e) {
             source.close();

@@ -1,5 +1,7 @@
 package io.dcformer4j;
 
+import io.dcformer4j.model.Quantization;
+
 /**
  * How a {@link DCFormer} model runs the generations of its sessions.
  *
@@ -13,8 +15,10 @@ package io.dcformer4j;
  *
  * @param batching whether concurrent generations share decode steps
  * @param maxBatch the most sequences one decode step takes (more wait for the next step), 1 to 64
+ * @param quantization how the projection weights are stored once loaded ({@link Quantization#NONE}: as the
+ *                     checkpoint has them)
  */
-public record EngineOptions(boolean batching, int maxBatch) {
+public record EngineOptions(boolean batching, int maxBatch, Quantization quantization) {
     /** The system property that turns batching off ({@code false}) or on ({@code true}, the default). */
     public static final String BATCHING_PROPERTY = "dcformer4j.batching";
     /** The default {@link #maxBatch()}. */
@@ -25,6 +29,14 @@ public record EngineOptions(boolean batching, int maxBatch) {
         if (maxBatch < 1 || maxBatch > 64) {
             throw new IllegalArgumentException("maxBatch must be in [1, 64], got " + maxBatch);
         }
+        if (quantization == null) {
+            throw new IllegalArgumentException("quantization is null (use Quantization.NONE)");
+        }
+    }
+
+    /** Batching options with the weights as the checkpoint stores them. */
+    public EngineOptions(boolean batching, int maxBatch) {
+        this(batching, maxBatch, Quantization.NONE);
     }
 
     /** Batching as the system property {@value #BATCHING_PROPERTY} says (on unless it is {@code false}), 32 rows. */
@@ -38,11 +50,20 @@ public record EngineOptions(boolean batching, int maxBatch) {
 
     /** These options with batching on or off. */
     public EngineOptions withBatching(boolean on) {
-        return new EngineOptions(on, maxBatch);
+        return new EngineOptions(on, maxBatch, quantization);
     }
 
     /** These options with another batch limit. */
     public EngineOptions withMaxBatch(int rows) {
-        return new EngineOptions(batching, rows);
+        return new EngineOptions(batching, rows, quantization);
+    }
+
+    /**
+     * These options with the projection weights quantized at load: {@code withQuantization(Quantization.Q8_0)}
+     * stores them as 8-bit blocks (about half the bytes of BF16 read per token; which tensors, and the
+     * accuracy measured, in {@link Quantization} and docs/performance.md).
+     */
+    public EngineOptions withQuantization(Quantization q) {
+        return new EngineOptions(batching, maxBatch, q);
     }
 }

@@ -102,6 +102,22 @@ public final class BracketedAnswers {
         return true;
     }
 
+    /**
+     * The log-probability of the answer {@code ids[from..to)} given what precedes it: the sum over its tokens of
+     * {@code log softmax(logits[p - 1])[ids[p]]}, in double precision (negative infinity when nothing predicts
+     * the first token, {@code from < 1}).
+     */
+    public static double logProb(int[] ids, float[][] logits, int from, int to) {
+        if (from < 1) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        double sum = 0;
+        for (int p = from; p < to; p++) {
+            sum += TextScorer.logProb(logits[p - 1], ids[p]);
+        }
+        return sum;
+    }
+
     private static long utf8Length(String s, int chars) {
         return s.substring(0, chars).getBytes(StandardCharsets.UTF_8).length;
     }

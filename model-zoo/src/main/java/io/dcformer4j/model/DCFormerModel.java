@@ -42,12 +42,21 @@ public final class DCFormerModel implements AutoCloseable {
     private final RopeSpec rope;
     private final int rank;
     private final CacheBudget cacheBudget;
+    private final Quantization quantization;
+    /** Owns the Q8_0 copies quantized at load (freed on close). */
+    private final WeightBinder binder;
     private boolean closed;
 
-    private DCFormerModel(ModelConfig config, WeightSource source, Backend backend, boolean ownsSource) {
+    private DCFormerModel(ModelConfig config, WeightSource source, Backend backend, boolean ownsSource,
+                          Quantization quantization) {
+        if (quantization == null) {
+            throw new IllegalArgumentException("quantization is null (use Quantization.NONE)");
+        }
         this.config = config;
         this.backend = backend;
-        WeightBinder b = new WeightBinder(source, backend);
+        this.quantization = quantization;
+        WeightBinder b = new WeightBinder(source, backend, quantization);
+        this.binder = b;
         try {
             int e = config.dim();
             int n = config.numHeads();
@@ -62,7 +71,7 @@ public final class DCFormerModel implements AutoCloseable {
             if (!b.has("output.weight") && config.tieWordEmbeddings()) {
                 this.output = embedding;
             } else {
-                this.output = b.matrix("output.weight", table);
+                this.output = b.projection("output.weight", table);
             }
             this.layers = new LayerWeights[config.numLayers()];
             this.attention = new AttentionSpec[config.numLayers()];
@@ -79,6 +88,7 @@ public final class DCFormerModel implements AutoCloseable {
             for (Tensor t : b.bound()) {
                 t.close();
             }
+            b.closeQuantized();
             throw ex;
         }
     }
@@ -94,9 +104,19 @@ public final class DCFormerModel implements AutoCloseable {
 
     /** Loads the checkpoint in {@code dir} with a given configuration (for example one with the R24 switch on). */
     public static DCFormerModel load(Path dir, ModelConfig config, Backend backend) {
+        return load(dir, config, backend, Quantization.NONE);
+    }
+
+    /**
+     * Loads the checkpoint in {@code dir}, quantizing its projection weights as {@code quantization} says
+     * (see {@link Quantization} for which tensors).
+     *
+     * @throws IllegalArgumentException as {@link #load(Path, Backend)}, or when the backend lacks Q8_0 weights
+     */
+    public static DCFormerModel load(Path dir, ModelConfig config, Backend backend, Quantization quantization) {
         WeightSource source = WeightSource.open(dir);
         try {
-            return new DCFormerModel(config, source, backend, true);
+            return new DCFormerModel(config, source, backend, true, quantization);
         } catch (RuntimeException e) {
             source.close();
             throw e;
@@ -108,7 +128,18 @@ public final class DCFormerModel implements AutoCloseable {
      * and must stay open until the model is closed.
      */
     public static DCFormerModel create(ModelConfig config, WeightSource source, Backend backend) {
-        return new DCFormerModel(config, source, backend, false);
+        return new DCFormerModel(config, source, backend, false, Quantization.NONE);
+    }
+
+    /** As {@link #create(ModelConfig, WeightSource, Backend)}, quantizing projections as {@code quantization} says. */
+    public static DCFormerModel create(ModelConfig config, WeightSource source, Backend backend,
+                                       Quantization quantization) {
+        return new DCFormerModel(config, source, backend, false, quantization);
+    }
+
+    /** The quantization asked for at load ({@link Quantization#NONE} also for a checkpoint stored in Q8_0). */
+    public Quantization quantization() {
+        return quantization;
     }
 
     private static int composeRank(ModelConfig c, WeightBinder b) {
@@ -216,6 +247,7 @@ public final class DCFormerModel implements AutoCloseable {
         for (Tensor t : tensors) {
             t.close();
         }
+        binder.closeQuantized();
         if (ownedSource != null) {
             ownedSource.close();
         }

@@ -49,14 +49,14 @@ final class LayerBinding {
         String split = prefix + "attention.w";
         Tensor[] w = new Tensor[3];   // q, k, v: [E, E] each
         if (binder.has(fused + "weight") || !binder.has(split + "q.weight")) {
-            Tensor qkv = binder.matrix(fused + "weight", Shape.of(3 * e, e));
+            Tensor qkv = binder.projection(fused + "weight", Shape.of(3 * e, e));
             for (int j = 0; j < 3; j++) {
                 w[j] = binder.slice(qkv, j * e, (j + 1) * e);
             }
         } else {
-            w[0] = binder.matrix(split + "q.weight", Shape.of(e, e));
-            w[1] = binder.matrix(split + "k.weight", Shape.of(e, e));
-            w[2] = binder.matrix(split + "v.weight", Shape.of(e, e));
+            w[0] = binder.projection(split + "q.weight", Shape.of(e, e));
+            w[1] = binder.projection(split + "k.weight", Shape.of(e, e));
+            w[2] = binder.projection(split + "v.weight", Shape.of(e, e));
         }
         Tensor[] bias = new Tensor[3];   // q, k, v: [E] each, or none
         if (config.linearBias()) {
@@ -74,7 +74,7 @@ final class LayerBinding {
         LayerWeights.Projection q = new LayerWeights.Projection(w[0], bias[0]);
         LayerWeights.Projection k = new LayerWeights.Projection(w[1], bias[1]);
         LayerWeights.Projection v = new LayerWeights.Projection(w[2], bias[2]);
-        LayerWeights.Projection o = new LayerWeights.Projection(binder.matrix(prefix + "attention.wo.weight", Shape.of(e, e)),
+        LayerWeights.Projection o = new LayerWeights.Projection(binder.projection(prefix + "attention.wo.weight", Shape.of(e, e)),
                 config.linearBias() ? binder.vector(prefix + "attention.wo.bias", Shape.of(e)) : null);
         Tensor qNorm = null;
         Tensor kNorm = null;
@@ -109,14 +109,14 @@ final class LayerBinding {
         String ff = prefix + "feed_forward.";
         int f = config.intermediateSize();
         boolean bias = pythia() && config.linearBias();
-        LayerWeights.Projection w1 = new LayerWeights.Projection(binder.matrix(ff + "w1.weight", Shape.of(f, e)),
+        LayerWeights.Projection w1 = new LayerWeights.Projection(binder.projection(ff + "w1.weight", Shape.of(f, e)),
                 bias ? binder.vector(ff + "w1.bias", Shape.of(f)) : null);
-        LayerWeights.Projection w2 = new LayerWeights.Projection(binder.matrix(ff + "w2.weight", Shape.of(e, f)),
+        LayerWeights.Projection w2 = new LayerWeights.Projection(binder.projection(ff + "w2.weight", Shape.of(e, f)),
                 bias ? binder.vector(ff + "w2.bias", Shape.of(e)) : null);
         if (pythia()) {
             return new LayerWeights.FeedForward(w1, w2, null, null);
         }
-        Tensor w3 = binder.matrix(ff + "w3.weight", Shape.of(f, e));
+        Tensor w3 = binder.projection(ff + "w3.weight", Shape.of(f, e));
         Tensor mg = config.mgate() ? binder.matrix(ff + "mg.weight", Shape.of(config.mgateDim(), e)) : null;
         return new LayerWeights.FeedForward(w1, w2, w3, mg);
     }

@@ -2,6 +2,7 @@ package io.dcformer4j.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dcformer4j.DCFormer;
+import io.dcformer4j.EngineOptions;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
 import io.dcformer4j.api.Backends;
@@ -177,7 +178,7 @@ public final class DCFormerServer implements AutoCloseable {
             Path dir = config.model() != null ? config.model() : DCFormer.demoDirectory("dcformer");
             DCFormer m;
             backend = Backends.open(config.backend(), BackendOptions.withThreads(config.threads()));
-            m = DCFormer.load(dir, backend);
+            m = DCFormer.load(dir, backend, EngineOptions.defaults().withQuantization(config.quantization()));
             synchronized (this) {
                 if (state != State.LOADING) { // closed while loading
                     m.close();

@@ -1,9 +1,11 @@
 package io.dcformer4j.server;
 
+import io.dcformer4j.model.Quantization;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,6 +16,9 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a model over the OpenAI HTTP API (/v1/completions, /v1/chat/completions, /v1/models, /health, /metrics).")
 public final class ServeCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR", description = "Model directory. Default: the demo DCFormer.")
     Path model;
@@ -53,16 +58,30 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Close a connection after this long without traffic, queueing and generating included (default: ${DEFAULT-VALUE}).")
     int idleSeconds;
 
+    @Option(names = "--quantize", paramLabel = "TYPE", defaultValue = "none",
+            description = "none (the default: weights as the checkpoint has them) or q8_0 (projection weights stored as "
+                    + "8-bit blocks, quantized at load: about half the bytes of BF16).")
+    String quantize;
+
     @Option(names = "--drain-seconds", paramLabel = "S", defaultValue = "30",
             description = "On SIGTERM, how long running requests may finish (default: ${DEFAULT-VALUE}).")
     int drainSeconds;
+
+    private Quantization quantization() {
+        try {
+            return Quantization.parse(quantize);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--quantize: " + e.getMessage());
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
         String key = apiKey != null ? apiKey : System.getenv("DCFORMER4J_API_KEY");
         ServerConfig config = ServerConfig.builder().host(host).port(port).model(model).modelName(modelName)
                 .backend(backend).threads(threads).maxBatch(maxBatch).queueLimit(queue).contextSize(ctxSize).apiKey(key)
-                .idleTimeout(Duration.ofSeconds(idleSeconds)).drainTimeout(Duration.ofSeconds(drainSeconds)).build();
+                .idleTimeout(Duration.ofSeconds(idleSeconds)).drainTimeout(Duration.ofSeconds(drainSeconds))
+                .quantization(quantization()).build();
         DCFormerServer server = DCFormerServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

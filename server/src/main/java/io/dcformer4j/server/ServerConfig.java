@@ -1,5 +1,6 @@
 package io.dcformer4j.server;
 
+import io.dcformer4j.model.Quantization;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -21,9 +22,12 @@ import java.time.Duration;
  * @param maxBodyBytes  largest request body accepted (413 beyond)
  * @param idleTimeout   how long a connection may see no traffic (queueing and generating included) before it is closed
  * @param drainTimeout  how long {@link DCFormerServer#close()} lets running requests finish before cancelling them
+ * @param quantization  how the model's projection weights are stored once loaded ({@link Quantization#NONE}: as
+ *                      the checkpoint has them; {@link Quantization#Q8_0}: 8-bit blocks quantized at load)
  */
 public record ServerConfig(String host, int port, Path model, String modelName, String backend, int threads, int maxBatch,
-                           int queueLimit, int contextSize, String apiKey, long maxBodyBytes, Duration idleTimeout, Duration drainTimeout) {
+                           int queueLimit, int contextSize, String apiKey, long maxBodyBytes, Duration idleTimeout, Duration drainTimeout,
+                           Quantization quantization) {
 
     /** The model id of the shipped demo model. */
     public static final String DEMO_MODEL_NAME = "dcformer4j-demo";
@@ -60,6 +64,9 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
         if (drainTimeout == null || drainTimeout.isNegative()) {
             throw new IllegalArgumentException("the drain timeout must be zero or positive");
         }
+        if (quantization == null) {
+            quantization = Quantization.NONE;
+        }
     }
 
     /** A builder with the defaults. */
@@ -75,6 +82,7 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
         private String modelName;
         private String backend;
         private int threads;
+        private Quantization quantization = Quantization.NONE;
         private int maxBatch = 8;
         private int queueLimit = 64;
         private int contextSize;
@@ -158,6 +166,12 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
             return this;
         }
 
+        /** How the projection weights are stored once loaded (default {@link Quantization#NONE}). */
+        public Builder quantization(Quantization v) {
+            quantization = v;
+            return this;
+        }
+
         /** Drain time on shutdown (default 30 s). */
         public Builder drainTimeout(Duration v) {
             drainTimeout = v;
@@ -167,7 +181,7 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
         /** The checked configuration. */
         public ServerConfig build() {
             return new ServerConfig(host, port, model, modelName, backend, threads, maxBatch, queueLimit, contextSize, apiKey,
-                    maxBodyBytes, idleTimeout, drainTimeout);
+                    maxBodyBytes, idleTimeout, drainTimeout, quantization);
         }
     }
 }

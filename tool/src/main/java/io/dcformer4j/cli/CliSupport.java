@@ -1,10 +1,12 @@
 package io.dcformer4j.cli;
 
 import io.dcformer4j.DCFormer;
+import io.dcformer4j.EngineOptions;
 import io.dcformer4j.LoadListener;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
 import io.dcformer4j.api.Backends;
+import io.dcformer4j.model.Quantization;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -58,6 +60,11 @@ final class CliSupport {
 
     /** Loads a model, drawing a progress bar on stderr for checkpoints of 64 MiB or more. */
     static DCFormer load(CommandSpec spec, Path dir, Backend backend) {
+        return load(spec, dir, backend, Quantization.NONE);
+    }
+
+    /** As {@link #load(CommandSpec, Path, Backend)}, quantizing the projection weights as asked. */
+    static DCFormer load(CommandSpec spec, Path dir, Backend backend, Quantization quantization) {
         PrintWriter err = spec.commandLine().getErr();
         boolean[] drew = new boolean[1];
         LoadListener bar = (tensor, done, total) -> {
@@ -71,7 +78,7 @@ final class CliSupport {
             err.flush();
             drew[0] = true;
         };
-        DCFormer m = DCFormer.load(dir, backend, bar);
+        DCFormer m = DCFormer.load(dir, backend, EngineOptions.defaults().withQuantization(quantization), bar);
         if (drew[0]) {
             err.println();
         }

@@ -1,5 +1,6 @@
 package io.dcformer4j.cli;
 
+import io.dcformer4j.model.Quantization;
 import io.dcformer4j.model.checkpoint.CheckpointConverter;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -27,6 +28,12 @@ public final class ConvertCommand implements Callable<Integer> {
             description = "Write the output even when a weight is NaN or infinite (by default the first one is named and nothing is written).")
     private boolean allowNonFinite;
 
+    @Option(names = "--quantize", paramLabel = "TYPE", defaultValue = "none", converter = QuantizationConverter.class,
+            description = "none (the default: dtypes as read) or q8_0: write the layers' projection weights (wqkv, wo, w1, w2, "
+                    + "w3; input width a multiple of 32) as Q8_0 blocks, with metadata quantization=q8_0. Norms, biases, "
+                    + "compose weights, the embedding table and the output head keep their dtype.")
+    private Quantization quantize;
+
     @Override
     public Integer call() {
         if (!Files.exists(in)) {
@@ -35,7 +42,7 @@ public final class ConvertCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw CliSupport.usage(spec, "--out " + out + " exists and is not a directory");
         }
-        CheckpointConverter.Report r = CheckpointConverter.convert(in, out, allowNonFinite);
+        CheckpointConverter.Report r = CheckpointConverter.convert(in, out, allowNonFinite, quantize);
         PrintWriter w = spec.commandLine().getOut();
         w.println("Wrote " + r.output() + ": " + r.written().size() + " tensors");
         if (!r.dropped().isEmpty()) {

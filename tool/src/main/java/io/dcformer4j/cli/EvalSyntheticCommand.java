@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dcformer4j.DCFormer;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.eval.BracketedAnswers;
+import io.dcformer4j.model.Quantization;
 import io.dcformer4j.model.Session;
 import io.dcformer4j.tokenizer.Tokenizer;
 import java.io.BufferedReader;
@@ -39,6 +40,10 @@ public final class EvalSyntheticCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: the demo DCFormer).")
     private Path model;
 
+    @Option(names = "--quantize", paramLabel = "TYPE", defaultValue = "none", converter = QuantizationConverter.class,
+            description = QuantizationConverter.DESCRIPTION)
+    private Quantization quantize;
+
     @Option(names = "--mha", description = "Use the demo's plain-MHA baseline.")
     private boolean mha;
 
@@ -63,6 +68,7 @@ public final class EvalSyntheticCommand implements Callable<Integer> {
         int samples;
         int spans;
         int correct;
+        double logProb;
 
         double accuracy() {
             return spans == 0 ? 0 : correct / (double) spans;
@@ -81,7 +87,7 @@ public final class EvalSyntheticCommand implements Callable<Integer> {
         Map<String, Tally> tasks = new LinkedHashMap<>();
         int skipped = 0;
         try (Backend be = CliSupport.openBackend(spec, backend, threads);
-             DCFormer m = CliSupport.load(spec, dir, be);
+             DCFormer m = CliSupport.load(spec, dir, be, quantize);
              BufferedReader in = Files.newBufferedReader(data)) {
             Tokenizer tok = m.tokenizer();
             int block = m.config().blockSize();
@@ -113,6 +119,7 @@ public final class EvalSyntheticCommand implements Callable<Integer> {
                     if (BracketedAnswers.correct(ids, logits, span[0], span[1])) {
                         t.correct++;
                     }
+                    t.logProb += BracketedAnswers.logProb(ids, logits, span[0], span[1]);
                 }
             }
         }
@@ -139,7 +146,9 @@ public final class EvalSyntheticCommand implements Callable<Integer> {
         int correct = 0;
         int samples = 0;
         double macro = 0;
+        double logProb = 0;
         for (Tally t : tasks.values()) {
+            logProb += t.logProb;
             spans += t.spans;
             correct += t.correct;
             samples += t.samples;
@@ -157,6 +166,7 @@ public final class EvalSyntheticCommand implements Callable<Integer> {
             root.put("correct", correct);
             root.put("macro_accuracy", macro);
             root.put("micro_accuracy", micro);
+            root.put("mean_answer_logprob", spans == 0 ? 0 : logProb / spans);
             ObjectNode per = root.putObject("tasks");
             tasks.forEach((k, t) -> per.putObject(k).put("samples", t.samples).put("spans", t.spans)
                     .put("correct", t.correct).put("accuracy", t.accuracy()));
@@ -167,6 +177,7 @@ public final class EvalSyntheticCommand implements Callable<Integer> {
                     100 * t.accuracy()));
             out.printf(Locale.ROOT, "macro-average accuracy %.1f%% over %d tasks (%d spans in %d texts; micro %.1f%%)%n",
                     100 * macro, tasks.size(), spans, samples, 100 * micro);
+            out.printf(Locale.ROOT, "mean answer log-probability %.4f%n", spans == 0 ? 0 : logProb / spans);
             if (skipped > 0) {
                 out.println(skipped + " texts longer than the model's block_size were skipped");
             }

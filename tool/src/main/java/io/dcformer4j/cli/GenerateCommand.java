@@ -5,6 +5,7 @@ import io.dcformer4j.GenerationSession;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.generate.GenerationConfig;
 import io.dcformer4j.generate.GenerationResult;
+import io.dcformer4j.model.Quantization;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -44,6 +45,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "DIR",
             description = "Model directory (config.json, checkpoint, tokenizer.json). Default: the demo DCFormer.")
     private Path model;
+
+    @Option(names = "--quantize", paramLabel = "TYPE", defaultValue = "none", converter = QuantizationConverter.class,
+            description = QuantizationConverter.DESCRIPTION)
+    private Quantization quantize;
 
     @Option(names = "--mha", description = "Use the demo's plain-MHA baseline instead of the demo DCFormer.")
     private boolean mha;
@@ -110,7 +115,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         long loadStart = System.nanoTime();
         try (Backend be = CliSupport.openBackend(spec, backend, threads);
-             DCFormer m = CliSupport.load(spec, dir, be);
+             DCFormer m = CliSupport.load(spec, dir, be, quantize);
              GenerationSession session = newSession(m)) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;
             if (!interactive) {

@@ -5,6 +5,7 @@ import io.dcformer4j.api.BackendOptions;
 import io.dcformer4j.api.Backends;
 import io.dcformer4j.model.DCFormerModel;
 import io.dcformer4j.model.ModelConfig;
+import io.dcformer4j.model.Quantization;
 import io.dcformer4j.model.Session;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +39,10 @@ public final class LogitsCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Output .npy file.")
     private Path out;
+
+    @Option(names = "--quantize", paramLabel = "TYPE", defaultValue = "none", converter = QuantizationConverter.class,
+            description = QuantizationConverter.DESCRIPTION)
+    private Quantization quantize;
 
     @Option(names = "--backend", paramLabel = "NAME",
             description = "Backend name (default: -Ddcformer4j.backend, $DCFORMER4J_BACKEND, else the best available).")
@@ -76,7 +81,7 @@ public final class LogitsCommand implements Callable<Integer> {
         }
         float[][] rows = new float[ids.length][];
         try (Backend be = Backends.open(backend, BackendOptions.withThreads(threads));
-             DCFormerModel m = DCFormerModel.load(model, config, be);
+             DCFormerModel m = DCFormerModel.load(model, config, be, quantize);
              Session s = m.newSession(ids.length)) {
             if (split > 0) {
                 float[][] first = s.prefill(Arrays.copyOf(ids, split));

@@ -1,7 +1,11 @@
 package io.dcformer4j.model.checkpoint;
 
+import io.dcformer4j.api.DType;
+import io.dcformer4j.model.Quantization;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -55,6 +59,16 @@ public final class CheckpointConverter {
      * which case it is reported in {@link Report#nonFinite()}.
      */
     public static Report convert(Path in, Path outDir, boolean allowNonFinite) {
+        return convert(in, outDir, allowNonFinite, Quantization.NONE);
+    }
+
+    /**
+     * Converts as {@link #convert(Path, Path, boolean)}, storing the projection weights as {@code quantization}
+     * says ({@link Quantization#isQuantizable}: by the reference quantizer, so the file holds the very blocks a
+     * quantize-at-load would make). A Q8_0 file's metadata says {@code "quantization": "q8_0"} and the dtype
+     * of those tensors is {@code Q8_0} (a dcformer4j extension: other safetensors readers refuse it).
+     */
+    public static Report convert(Path in, Path outDir, boolean allowNonFinite, Quantization quantization) {
         Path inDir = Files.isDirectory(in) ? in : in.toAbsolutePath().getParent();
         Path output = outDir.resolve("model.safetensors");
         try (WeightSource source = WeightSource.open(in)) {
@@ -79,7 +93,24 @@ public final class CheckpointConverter {
                 metadata.put("format", "pt");
                 metadata.put("converted_from", in.getFileName() == null ? in.toString() : in.getFileName().toString());
                 Files.createDirectories(outDir);
-                SafetensorsWriter.write(output, normalized, metadata);
+                if (quantization == Quantization.Q8_0) {
+                    metadata.put("quantization", quantization.cliName());
+                    try (Arena arena = Arena.ofShared()) {
+                        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+                        for (TensorInfo t : normalized.tensors().values()) {
+                            MemorySegment data = normalized.data(t.name());
+                            if (t.dtype().isFloating() && Quantization.isQuantizable(t.name(), t.shape())) {
+                                entries.add(new SafetensorsWriter.Entry(t.name(), DType.Q8_0, t.shape(),
+                                        Q8Quantizer.quantize(t.name(), t.dtype(), t.shape(), data, arena)));
+                            } else {
+                                entries.add(new SafetensorsWriter.Entry(t.name(), t.dtype(), t.shape(), data));
+                            }
+                        }
+                        SafetensorsWriter.write(output, entries, metadata);
+                    }
+                } else {
+                    SafetensorsWriter.write(output, normalized, metadata);
+                }
                 List<String> copied = copySideFiles(inDir, outDir);
                 return new Report(output, List.copyOf(normalized.tensors().keySet()), List.copyOf(dropped), copied, nonFinite);
             }

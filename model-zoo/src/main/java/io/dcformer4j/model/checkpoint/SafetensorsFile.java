@@ -194,8 +194,9 @@ public final class SafetensorsFile extends ArenaWeightSource {
             case "F16" -> DType.F16;
             case "BF16" -> DType.BF16;
             case "I32" -> DType.I32;
+            case "Q8_0" -> DType.Q8_0;   // our extension: llama.cpp's Q8_0 blocks (convert --quantize q8_0)
             default -> throw new CheckpointException(where + ": " + (KNOWN_UNSUPPORTED.contains(s) ? "unsupported" : "unknown")
-                    + " dtype '" + s + "' (supported: F32, F16, BF16, I32)");
+                    + " dtype '" + s + "' (supported: F32, F16, BF16, I32, Q8_0)");
         };
     }
 

@@ -38,7 +38,7 @@ class SafetensorsFuzzTest {
         }
         for (TensorInfo t : tensors.values()) {
             if (t.offset() < 8 || t.byteSize() < 0 || t.offset() + t.byteSize() > input.length
-                    || t.byteSize() != t.shape().numel() * t.dtype().byteSize()) {
+                    || t.byteSize() != t.dtype().bytesFor(t.shape().numel())) {
                 throw new AssertionError("accepted tensor '" + t.name() + "' at [" + t.offset() + ", +" + t.byteSize()
                         + ") of a " + input.length + "-byte file as " + t.dtype() + t.shape());
             }
