@@ -1,6 +1,8 @@
 package io.dcformer4j.bench;
 
 import io.dcformer4j.api.DType;
+import io.dcformer4j.api.Shape;
+import io.dcformer4j.model.Quantization;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,7 +20,8 @@ import java.util.Map;
  * @param ffn         F, the SwiGLU hidden width
  * @param vocab       V
  * @param window      W of the local layers
- * @param weightDType storage type of every weight
+ * @param weightDType storage type of every weight; {@link DType#Q8_0} means BF16 weights whose layer projections
+ *                    are quantized to Q8_0 at load ({@link Quantization}), as {@code --quantize q8_0} runs them
  * @param blockSize   the model's position limit (RoPE table, global caches)
  */
 public record BenchPreset(String name, int dim, int heads, int layers, int ffn, int vocab, int window,
@@ -51,8 +54,9 @@ public record BenchPreset(String name, int dim, int heads, int layers, int ffn, 
         if (dim % heads != 0) {
             throw new IllegalArgumentException("preset " + name + ": dim " + dim + " is not divisible by heads " + heads);
         }
-        if (!weightDType.isFloating()) {
-            throw new IllegalArgumentException("preset " + name + ": weight dtype must be floating, got " + weightDType);
+        if (!weightDType.isFloating() && weightDType != DType.Q8_0) {
+            throw new IllegalArgumentException("preset " + name + ": weight dtype must be F32, BF16, F16 or Q8_0, got "
+                    + weightDType);
         }
     }
 
@@ -191,9 +195,26 @@ public record BenchPreset(String name, int dim, int heads, int layers, int ffn, 
         return n;
     }
 
-    /** Bytes of all weights in {@link #weightDType}. */
+    /** The dtype the random weights are generated in: {@link #weightDType}, or BF16 for Q8_0 (quantized at load). */
+    public DType storageDType() {
+        return weightDType == DType.Q8_0 ? DType.BF16 : weightDType;
+    }
+
+    /** Bytes of all weights as the model holds them ({@link #weightDType}; Q8_0 projections at 34 bytes per 32). */
     public long weightBytes(boolean dcmha) {
-        return parameters(dcmha) * weightDType.byteSize();
+        long bytes = 0;
+        for (var e : tensorShapes(dcmha).entrySet()) {
+            bytes += heldBytes(e.getKey(), e.getValue());
+        }
+        return bytes;
+    }
+
+    private long heldBytes(String name, int[] shape) {
+        long n = numel(shape);
+        if (weightDType == DType.Q8_0 && Quantization.isQuantizable(name, Shape.of(shape))) {
+            return DType.Q8_0.bytesFor(n);
+        }
+        return n * storageDType().byteSize();
     }
 
     /**
@@ -201,7 +222,7 @@ public record BenchPreset(String name, int dim, int heads, int layers, int ffn, 
      * is read.
      */
     public long decodeBytesPerToken(boolean dcmha) {
-        return (parameters(dcmha) - (long) vocab * dim + dim) * weightDType.byteSize();
+        return weightBytes(dcmha) - ((long) vocab * dim - dim) * storageDType().byteSize();
     }
 
     /**

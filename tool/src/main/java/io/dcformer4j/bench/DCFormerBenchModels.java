@@ -3,9 +3,11 @@ package io.dcformer4j.bench;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dcformer4j.api.Backend;
+import io.dcformer4j.api.DType;
 import io.dcformer4j.model.DCFormerModel;
 import io.dcformer4j.model.DecodeBatch;
 import io.dcformer4j.model.ModelConfig;
+import io.dcformer4j.model.Quantization;
 import io.dcformer4j.model.Session;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +29,9 @@ public final class DCFormerBenchModels implements BenchModelFactory {
     public BenchModel open(BenchPreset preset, boolean dcmha, Backend backend, long seed) {
         PresetWeights weights = PresetWeights.generate(preset, dcmha, seed);
         try {
-            DCFormerModel model = DCFormerModel.create(config(preset, dcmha), weights, backend);
+            // Q8_0: BF16 weights quantized at load, as --quantize q8_0 runs a checkpoint
+            DCFormerModel model = DCFormerModel.create(config(preset, dcmha), weights, backend,
+                    preset.weightDType() == DType.Q8_0 ? Quantization.Q8_0 : Quantization.NONE);
             return new Adapter(model, weights, preset.blockSize());
         } catch (RuntimeException e) {
             weights.close();

@@ -31,7 +31,7 @@ public final class PresetWeights implements WeightSource {
 
     private PresetWeights(BenchPreset preset, boolean dcmha, long seed) {
         this.origin = "random weights of preset " + preset.name() + (dcmha ? " (DCMHA)" : " (plain MHA)") + ", seed " + seed;
-        DType dtype = preset.weightDType();
+        DType dtype = preset.storageDType();
         Map<String, int[]> shapes = preset.tensorShapes(dcmha);
         for (var e : shapes.entrySet()) {
             Shape shape = Shape.of(e.getValue());

@@ -59,7 +59,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "One repetition, fewer decode steps, a 256 MiB bandwidth buffer.")
     private boolean quick;
 
-    @Option(names = "--dtype", paramLabel = "TYPE", description = "Weight storage type instead of the preset's: F32, BF16 or F16.")
+    @Option(names = "--dtype", paramLabel = "TYPE", description = "Weight storage type instead of the preset's: F32, BF16, F16 or Q8_0 (BF16 weights whose "
+            + "layer projections are quantized at load, as --quantize q8_0 does).")
     private String dtype;
 
     @Option(names = "--layers", paramLabel = "L", description = "Number of layers instead of the preset's.")
@@ -152,10 +153,10 @@ public final class BenchCommand implements Callable<Integer> {
             try {
                 d = DType.valueOf(dtype.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw usage("--dtype must be F32, BF16 or F16, got '" + dtype + "'");
+                throw usage("--dtype must be F32, BF16, F16 or Q8_0, got '" + dtype + "'");
             }
-            if (!d.isFloating()) {
-                throw usage("--dtype must be F32, BF16 or F16, got '" + dtype + "'");
+            if (!d.isFloating() && d != DType.Q8_0) {
+                throw usage("--dtype must be F32, BF16, F16 or Q8_0, got '" + dtype + "'");
             }
         }
         if (layers != null && layers <= 0) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dcformer4j.api.DType;
+import io.dcformer4j.bench.BenchPreset;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -43,6 +45,21 @@ class BenchCommandTest {
         assertThat(j.get("prefill_tokens_per_s").get("8").asDouble()).isPositive();
         assertThat(j.get("ratios").get("dcmha_decode_overhead").has("8")).isTrue();
         assertThat(r.err()).contains("tiny: DCMHA: prefill T=8");
+    }
+
+    @Test
+    void q8RunMeasuresTheQuantizedModel() throws Exception {
+        Result r = run("bench", "--preset", "tiny", "--dtype", "q8_0", "--quick", "--json", "--backend", "cpu", "--threads", "1",
+                "--prefill", "8", "--decode", "8", "--decode-steps", "2", "--bandwidth-mib", "16");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.toString()).contains("\"weight_dtype\":\"Q8_0\"");
+        assertThat(j.get("decode_tokens_per_s").get("8").asDouble()).isPositive();
+        BenchPreset q8 = BenchPreset.byName("tiny").with(DType.Q8_0, 128, 4);
+        BenchPreset bf16 = BenchPreset.byName("tiny").with(DType.BF16, 128, 4);
+        // the projections at 34 bytes per 32 values instead of 64: fewer bytes, more than half of BF16's
+        assertThat(q8.weightBytes(true)).isLessThan(bf16.weightBytes(true)).isGreaterThan(bf16.weightBytes(true) / 2);
+        assertThat(q8.decodeBytesPerToken(true)).isLessThan(bf16.decodeBytesPerToken(true));
     }
 
     @Test
