@@ -135,5 +135,14 @@ class QuantizationAccuracyTest {
                 assertThat(g.relL2()).isLessThan(0.05);
             }
         }
+        // the same measure for BF16 against F32 weights: how sensitive such a random model is to any rounding
+        ModelConfig config = ModelConfig.parse(dcformer, "dcformer-2.8b widths");
+        int[] prompt = new java.util.SplittableRandom(9).ints(16, 0, config.vocabSize()).toArray();
+        try (MemoryWeightSource w32 = RandomWeights.generate(config, DType.F32, 7);
+             MemoryWeightSource w16 = RandomWeights.generate(config, DType.BF16, 7);
+             DCFormerModel f32 = DCFormerModel.create(config, w32, backend);
+             DCFormerModel bf16 = DCFormerModel.create(config, w16, backend)) {
+            print("(baseline: BF16 against F32) random dcformer-2.8b widths, 2 layers", QuantizationAccuracy.greedy(f32, bf16, prompt, TOKENS));
+        }
     }
 }
