@@ -68,8 +68,9 @@ public record BenchPreset(String name, int dim, int heads, int layers, int ffn, 
                 return p;
             }
         }
-        throw new IllegalArgumentException("unknown preset '" + name + "', expected one of "
-                + all().stream().map(BenchPreset::name).toList());
+        List<String> names = new java.util.ArrayList<>(all().stream().map(BenchPreset::name).toList());
+        names.addAll(ReleasedShape.names());
+        throw new IllegalArgumentException("unknown preset '" + name + "', expected one of " + names);
     }
 
     /** This preset with another weight dtype, block size or layer count (flags of {@code bench}). */
