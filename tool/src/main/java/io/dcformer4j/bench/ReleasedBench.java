@@ -5,6 +5,7 @@ import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.model.DCFormerModel;
 import io.dcformer4j.model.ModelConfig;
+import io.dcformer4j.model.Quantization;
 import io.dcformer4j.model.Session;
 import io.dcformer4j.model.WeightLayout;
 import java.io.IOException;
@@ -32,7 +33,8 @@ public final class ReleasedBench {
      *
      * @param name           what the report calls the model (the preset name)
      * @param configJson     the model's {@code config.json}
-     * @param dtype          storage type of the weights on disk (F32, BF16 or F16)
+     * @param dtype          storage type of the weights on disk (F32, BF16 or F16), or Q8_0: a BF16 checkpoint
+     *                       whose layer projections are quantized at load (load time includes quantizing)
      * @param promptLength   tokens of the prompt whose first token is timed
      * @param decodeSteps    timed decode steps after the prompt
      * @param bandwidthBytes buffer size of the bandwidth probe (well above the last-level cache)
@@ -67,7 +69,7 @@ public final class ReleasedBench {
             throw new UncheckedIOException("bench: cannot create a temporary directory: " + e.getMessage(), e);
         }
         try {
-            RandomCheckpoint.Spec spec = new RandomCheckpoint.Spec(o.configJson(), o.dtype(), o.seed());
+            RandomCheckpoint.Spec spec = new RandomCheckpoint.Spec(o.configJson(), onDisk(o.dtype()), o.seed());
             double writeSeconds = -1;
             if (!RandomCheckpoint.holds(dir, spec)) {
                 long t0 = System.nanoTime();
@@ -99,7 +101,8 @@ public final class ReleasedBench {
         double firstTokenSeconds;
         double[] steps = new double[o.decodeSteps()];
         long peak;
-        try (DCFormerModel model = DCFormerModel.load(dir, backend)) {
+        Quantization quantization = o.dtype() == DType.Q8_0 ? Quantization.Q8_0 : Quantization.NONE;
+        try (DCFormerModel model = DCFormerModel.load(dir, config, backend, quantization)) {
             loadSeconds = (System.nanoTime() - t0) * 1e-9;
             try (Session session = model.newSession(o.promptLength() + WARM_UP_STEPS + o.decodeSteps())) {
                 o.progress().accept("time to first token, prompt of " + o.promptLength());
@@ -128,13 +131,26 @@ public final class ReleasedBench {
                 residentBefore, peak);
     }
 
-    /** Bytes of every weight as stored. */
+    /** The dtype of the checkpoint written for a run in {@code dtype}: BF16 for Q8_0 (quantized at load). */
+    static DType onDisk(DType dtype) {
+        return dtype == DType.Q8_0 ? DType.BF16 : dtype;
+    }
+
+    /** Bytes of one tensor as the model holds it: Q8_0 projections at 34 bytes per 32 values. */
+    private static long heldBytes(String name, Shape s, DType dtype) {
+        if (dtype == DType.Q8_0 && Quantization.isQuantizable(name, s)) {
+            return DType.Q8_0.bytesFor(s.numel());
+        }
+        return s.numel() * onDisk(dtype).byteSize();
+    }
+
+    /** Bytes of every weight as the model holds it. */
     static long weightBytes(ModelConfig config, DType dtype) {
         long n = 0;
-        for (Shape s : layout(config).values()) {
-            n += s.numel();
+        for (var e : layout(config).entrySet()) {
+            n += heldBytes(e.getKey(), e.getValue(), dtype);
         }
-        return n * dtype.byteSize();
+        return n;
     }
 
     /**
@@ -146,14 +162,15 @@ public final class ReleasedBench {
         long weights = 0;
         for (var e : layout(config).entrySet()) {
             Shape s = e.getValue();
-            weights += e.getKey().equals("tok_embeddings.weight") ? s.dim(-1) : s.numel();
+            weights += e.getKey().equals("tok_embeddings.weight") ? s.dim(-1) * (long) onDisk(dtype).byteSize()
+                    : heldBytes(e.getKey(), s, dtype);
         }
         long kv = 0;
         for (int l = 0; l < config.numLayers(); l++) {
             int keys = config.isLocal(l) ? Math.min(context, config.window(l)) : context;
             kv += 2L * keys * config.numHeads() * config.headDim() * Float.BYTES;
         }
-        return weights * dtype.byteSize() + kv;
+        return weights + kv;
     }
 
     private static java.util.SortedMap<String, Shape> layout(ModelConfig config) {

@@ -177,10 +177,10 @@ public final class BenchCommand implements Callable<Integer> {
             try {
                 d = DType.valueOf(dtype.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw usage("--dtype must be F32, BF16 or F16 for " + shape.presetName() + ", got '" + dtype + "'");
+                throw usage("--dtype must be F32, BF16, F16 or Q8_0 for " + shape.presetName() + ", got '" + dtype + "'");
             }
-            if (d != DType.F32 && d != DType.BF16 && d != DType.F16) {
-                throw usage("--dtype must be F32, BF16 or F16 for " + shape.presetName() + ", got '" + dtype + "'");
+            if (d != DType.F32 && d != DType.BF16 && d != DType.F16 && d != DType.Q8_0) {
+                throw usage("--dtype must be F32, BF16, F16 or Q8_0 for " + shape.presetName() + ", got '" + dtype + "'");
             }
         }
         int prompt = promptLength != null ? promptLength : 512;

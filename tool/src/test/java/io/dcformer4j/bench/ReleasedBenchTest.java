@@ -45,6 +45,22 @@ class ReleasedBenchTest {
     }
 
     @Test
+    void q8RunQuantizesABf16CheckpointAtLoad(@TempDir Path dir) throws Exception {
+        ReleasedBench.Options o = new ReleasedBench.Options("toy-pythia", RandomCheckpointTest.PYTHIA, DType.Q8_0, 8, 2,
+                16L << 20, dir, 5, line -> { });
+        try (Backend be = Backends.open("cpu", BackendOptions.withThreads(1))) {
+            ReleasedResult r = ReleasedBench.run(o, be);
+            assertThat(r.decodeTokensPerS()).isPositive();
+            assertThat(new ObjectMapper().readTree(r.toJson()).get("dtype").asText()).isEqualTo("Q8_0");
+        }
+        io.dcformer4j.model.ModelConfig c = io.dcformer4j.model.ModelConfig.parse(RandomCheckpointTest.PYTHIA);
+        long q8 = ReleasedBench.weightBytes(c, DType.Q8_0);
+        long bf16 = ReleasedBench.weightBytes(c, DType.BF16);
+        assertThat(q8).isLessThan(bf16).isGreaterThan(bf16 / 2);
+        assertThat(ReleasedBench.decodeStepBytes(c, DType.Q8_0, 10)).isLessThan(ReleasedBench.decodeStepBytes(c, DType.BF16, 10));
+    }
+
+    @Test
     void aTemporaryCheckpointIsRemoved() throws Exception {
         ReleasedBench.Options o = new ReleasedBench.Options("toy-pythia", RandomCheckpointTest.PYTHIA, DType.F16, 4, 1,
                 16L << 20, null, 5, l -> { });
