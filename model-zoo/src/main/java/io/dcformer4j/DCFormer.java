@@ -58,6 +58,9 @@ public final class DCFormer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.options = options;
         this.scheduler = options.batching() ? new BatchScheduler(model, options.maxBatch()) : null;
+        if (options.cacheBudget() > 0) {
+            model.cacheBudget().setLimit(options.cacheBudget());
+        }
     }
 
     /**
