@@ -208,24 +208,26 @@ final class AttentionKernel {
         int nd = cs.numHeads() * cs.headDim();
         boolean keySide = cache.keepsKeySide() && dyn != null;
         int slotFloats = (2 * cs.rank() + 1) * cs.numHeads();
-        float[] buf = new float[Math.max(nd, 4 * slotFloats)];
+        // segment to segment, element by element where the layout transposes: nothing on the Java heap
         for (int i = from; i < t; i++) {
             int slot = (start + i) % cap;
             KeyBlock page = cache.page(slot);
             int col = slot % ps;
-            MemorySegment.copy(k.seg(), CpuTensor.F32, k.offset + 4L * (row + i) * nd, buf, 0, nd);
+            long src = k.offset + 4L * (row + i) * nd;
             MemorySegment keys = page.keys();
+            MemorySegment ks = k.seg();
             for (int x = 0; x < nd; x++) {
-                keys.set(CpuTensor.F32, 4L * (x * ps + col), buf[x]);
+                keys.set(CpuTensor.F32, 4L * (x * ps + col), ks.get(CpuTensor.F32, src + 4L * x));
             }
             MemorySegment.copy(v.seg(), v.offset + 4L * (row + i) * nd, page.values(), 4L * col * nd, 4L * nd);
             if (keySide) {
-                MemorySegment.copy(dyn.seg(), CpuTensor.F32, dyn.offset + 4L * (row + i) * 4 * slotFloats, buf, 0, 4 * slotFloats);
-                MemorySegment ks = page.keySide();
+                MemorySegment factors = page.keySide();
+                MemorySegment ds = dyn.seg();
                 for (int part = 0; part < 2; part++) {
-                    int src = (1 + 2 * part) * slotFloats;
+                    long from1 = dyn.offset + 4L * ((long) (row + i) * 4 + 1 + 2 * part) * slotFloats;
                     for (int x = 0; x < slotFloats; x++) {
-                        ks.set(CpuTensor.F32, 4L * ((part * slotFloats + x) * ps + col), buf[src + x]);
+                        factors.set(CpuTensor.F32, 4L * ((part * slotFloats + x) * ps + col),
+                                ds.get(CpuTensor.F32, from1 + 4L * x));
                     }
                 }
             }

@@ -21,29 +21,28 @@ final class FreshBlock {
         int nd = n * d;
         int slotFloats = (2 * rank + 1) * n;
         KeyBlock block = KeyBlock.allocate(arena, nd, keySide ? 2 * slotFloats : 0, t);
-        float[] rows = new float[t * nd];                    // [T, N·D]
-        MemorySegment.copy(k.seg(), CpuTensor.F32, k.offset, rows, 0, rows.length);
-        float[] kt = new float[nd * t];                      // [N·D, T]
+        // copied segment to segment: a prefill leaves no garbage on the Java heap
+        MemorySegment ksrc = k.seg();
+        MemorySegment keys = block.keys();
         for (int i = 0; i < t; i++) {
+            long src = k.offset + 4L * i * nd;
             for (int x = 0; x < nd; x++) {
-                kt[x * t + i] = rows[i * nd + x];
+                keys.set(CpuTensor.F32, 4L * ((long) x * t + i), ksrc.get(CpuTensor.F32, src + 4L * x));
             }
         }
-        MemorySegment.copy(kt, 0, block.keys(), CpuTensor.F32, 0, kt.length);
         MemorySegment.copy(v.seg(), v.offset, block.values(), 0, 4L * t * nd);
         if (keySide) {
-            float[] dynRows = new float[t * 4 * slotFloats];  // [T, 4, 2I+1, N]
-            MemorySegment.copy(dyn.seg(), CpuTensor.F32, dyn.offset, dynRows, 0, dynRows.length);
-            float[] ks = new float[2 * slotFloats * t];      // [2·(2I+1)·N, T]; the padding stays zero
+            MemorySegment ds = dyn.seg();
+            MemorySegment factors = block.keySide();   // the padding stays zero
             for (int i = 0; i < t; i++) {
                 for (int part = 0; part < 2; part++) {
-                    int src = (i * 4 + 1 + 2 * part) * slotFloats;
+                    long src = dyn.offset + 4L * ((long) i * 4 + 1 + 2 * part) * slotFloats;
                     for (int x = 0; x < slotFloats; x++) {
-                        ks[(part * slotFloats + x) * t + i] = dynRows[src + x];
+                        factors.set(CpuTensor.F32, 4L * ((long) (part * slotFloats + x) * t + i),
+                                ds.get(CpuTensor.F32, src + 4L * x));
                     }
                 }
             }
-            MemorySegment.copy(ks, 0, block.keySide(), CpuTensor.F32, 0, ks.length);
         }
         return block;
     }
