@@ -15,8 +15,9 @@ import static io.dcformer4j.backend.cpu.Vec.LE;
  * split the output columns (boundaries depend on the column count and worker count only); each block of
  * four weight rows is widened once into a per-thread F32 buffer (exact, so the dtype does not change the
  * order) and then dotted with every input row in turn, which reads the weights from memory once for all
- * rows; Q8_0 rows are dequantized the same way ({@link Q8Loops}: d · q is exact). Lanes are summed in a
- * fixed order rather than with {@code reduceLanes}, whose order may differ
+ * rows (a single row reads them in place instead, {@link FusedRowDot}, with the same operations); Q8_0 rows
+ * are dequantized the same way ({@link Q8Loops}: d · q is exact). Lanes are summed in a fixed order rather
+ * than with {@code reduceLanes}, whose order may differ
  * between the interpreter and compiled code.
  */
 final class RowGemv {
@@ -51,11 +52,25 @@ final class RowGemv {
         MemorySegment xs = x.seg();
         MemorySegment os = out.seg();
         int c = c0;
+        boolean fused = t == 1 && FusedRowDot.supports(w.dtype());
+        long eb = fused ? w.dtype().byteSize() : 0;   // Q8_0 has no element size; it is never fused
         for (; c + 4 <= c1; c += 4) {
+            if (fused) {
+                FusedRowDot.dot4(xs, x.offset, w.seg(), w.offset + eb * c * in, w.dtype(), in, buf.lanes, os,
+                        out.offset + 4L * c, bias, c);
+                continue;
+            }
             for (int j = 0; j < 4; j++) {
                 widen(w, (long) (c + j) * in, wb[j], in);
             }
-            for (int r = 0; r < t; r++) {
+            int r = 0;
+            for (; r + 2 <= t; r += 2) { // two rows share each weight load
+                long xr = x.offset + 4L * r * in;
+                long or = out.offset + 4L * ((long) r * o + c);
+                PairRowDot.dot4x2(xs, xr, xr + 4L * in, wb[0], wb[1], wb[2], wb[3], in, buf.lanes, os, or,
+                        or + 4L * o, bias, c);
+            }
+            for (; r < t; r++) {
                 long xr = x.offset + 4L * r * in;
                 long or = out.offset + 4L * ((long) r * o + c);
                 dot4(xs, xr, wb[0], wb[1], wb[2], wb[3], in, buf.lanes, os, or, bias, c);
@@ -112,10 +127,21 @@ final class RowGemv {
             a2 = FloatVector.fromArray(FS, w2, i).fma(x0, a2);
             a3 = FloatVector.fromArray(FS, w3, i).fma(x0, a3);
         }
-        a0.add(b0).intoArray(lanes, 0);
-        a1.add(b1).intoArray(lanes, L);
-        a2.add(b2).intoArray(lanes, 2 * L);
-        a3.add(b3).intoArray(lanes, 3 * L);
+        finish4(a0.add(b0), a1.add(b1), a2.add(b2), a3.add(b3), xs, xr, w0, w1, w2, w3, i, in, lanes, os, or, bias, c);
+    }
+
+    /**
+     * The end of a four-column dot product shared by every path, so that they agree to the last bit: the lane
+     * vectors of the four columns summed in a fixed order, the elements from {@code i} on (a tail shorter than a
+     * vector) added one by one, then the bias; writes out[c..c+4) of the row at {@code or}.
+     */
+    static void finish4(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, MemorySegment xs, long xr,
+                        float[] w0, float[] w1, float[] w2, float[] w3, int i, int in, float[] lanes, MemorySegment os,
+                        long or, CpuTensor bias, int c) {
+        v0.intoArray(lanes, 0);
+        v1.intoArray(lanes, L);
+        v2.intoArray(lanes, 2 * L);
+        v3.intoArray(lanes, 3 * L);
         float s0 = sumLanes(lanes, 0);
         float s1 = sumLanes(lanes, L);
         float s2 = sumLanes(lanes, 2 * L);
@@ -155,7 +181,7 @@ final class RowGemv {
     }
 
     /** The L lanes at {@code at} summed pairwise in a fixed order. */
-    private static float sumLanes(float[] lanes, int at) {
+    static float sumLanes(float[] lanes, int at) {
         float s = 0f;
         for (int l = 0; l < L; l += 2) {
             s += lanes[at + l] + lanes[at + l + 1];
