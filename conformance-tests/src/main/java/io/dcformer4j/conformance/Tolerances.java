@@ -73,8 +73,10 @@ public final class Tolerances {
      * outputs are ~1e-17 down to ~1e-36, which the 1e-7 floor of {@link #RMS_NORM} would accept whatever they
      * were (zero from a flushed subnormal, or eps added in the wrong place).
      */
-    public static final Tolerance RMS_NORM_RELATIVE = new Tolerance(0, 2e-5,
-            "as RMS_NORM (2e-5 relative) without its 1e-7 absolute floor, which would hide every error of outputs far below 1e-7");
+    public static final Tolerance RMS_NORM_RELATIVE = new Tolerance(Float.MIN_VALUE, 2e-5,
+            "as RMS_NORM (2e-5 relative) without its 1e-7 absolute floor, which would hide every error of outputs far below 1e-7;"
+                    + " plus one step of the subnormal grid (1.4e-45), the spacing of float32 below 1.2e-38, which no float"
+                    + " result can beat there");
 
     /**
      * LayerNorm, judged against |g|·(|x| + |μ|)/σ + |b|: x − μ cancels, so the float32 roundings of the mean
