@@ -38,28 +38,43 @@ public final class RandomWeights {
 
     private static float[] values(String name, Shape shape, SplittableRandom rnd) {
         float[] v = new float[Math.toIntExact(shape.numel())];
-        if (name.endsWith("norm.weight") || name.endsWith("norm.scale")) {
-            fill(v, rnd, 1.0, 0.1);
-        } else if (name.endsWith(".bias")) {
-            fill(v, rnd, 0.0, 0.05);
-        } else if (name.endsWith("proj.w")) {
-            fill(v, rnd, 0.0, 0.2);
-        } else if (name.endsWith("dyn_w_proj.dw1") || name.endsWith("dyn_w_proj.dd")) {
-            fill(v, rnd, 0.0, 1.5 / Math.sqrt(shape.dim(0)));
-        } else if (name.endsWith("dyn_w_proj.qkw")) {
-            fill(v, rnd, 0.0, 1.5 / Math.sqrt(shape.dim(2)));
-        } else if (name.equals("tok_embeddings.weight")) {
-            fill(v, rnd, 0.0, 1.0);
-        } else {
-            fill(v, rnd, 0.0, 1.7 / Math.sqrt(shape.dim(-1)));
-        }
+        distribution(name, shape).fill(v, 0, v.length, rnd);
         return v;
     }
 
-    /** Uniform values of mean {@code mean} and half-width {@code spread}. */
-    private static void fill(float[] v, SplittableRandom rnd, double mean, double spread) {
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (mean + spread * (2 * rnd.nextDouble() - 1));
+    /**
+     * The distribution {@link #generate} draws tensor {@code name} from, for writers that produce weights
+     * too large for one array (they draw the same values, chunk by chunk, with {@link Uniform#fill}).
+     */
+    public static Uniform distribution(String name, Shape shape) {
+        if (name.endsWith("norm.weight") || name.endsWith("norm.scale")) {
+            return new Uniform(1.0, 0.1);
+        } else if (name.endsWith(".bias")) {
+            return new Uniform(0.0, 0.05);
+        } else if (name.endsWith("proj.w")) {
+            return new Uniform(0.0, 0.2);
+        } else if (name.endsWith("dyn_w_proj.dw1") || name.endsWith("dyn_w_proj.dd")) {
+            return new Uniform(0.0, 1.5 / Math.sqrt(shape.dim(0)));
+        } else if (name.endsWith("dyn_w_proj.qkw")) {
+            return new Uniform(0.0, 1.5 / Math.sqrt(shape.dim(2)));
+        } else if (name.equals("tok_embeddings.weight")) {
+            return new Uniform(0.0, 1.0);
+        }
+        return new Uniform(0.0, 1.7 / Math.sqrt(shape.dim(-1)));
+    }
+
+    /**
+     * Uniform values in {@code mean ± spread}.
+     *
+     * @param mean   centre
+     * @param spread half-width
+     */
+    public record Uniform(double mean, double spread) {
+        /** Fills {@code v[from, to)} with draws from {@code rnd}, in order. */
+        public void fill(float[] v, int from, int to, SplittableRandom rnd) {
+            for (int i = from; i < to; i++) {
+                v[i] = (float) (mean + spread * (2 * rnd.nextDouble() - 1));
+            }
         }
     }
 }

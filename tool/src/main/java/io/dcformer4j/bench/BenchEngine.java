@@ -50,6 +50,9 @@ public final class BenchEngine {
         progress("memory bandwidth (" + (options.bandwidthBytes() >> 20) + " MiB, " + threads + " threads)");
         double bandwidth = BandwidthProbe.readGbPerS(options.bandwidthBytes(), threads, options.reps() < 3 ? 3 : 5);
 
+        progress("FMA peak (" + threads + " threads)");
+        double fmaPeak = FmaPeakProbe.gflops(threads, options.probeSeconds(), 3);
+
         List<GemmShape> shapes = gemmShapes();
         List<GemmResult> gemm = new ArrayList<>();
         for (GemmShape s : shapes) {
@@ -59,7 +62,7 @@ public final class BenchEngine {
         }
         BlasComparison blas = options.vsBlas() ? compareWithBlas(shapes, gemm, threads)
                 : BlasComparison.skipped("not requested (--vs-blas)");
-        return new BenchResult(preset, backend.description(), threads, bandwidth, gemm, blas, dcmha, mha, batch);
+        return new BenchResult(preset, backend.description(), threads, bandwidth, fmaPeak, gemm, blas, dcmha, mha, batch);
     }
 
     /** The prefill GEMM shapes: every linear of a layer at the middle prefill length. */

@@ -68,8 +68,9 @@ public record BenchPreset(String name, int dim, int heads, int layers, int ffn, 
                 return p;
             }
         }
-        throw new IllegalArgumentException("unknown preset '" + name + "', expected one of "
-                + all().stream().map(BenchPreset::name).toList());
+        List<String> names = new java.util.ArrayList<>(all().stream().map(BenchPreset::name).toList());
+        names.addAll(ReleasedShape.names());
+        throw new IllegalArgumentException("unknown preset '" + name + "', expected one of " + names);
     }
 
     /** This preset with another weight dtype, block size or layer count (flags of {@code bench}). */
@@ -202,6 +203,42 @@ public record BenchPreset(String name, int dim, int heads, int layers, int ffn, 
      */
     public long decodeBytesPerToken(boolean dcmha) {
         return (parameters(dcmha) - (long) vocab * dim + dim) * weightDType.byteSize();
+    }
+
+    /**
+     * Bytes of keys and values a decode step at context {@code context} reads: per layer the attended keys
+     * (at most W on a local layer) times K and V of E floats (the CPU backend caches F32). The DCMHA key-side
+     * compose state (C·N floats a key against 2E) is left out: about 3 % of the cache at these shapes.
+     */
+    public long kvBytesPerStep(int context) {
+        long keys = 0;
+        for (int l = 0; l < layers; l++) {
+            keys += isGlobal(l) ? context : Math.min(context, window);
+        }
+        return keys * 2L * dim * Float.BYTES;
+    }
+
+    /** Everything a decode step at {@code context} must read: {@link #decodeBytesPerToken} plus the cache. */
+    public long decodeBytesPerStep(boolean dcmha, int context) {
+        return decodeBytesPerToken(dcmha) + kvBytesPerStep(context);
+    }
+
+    /**
+     * Matrix-product FLOPs of a prefill of {@code t} tokens, counting the work actually done: every projection
+     * (and the dynamic-weight matmuls) for each token, the LM head for the last token only (prefill returns the
+     * last position's logits), and the causal attention products QKᵀ and PV (2E FLOPs each per query-key pair,
+     * at most W keys on a local layer). Element-wise work, norms and the compose itself are not counted.
+     */
+    public double prefillFlops(boolean dcmha, int t) {
+        long head = (long) vocab * dim;
+        double projections = 2.0 * (matmulParameters(dcmha) - head) * t + 2.0 * head;
+        double pairs = 0;
+        for (int l = 0; l < layers; l++) {
+            for (int q = 0; q < t; q++) {
+                pairs += isGlobal(l) ? q + 1 : Math.min(q + 1, window);
+            }
+        }
+        return projections + 4.0 * dim * pairs;
     }
 
     /**

@@ -44,10 +44,14 @@ public final class BenchReport {
         putMap(o, "mha_decode_tokens_per_s", r.mha().decodeTokensPerS());
         o.put("bandwidth_gb_per_s", r.bandwidthGbPerS());
         o.put("gemm_gflops", r.gemmGflops());
+        o.put("fma_peak_gflops", r.fmaPeakGflops());
+        o.put("compute_limit_gflops", r.computeLimitGflops());
+        o.put("compute_limit", r.computeLimitSource());
         putGemm(o, "gemm", r.gemm());
         o.put("decode_floor_tokens_per_s", r.decodeFloorTokensPerS());
         o.put("mha_decode_floor_tokens_per_s", r.mhaDecodeFloorTokensPerS());
-        o.put("prefill_floor_tokens_per_s", r.prefillFloorTokensPerS());
+        putMap(o, "decode_floor_with_cache_tokens_per_s", map(r.dcmha().decodeTokensPerS(), r::decodeFloorTokensPerS));
+        putMap(o, "prefill_floor_tokens_per_s", map(r.dcmha().prefillTokensPerS(), r::prefillFloorTokensPerS));
 
         ObjectNode ratios = o.putObject("ratios");
         putMap(ratios, "decode_vs_floor", r.decodeVsFloor());
@@ -93,6 +97,12 @@ public final class BenchReport {
         }
     }
 
+    private static SortedMap<Integer, Double> map(SortedMap<Integer, Double> keys, java.util.function.IntToDoubleFunction f) {
+        SortedMap<Integer, Double> m = new java.util.TreeMap<>();
+        keys.keySet().forEach(k -> m.put(k, f.applyAsDouble(k)));
+        return m;
+    }
+
     /** A table for people. */
     public static String toTable(BenchResult r) {
         BenchPreset p = r.preset();
@@ -108,9 +118,18 @@ public final class BenchReport {
         for (GemmResult g : r.gemm()) {
             line(b, "    %-26s %8.1f GFLOP/s", g.shape(), g.gflops());
         }
-        line(b, "  decode floor (bandwidth / %5.0f MB) %8.2f tokens/s (MHA %.2f)", p.decodeBytesPerToken(true) / 1e6,
-                r.decodeFloorTokensPerS(), r.mhaDecodeFloorTokensPerS());
-        line(b, "  prefill floor (GEMM / 2 x params)   %8.1f tokens/s", r.prefillFloorTokensPerS());
+        line(b, "  FMA peak                            %8.1f GFLOP/s", r.fmaPeakGflops());
+        line(b, "  %-35s %8.1f GFLOP/s", "compute limit (" + r.computeLimitSource() + ")", r.computeLimitGflops());
+        line(b, "  %-35s %8.2f tokens/s (MHA %.2f)", String.format(Locale.ROOT, "decode floor, weights (%.0f MB)",
+                p.decodeBytesPerToken(true) / 1e6), r.decodeFloorTokensPerS(), r.mhaDecodeFloorTokensPerS());
+        for (int c : r.dcmha().decodeTokensPerS().keySet()) {
+            line(b, "  %-35s %8.2f tokens/s", String.format(Locale.ROOT, "  after %d (+ %.0f MB K/V)", c,
+                    p.kvBytesPerStep(c) / 1e6), r.decodeFloorTokensPerS(c));
+        }
+        for (int t : r.dcmha().prefillTokensPerS().keySet()) {
+            line(b, "  %-35s %8.1f tokens/s", String.format(Locale.ROOT, "prefill floor T=%d (%.2f GFLOP/tok)", t,
+                    p.prefillFlops(true, t) / t / 1e9), r.prefillFloorTokensPerS(t));
+        }
         line(b, "");
         line(b, "%-22s %12s %12s %10s %10s", "", "DCMHA tok/s", "MHA tok/s", "overhead", "vs floor");
         for (var e : r.dcmha().prefillTokensPerS().entrySet()) {

@@ -13,6 +13,8 @@ import java.util.TreeMap;
  * @param backend        the backend's description
  * @param threads        worker threads of the backend and of the probes
  * @param bandwidthGbPerS streaming-read bandwidth, GB/s
+ * @param fmaPeakGflops  the single-precision FMA peak of the worker threads (GFLOP/s), the compute limit
+ *                       when OpenBLAS was not measured
  * @param gemm           our {@code linear} at the prefill shapes with the preset's weight dtype
  * @param blas           the OpenBLAS comparison (possibly skipped)
  * @param dcmha          DCFormer++ timings
@@ -20,16 +22,16 @@ import java.util.TreeMap;
  * @param batch          batched decode timings, or {@code null} when not measured
  */
 public record BenchResult(BenchPreset preset, String backend, int threads, double bandwidthGbPerS,
-                          List<GemmResult> gemm, BlasComparison blas, ModelTiming dcmha, ModelTiming mha, BatchTiming batch) {
+                          double fmaPeakGflops, List<GemmResult> gemm, BlasComparison blas, ModelTiming dcmha, ModelTiming mha, BatchTiming batch) {
     /** Freezes the list. */
     public BenchResult {
         gemm = List.copyOf(gemm);
     }
 
     /** A result without a batched decode measurement. */
-    public BenchResult(BenchPreset preset, String backend, int threads, double bandwidthGbPerS, List<GemmResult> gemm,
-                       BlasComparison blas, ModelTiming dcmha, ModelTiming mha) {
-        this(preset, backend, threads, bandwidthGbPerS, gemm, blas, dcmha, mha, null);
+    public BenchResult(BenchPreset preset, String backend, int threads, double bandwidthGbPerS, double fmaPeakGflops,
+                       List<GemmResult> gemm, BlasComparison blas, ModelTiming dcmha, ModelTiming mha) {
+        this(preset, backend, threads, bandwidthGbPerS, fmaPeakGflops, gemm, blas, dcmha, mha, null);
     }
 
     /** The backend's best GEMM rate over the prefill shapes (GFLOP/s). */
@@ -47,19 +49,47 @@ public record BenchResult(BenchPreset preset, String backend, int threads, doubl
         return bandwidthGbPerS * 1e9 / preset.decodeBytesPerToken(false);
     }
 
-    /** Prefill speed if every token cost 2 × matmul parameters FLOPs at the best GEMM rate (DCMHA model). */
-    public double prefillFloorTokensPerS() {
-        return gemmGflops() * 1e9 / (2.0 * preset.matmulParameters(true));
+    /**
+     * The decode floor at a context: the measured bandwidth over every byte a step must read there, the weights
+     * and the keys and values it attends to ({@link BenchPreset#decodeBytesPerStep}).
+     */
+    public double decodeFloorTokensPerS(int context) {
+        return bandwidthGbPerS * 1e9 / preset.decodeBytesPerStep(true, context);
     }
 
-    /** Measured decode speed ÷ the bandwidth floor, per context (DCMHA). */
+    /**
+     * The compute limit of a prefill (GFLOP/s): OpenBLAS's best {@code cblas_sgemm} rate at the prefill shapes
+     * when it was measured, else the FMA peak. Never our own GEMM's rate: a floor must come from the machine.
+     */
+    public double computeLimitGflops() {
+        if (blas.available()) {
+            return blas.blas().stream().mapToDouble(GemmResult::gflops).max().orElse(fmaPeakGflops);
+        }
+        return fmaPeakGflops;
+    }
+
+    /** What {@link #computeLimitGflops()} is. */
+    public String computeLimitSource() {
+        return blas.available() ? "OpenBLAS cblas_sgemm" : "FMA peak";
+    }
+
+    /** Prefill speed of {@code t} tokens at the compute limit over the work actually done ({@link BenchPreset#prefillFlops}). */
+    public double prefillFloorTokensPerS(int t) {
+        return computeLimitGflops() * 1e9 * t / preset.prefillFlops(true, t);
+    }
+
+    /** Measured decode speed ÷ the floor at that context, weights and cache ({@link #decodeFloorTokensPerS(int)}). */
     public SortedMap<Integer, Double> decodeVsFloor() {
-        return scale(dcmha.decodeTokensPerS(), 1 / decodeFloorTokensPerS());
+        SortedMap<Integer, Double> r = new TreeMap<>();
+        dcmha.decodeTokensPerS().forEach((c, v) -> r.put(c, v / decodeFloorTokensPerS(c)));
+        return r;
     }
 
     /** Measured prefill speed ÷ the compute floor, per T (DCMHA). */
     public SortedMap<Integer, Double> prefillVsFloor() {
-        return scale(dcmha.prefillTokensPerS(), 1 / prefillFloorTokensPerS());
+        SortedMap<Integer, Double> r = new TreeMap<>();
+        dcmha.prefillTokensPerS().forEach((t, v) -> r.put(t, v / prefillFloorTokensPerS(t)));
+        return r;
     }
 
     /** Extra time of DCMHA over plain MHA in prefill, per T: t_DCMHA / t_MHA − 1. */
@@ -93,11 +123,6 @@ public record BenchResult(BenchPreset preset, String backend, int threads, doubl
         return (double) dcmha.peakResidentBytes() / (residentWeightBytes() + dcmha.backendBytes());
     }
 
-    private static SortedMap<Integer, Double> scale(SortedMap<Integer, Double> m, double f) {
-        SortedMap<Integer, Double> r = new TreeMap<>();
-        m.forEach((k, v) -> r.put(k, v * f));
-        return r;
-    }
 
     private static SortedMap<Integer, Double> overhead(SortedMap<Integer, Double> dcmhaRate, SortedMap<Integer, Double> mhaRate) {
         SortedMap<Integer, Double> r = new TreeMap<>();

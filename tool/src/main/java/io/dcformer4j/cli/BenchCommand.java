@@ -10,6 +10,9 @@ import io.dcformer4j.bench.BenchPreset;
 import io.dcformer4j.bench.BenchReport;
 import io.dcformer4j.bench.BenchResult;
 import io.dcformer4j.bench.DCFormerBenchModels;
+import io.dcformer4j.bench.ReleasedBench;
+import io.dcformer4j.bench.ReleasedResult;
+import io.dcformer4j.bench.ReleasedShape;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -36,7 +39,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--preset", required = true, paramLabel = "NAME",
             description = "small (E 512, 8 heads, 8 layers), medium (E 1024, 16 heads, 24 layers), pytorch-ref "
-                    + "(E 1024, 16 heads, 8 layers, F32: the shape the official PyTorch code was timed at) or tiny.")
+                    + "(E 1024, 16 heads, 8 layers, F32: the shape the official PyTorch code was timed at), tiny, or a "
+                    + "released model's shape: dcformer-2.8b, dcpythia-6.9b (random weights written to disk as a sharded "
+                    + "checkpoint and loaded memory-mapped; reports load time, time to first token, decode against the "
+                    + "bandwidth floor and peak resident memory).")
     private String preset;
 
     @Option(names = "--backend", paramLabel = "NAME",
@@ -82,12 +88,28 @@ public final class BenchCommand implements Callable<Integer> {
                     + "step latency and both against batch 1.")
     private List<Integer> batch;
 
+    @Option(names = "--prompt-length", paramLabel = "T",
+            description = "Released shapes: prompt length of the time-to-first-token measurement (default 512).")
+    private Integer promptLength;
+
+    @Option(names = "--weights-dir", paramLabel = "DIR",
+            description = "Released shapes: write the random checkpoint to DIR and keep it; a later run with the same "
+                    + "shape, dtype and layers reuses it (default: a temporary directory, removed afterwards).")
+    private Path weightsDir;
+
     @Option(names = "--bandwidth-mib", paramLabel = "MIB",
             description = "Size of the streaming-read buffer of the bandwidth probe (default 1024, quick 256); keep it well above the last-level cache.")
     private Integer bandwidthMib;
 
     @Override
     public Integer call() {
+        java.util.Optional<ReleasedShape> released = ReleasedShape.byName(preset);
+        if (released.isPresent()) {
+            return callReleased(released.get());
+        }
+        if (promptLength != null || weightsDir != null) {
+            throw usage("--prompt-length and --weights-dir apply to the released shapes " + ReleasedShape.names() + " only");
+        }
         BenchPreset p = preset();
         if (threads < 0) {
             throw usage("--threads must be 0 (all processors) or positive, got " + threads);
@@ -136,6 +158,62 @@ public final class BenchCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? BenchReport.toJson(result) + "\n" : BenchReport.toTable(result));
+        out.flush();
+        return 0;
+    }
+
+    /** {@code bench --preset dcformer-2.8b|dcpythia-6.9b}: see {@link ReleasedBench}. */
+    private Integer callReleased(ReleasedShape shape) {
+        if (vsBlas || prefill != null || decode != null || batch != null) {
+            throw usage("--vs-blas, --prefill, --decode and --batch do not apply to the released shape " + shape.presetName()
+                    + " (it times one prompt and its decode: --prompt-length, --decode-steps)");
+        }
+        if (threads < 0) {
+            throw usage("--threads must be 0 (all processors) or positive, got " + threads);
+        }
+        DType d = DType.BF16;
+        if (dtype != null) {
+            try {
+                d = DType.valueOf(dtype.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw usage("--dtype must be F32, BF16 or F16 for " + shape.presetName() + ", got '" + dtype + "'");
+            }
+            if (d != DType.F32 && d != DType.BF16 && d != DType.F16) {
+                throw usage("--dtype must be F32, BF16 or F16 for " + shape.presetName() + ", got '" + dtype + "'");
+            }
+        }
+        int prompt = promptLength != null ? promptLength : 512;
+        int steps = decodeSteps != null ? decodeSteps : quick ? 4 : 16;
+        long bandwidth = bandwidthMib != null ? (long) bandwidthMib << 20 : quick ? 256L << 20 : 2048L << 20;
+        if (prompt <= 0 || steps <= 0 || bandwidth <= 0) {
+            throw usage("--prompt-length, --decode-steps and --bandwidth-mib must be positive");
+        }
+        String config;
+        try {
+            config = layers != null ? shape.configJson(layers) : shape.configJson();
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        Consumer<String> progress = line -> {
+            err.println(line);
+            err.flush();
+        };
+        ReleasedBench.Options o = new ReleasedBench.Options(shape.presetName(), config, d, prompt, steps, bandwidth,
+                weightsDir, 42, progress);
+        ReleasedResult result;
+        try (Backend be = Backends.open(backend, BackendOptions.withThreads(threads))) {
+            result = ReleasedBench.run(o, be);
+        }
+        if (jsonOut != null) {
+            try {
+                Files.writeString(jsonOut, result.toJson() + "\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException("bench: cannot write --json-out " + jsonOut + ": " + e.getMessage(), e);
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? result.toJson() + "\n" : result.toTable());
         out.flush();
         return 0;
     }

@@ -24,7 +24,11 @@ class BenchReportTest {
         assertThat(j.get("bandwidth_gb_per_s").asDouble()).isEqualTo(20.0);
         assertThat(j.get("gemm_gflops").asDouble()).isEqualTo(100.0);
         assertThat(j.get("decode_floor_tokens_per_s").asDouble()).isCloseTo(r.decodeFloorTokensPerS(), within(1e-9));
-        assertThat(j.get("prefill_floor_tokens_per_s").asDouble()).isCloseTo(r.prefillFloorTokensPerS(), within(1e-9));
+        assertThat(j.get("prefill_floor_tokens_per_s").get("512").asDouble()).isCloseTo(r.prefillFloorTokensPerS(512), within(1e-9));
+        assertThat(j.get("decode_floor_with_cache_tokens_per_s").get("2048").asDouble())
+                .isCloseTo(r.decodeFloorTokensPerS(2048), within(1e-9));
+        assertThat(j.get("compute_limit").asText()).isEqualTo("FMA peak");
+        assertThat(j.get("fma_peak_gflops").asDouble()).isEqualTo(250.0);
         JsonNode ratios = j.get("ratios");
         assertThat(ratios.get("decode_vs_floor").get("512").asDouble()).isCloseTo(r.decodeVsFloor().get(512), within(1e-12));
         assertThat(ratios.get("prefill_vs_floor").get("512").asDouble()).isCloseTo(r.prefillVsFloor().get(512), within(1e-12));

@@ -27,6 +27,18 @@ class ProbesTest {
     }
 
     @Test
+    void fmaPeakProbeReturnsAPositiveRateAndComputesTheRecurrence() {
+        assertThat(FmaPeakProbe.gflops(1, 0.01, 1)).isPositive();
+        // One trip: every lane of accumulator i holds (seed + i) * 0.999 + 0.001.
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        float expected = 0;
+        for (int i = 0; i < 12; i++) {
+            expected += lanes * Math.fma(2f + i, 0.999f, 1e-3f);
+        }
+        assertThat(FmaPeakProbe.fma(1, 2f)).isCloseTo(expected, org.assertj.core.api.Assertions.within(expected * 1e-5f));
+    }
+
+    @Test
     void streamingSumReadsEveryWord() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(64 * 37, 64);

@@ -76,4 +76,37 @@ class BenchCommandTest {
         assertThat(run("bench").exit()).isEqualTo(Main.EXIT_USAGE);
         assertThat(run("bench", "--preset", "tiny", "--bandwidth-mib", "0").exit()).isEqualTo(Main.EXIT_USAGE);
     }
+
+    @Test
+    void releasedShapeWithOneLayerWritesLoadsAndReports(@TempDir Path dir) throws Exception {
+        // The real DCFormer-2.8B widths (embedding and head of 50257 x 2560) with one of its 32 layers.
+        Result r = run("bench", "--preset", "dcformer-2.8b", "--layers", "1", "--prompt-length", "8", "--decode-steps", "1",
+                "--bandwidth-mib", "16", "--backend", "cpu", "--json", "--weights-dir", dir.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("preset").asText()).isEqualTo("dcformer-2.8b");
+        assertThat(j.get("dtype").asText()).isEqualTo("BF16");
+        assertThat(j.get("shape").asText()).contains("E=2560", "N=32", "D=80", "F=6912", "L=1");
+        for (String f : new String[] {"load_s", "time_to_first_token_s", "decode_tokens_per_s", "decode_floor_tokens_per_s",
+                "bandwidth_gb_per_s", "write_s"}) {
+            assertThat(j.get(f).asDouble()).as(f).isPositive();
+        }
+        assertThat(dir.resolve("model.safetensors.index.json")).exists();
+    }
+
+    @Test
+    void releasedShapeRefusesTheSyntheticPresetsOptions() {
+        Result r = run("bench", "--preset", "dcpythia-6.9b", "--batch", "1,8");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--batch").contains("dcpythia-6.9b");
+        Result layers = run("bench", "--preset", "dcpythia-6.9b", "--layers", "40");
+        assertThat(layers.exit()).isEqualTo(2);
+        assertThat(layers.err()).contains("[1, 32]");
+        Result q = run("bench", "--preset", "dcformer-2.8b", "--dtype", "I32");
+        assertThat(q.exit()).isEqualTo(2);
+        assertThat(q.err()).contains("--dtype");
+        Result synthetic = run("bench", "--preset", "tiny", "--prompt-length", "8");
+        assertThat(synthetic.exit()).isEqualTo(2);
+        assertThat(synthetic.err()).contains("--prompt-length");
+    }
 }

@@ -127,32 +127,56 @@ final class AttentionLoops {
         }
     }
 
-    /** {@link #values} for a single query row (decode): four keys in flight per step. */
+    /**
+     * {@link #values} for a single query row (decode). Keys are the outer loop, four at a time, so each of the
+     * four value rows [N·D] is read front to back (one stream per key, which the prefetcher follows) while the
+     * N·D accumulators stay in {@code out} (L1). Walking one head column down the keys instead strides N·D floats
+     * per load, a new page every few loads, and cost three times the logits.
+     */
     static void values1(float[] lg, float[] v, int col, int first, int count, int n, int d, int sp, float[] out) {
         int nd = n * d;
-        for (int m = 0; m < n; m++) {
-            for (int e = 0; e < d; e += L) {
-                VectorMask<Float> mask = FS.indexInRange(e, d);
-                int ob = m * d + e;
-                FloatVector a0 = FloatVector.fromArray(FS, out, ob, mask);
-                FloatVector a1 = FloatVector.zero(FS);
-                FloatVector a2 = a1;
-                FloatVector a3 = a1;
-                int pb = m * sp + first;
-                int vb = col * nd + ob;
-                int j = 0;
-                for (; j + 4 <= count; j += 4) {
-                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(FloatVector.fromArray(FS, v, vb, mask), a0);
-                    a1 = FloatVector.broadcast(FS, lg[pb + j + 1]).fma(FloatVector.fromArray(FS, v, vb + nd, mask), a1);
-                    a2 = FloatVector.broadcast(FS, lg[pb + j + 2]).fma(FloatVector.fromArray(FS, v, vb + 2 * nd, mask), a2);
-                    a3 = FloatVector.broadcast(FS, lg[pb + j + 3]).fma(FloatVector.fromArray(FS, v, vb + 3 * nd, mask), a3);
-                    vb += 4 * nd;
+        boolean whole = d % L == 0;
+        int j = 0;
+        for (; j + 4 <= count; j += 4) {
+            int v0 = (col + j) * nd;
+            for (int m = 0; m < n; m++) {
+                int pb = m * sp + first + j;
+                FloatVector p0 = FloatVector.broadcast(FS, lg[pb]);
+                FloatVector p1 = FloatVector.broadcast(FS, lg[pb + 1]);
+                FloatVector p2 = FloatVector.broadcast(FS, lg[pb + 2]);
+                FloatVector p3 = FloatVector.broadcast(FS, lg[pb + 3]);
+                for (int e = 0; e < d; e += L) {
+                    int ob = m * d + e;
+                    int vb = v0 + ob;
+                    if (whole) {
+                        FloatVector a = FloatVector.fromArray(FS, out, ob);
+                        a = p0.fma(FloatVector.fromArray(FS, v, vb), a);
+                        a = p1.fma(FloatVector.fromArray(FS, v, vb + nd), a);
+                        a = p2.fma(FloatVector.fromArray(FS, v, vb + 2 * nd), a);
+                        a = p3.fma(FloatVector.fromArray(FS, v, vb + 3 * nd), a);
+                        a.intoArray(out, ob);
+                    } else {
+                        VectorMask<Float> mask = FS.indexInRange(e, d);
+                        FloatVector a = FloatVector.fromArray(FS, out, ob, mask);
+                        a = p0.fma(FloatVector.fromArray(FS, v, vb, mask), a);
+                        a = p1.fma(FloatVector.fromArray(FS, v, vb + nd, mask), a);
+                        a = p2.fma(FloatVector.fromArray(FS, v, vb + 2 * nd, mask), a);
+                        a = p3.fma(FloatVector.fromArray(FS, v, vb + 3 * nd, mask), a);
+                        a.intoArray(out, ob, mask);
+                    }
                 }
-                for (; j < count; j++) {
-                    a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(FloatVector.fromArray(FS, v, vb, mask), a0);
-                    vb += nd;
+            }
+        }
+        for (; j < count; j++) {
+            int v0 = (col + j) * nd;
+            for (int m = 0; m < n; m++) {
+                FloatVector p = FloatVector.broadcast(FS, lg[m * sp + first + j]);
+                for (int e = 0; e < d; e += L) {
+                    VectorMask<Float> mask = FS.indexInRange(e, d);
+                    int ob = m * d + e;
+                    p.fma(FloatVector.fromArray(FS, v, v0 + ob, mask), FloatVector.fromArray(FS, out, ob, mask))
+                            .intoArray(out, ob, mask);
                 }
-                a0.add(a1).add(a2.add(a3)).intoArray(out, ob, mask);
             }
         }
     }
