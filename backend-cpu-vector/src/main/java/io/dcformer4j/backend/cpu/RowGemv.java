@@ -15,7 +15,8 @@ import static io.dcformer4j.backend.cpu.Vec.LE;
  * split the output columns (boundaries depend on the column count and worker count only); each block of
  * four weight rows is widened once into a per-thread F32 buffer (exact, so the dtype does not change the
  * order) and then dotted with every input row in turn, which reads the weights from memory once for all
- * rows. Lanes are summed in a fixed order rather than with {@code reduceLanes}, whose order may differ
+ * rows (a single row reads them in place instead, {@link FusedRowDot}, with the same operations). Lanes are
+ * summed in a fixed order rather than with {@code reduceLanes}, whose order may differ
  * between the interpreter and compiled code.
  */
 final class RowGemv {
@@ -50,7 +51,14 @@ final class RowGemv {
         MemorySegment xs = x.seg();
         MemorySegment os = out.seg();
         int c = c0;
+        boolean fused = t == 1 && FusedRowDot.supports(w.dtype());
+        long eb = w.dtype().byteSize();
         for (; c + 4 <= c1; c += 4) {
+            if (fused) {
+                FusedRowDot.dot4(xs, x.offset, w.seg(), w.offset + eb * c * in, w.dtype(), in, buf.lanes, os,
+                        out.offset + 4L * c, bias, c);
+                continue;
+            }
             for (int j = 0; j < 4; j++) {
                 widen(w, (long) (c + j) * in, wb[j], in);
             }
@@ -153,7 +161,7 @@ final class RowGemv {
     }
 
     /** The L lanes at {@code at} summed pairwise in a fixed order. */
-    private static float sumLanes(float[] lanes, int at) {
+    static float sumLanes(float[] lanes, int at) {
         float s = 0f;
         for (int l = 0; l < L; l += 2) {
             s += lanes[at + l] + lanes[at + l + 1];
