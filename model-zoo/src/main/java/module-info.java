@@ -6,6 +6,7 @@
 module io.dcformer4j.model {
     requires transitive io.dcformer4j.api;
     requires com.fasterxml.jackson.databind;
+    requires jdk.management;
 
     exports io.dcformer4j.model;
     exports io.dcformer4j.model.checkpoint;

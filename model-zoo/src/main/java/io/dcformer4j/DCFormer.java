@@ -58,6 +58,9 @@ public final class DCFormer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.options = options;
         this.scheduler = options.batching() ? new BatchScheduler(model, options.maxBatch()) : null;
+        if (options.cacheBudget() > 0) {
+            model.cacheBudget().setLimit(options.cacheBudget());
+        }
     }
 
     /**
@@ -213,9 +216,10 @@ public final class DCFormer implements AutoCloseable {
 
     /**
      * A new session with room for {@code maxContext} tokens (at most {@code block_size}). Its caches grow with
-     * the sequence; each step first reserves its growth in the model's cache budget
-     * ({@link DCFormerModel#cacheBudget()}) and is refused with a
-     * {@link io.dcformer4j.model.CacheBudgetExceededException} naming the sizes when it does not fit.
+     * the sequence; a generation first reserves what its sequence may reach in the model's cache budget
+     * ({@link DCFormerModel#cacheBudget()}), waiting its turn while other generations hold it (see
+     * {@link EngineOptions}), and is refused with a {@link io.dcformer4j.model.CacheBudgetExceededException}
+     * naming the sizes when it can never fit or waited too long.
      */
     public GenerationSession newSession(int maxContext) {
         checkOpen();

@@ -1,6 +1,7 @@
 package io.dcformer4j;
 
 import io.dcformer4j.generate.CancellationToken;
+import io.dcformer4j.generate.StopReason;
 import io.dcformer4j.generate.GenerationConfig;
 import io.dcformer4j.generate.GenerationResult;
 import io.dcformer4j.generate.Generator;
@@ -71,6 +72,19 @@ public final class GenerationSession implements AutoCloseable {
         int[] prompt = new int[pending.length + promptTokens.length];
         System.arraycopy(pending, 0, prompt, 0, pending.length);
         System.arraycopy(promptTokens, 0, prompt, pending.length, promptTokens.length);
+        // admission: reserve the cache this generation may grow to, waiting (bounded, cancellable) for it
+        long end = Math.min((long) session.position() + prompt.length + config.maxNewTokens(), session.maxContext());
+        boolean admitted;
+        try {
+            admitted = session.admit((int) end, owner.options().admissionTimeout(), cancel::isCancelled);
+        } catch (RuntimeException | Error e) {
+            current = null;
+            throw e;
+        }
+        if (!admitted) {
+            current = null;
+            return new GenerationResult("", new int[0], prompt.length, StopReason.CANCELLED);
+        }
         BatchScheduler scheduler = owner.scheduler();
         Adapter adapter = new Adapter(scheduler);
         if (scheduler != null) {
@@ -90,6 +104,7 @@ public final class GenerationSession implements AutoCloseable {
             if (scheduler != null) {
                 scheduler.leave();
             }
+            session.trimReservation();
         }
     }
 

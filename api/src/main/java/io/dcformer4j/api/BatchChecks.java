@@ -61,6 +61,33 @@ public final class BatchChecks {
      */
     public static int attentionDecodeBatch(Tensor q, Tensor k, Tensor v, Tensor dyn, List<KvCache> caches,
                                            AttentionSpec spec, Tensor out) {
+        return attentionDecodeBatchSizes(q, k, v, dyn, caches, spec, out).rows();
+    }
+
+    /**
+     * What a backend needs to run a checked batch without checking each row again: every row shares them
+     * (row b's own position is the length of cache b).
+     *
+     * @param rows          B
+     * @param heads         N
+     * @param headDim       D
+     * @param rank          I (0 for plain MHA)
+     * @param staticWeights whether the static compose weights are applied (given and the mode composes)
+     */
+    public record DecodeBatchSizes(int rows, int heads, int headDim, int rank, boolean staticWeights) {
+        /** N · D, the width of a row of q, k, v and out. */
+        public int width() {
+            return heads * headDim;
+        }
+    }
+
+    /**
+     * {@link #attentionDecodeBatch} returning the sizes the rows share; besides its checks, every rule that
+     * {@link OpChecks#attentionDecode} applies to one row holds for every row (F32 tensors, a DCMHA cache with
+     * key-side factors of the spec's rank, static weights of [N, N]), so a backend need not check rows one by one.
+     */
+    public static DecodeBatchSizes attentionDecodeBatchSizes(Tensor q, Tensor k, Tensor v, Tensor dyn, List<KvCache> caches,
+                                                             AttentionSpec spec, Tensor out) {
         String op = "attentionDecodeBatch";
         if (spec == null) {
             throw new IllegalArgumentException(op + ": attention spec is null");
@@ -72,6 +99,10 @@ public final class BatchChecks {
         if (caches == null) {
             throw new IllegalArgumentException(op + ": caches are null");
         }
+        OpChecks.requireF32(op, "q", q);
+        OpChecks.requireF32(op, "k", k);
+        OpChecks.requireF32(op, "v", v);
+        OpChecks.requireF32(op, "out", out);
         int b = rows(op, q);
         if (b == 0) {
             throw new IllegalArgumentException(op + ": q " + TensorChecks.describe(q) + " has no rows; a batch needs at least one");
@@ -93,6 +124,7 @@ public final class BatchChecks {
             if (dyn == null) {
                 throw new IllegalArgumentException(op + ": mode " + spec.mode() + " needs the dynamic weights, dyn is null");
             }
+            OpChecks.requireF32(op, "dyn", dyn);
             if (dyn.shape().numel() != (long) b * spec.dynamicWeightsPerToken()) {
                 throw new IllegalArgumentException(op + ": dyn " + TensorChecks.describe(dyn) + " is not [" + b + ", 4, "
                         + (2 * spec.rank() + 1) + ", " + spec.numHeads() + "]");
@@ -101,6 +133,12 @@ public final class BatchChecks {
         if (caches.size() != b) {
             throw new IllegalArgumentException(op + ": " + caches.size() + " caches for a batch of " + b
                     + " rows; give one cache per row");
+        }
+        int rank = spec.mode() == AttentionMode.PLAIN_MHA ? 0 : spec.rank();
+        boolean statics = spec.staticPre() != null && spec.mode() != AttentionMode.PLAIN_MHA;
+        if (statics) {
+            OpChecks.requireStatic(op, "staticPre", spec.staticPre(), spec.numHeads());
+            OpChecks.requireStatic(op, "staticPost", spec.staticPost(), spec.numHeads());
         }
         Set<KvCache> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < b; i++) {
@@ -117,6 +155,10 @@ public final class BatchChecks {
                 throw new IllegalArgumentException(op + ": cache of row " + i + " " + cs + " has " + cs.numHeads() + " heads of "
                         + cs.headDim() + ", the attention spec needs " + spec.numHeads() + " heads of " + spec.headDim());
             }
+            if (spec.mode().usesKeySide() && (!cs.keySide() || cs.rank() != rank)) {
+                throw new IllegalArgumentException(op + ": cache of row " + i + ": DCMHA needs a KV cache with key-side"
+                        + " factors of rank " + rank + ", got " + cs);
+            }
             if (spec.isLocal()) {
                 int need = spec.window() + (spec.windowPlusOneInPrefill() ? 1 : 0);
                 if (cs.capacity() < need) {
@@ -128,7 +170,7 @@ public final class BatchChecks {
                         + " is full (" + c.length() + " positions)");
             }
         }
-        return b;
+        return new DecodeBatchSizes(b, spec.numHeads(), spec.headDim(), rank, statics);
     }
 
     private static void requireNonNull(String op, String role, Tensor t) {

@@ -549,7 +549,7 @@ public final class OpChecks {
         }
     }
 
-    private static void requireStatic(String op, String role, Tensor t, int n) {
+    static void requireStatic(String op, String role, Tensor t, int n) {
         requireFloat(op, role, t);
         if (t.shape().numel() != (long) n * n) {
             throw new IllegalArgumentException(op + ": " + role + " " + TensorChecks.describe(t) + " has "

@@ -40,6 +40,9 @@ public final class DecodeBatch implements AutoCloseable {
     private final Activations full;
     private final Tensor logits;
     private final Map<Integer, Activations> heads = new java.util.HashMap<>();
+    /** Row r's cache of the layer being stepped, reused by every layer and step (the backend keeps no reference). */
+    private final KvCache[] rowCaches;
+    private final List<KvCache> rowCacheList;
     private boolean closed;
 
     DecodeBatch(DCFormerModel model, int maxRows) {
@@ -49,6 +52,8 @@ public final class DecodeBatch implements AutoCloseable {
         this.model = model;
         this.backend = model.backend();
         this.maxRows = maxRows;
+        this.rowCaches = new KvCache[maxRows];
+        this.rowCacheList = Arrays.asList(rowCaches);
         ModelConfig c = model.config();
         this.full = new Activations(backend, c, model.composeRank(), maxRows);
         try {
@@ -185,10 +190,10 @@ public final class DecodeBatch implements AutoCloseable {
             while (g1 < b && kind[order[g1]] == kind[order[g0]]) {
                 g1++;
             }
-            List<KvCache> caches = new ArrayList<>(g1 - g0);
             for (int r = g0; r < g1; r++) {
-                caches.add(rows[r].cache(l));
+                rowCaches[r] = rows[r].cache(l);
             }
+            List<KvCache> caches = rowCacheList.subList(g0, g1);
             AttentionSpec spec = rows[g0].attentionSpec(l);
             if (g0 == 0 && g1 == b) {
                 backend.attentionDecodeBatch(act.q, act.k, act.v, dyn, caches, spec, act.attn);

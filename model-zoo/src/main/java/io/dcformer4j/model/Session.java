@@ -7,6 +7,8 @@ import io.dcformer4j.api.KvCache;
 import io.dcformer4j.api.KvCacheSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.Arrays;
 
 /**
@@ -338,14 +340,56 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Reserves in the model's cache budget what the caches will hold once positions [0, end) are stored, so
-     * that the step is refused before it runs when it does not fit. Asking again for the same end is free.
+     * Admission of a generation that may run this session up to position {@code end} (exclusive, at most the
+     * maximum context): reserves in the model's cache budget what the caches will then hold, waiting in line
+     * while other sessions hold the bytes (see {@link CacheBudget#awaitReserve}). Later steps up to {@code end}
+     * then take nothing more from the budget; {@link #trimReservation()} gives back what was not used.
+     *
+     * @return false when {@code cancelled} turned true while waiting (nothing reserved)
+     * @throws CacheBudgetExceededException when the bytes exceed the whole budget or the wait timed out
      */
-    private void reserve(int end) {
+    public boolean admit(int end, Duration timeout, BooleanSupplier cancelled) {
+        checkOpen();
+        int to = Math.min(end, maxContext);
+        long extra = cacheBytesFor(to) - reserved;
+        if (extra <= 0) {
+            return true;
+        }
+        if (!model.cacheBudget().awaitReserve(extra, timeout, cancelled, "a generation up to position " + to
+                + " of a session at position " + position)) {
+            return false;
+        }
+        reserved += extra;
+        return true;
+    }
+
+    /** Gives back to the cache budget what this session reserved beyond what its caches hold now. */
+    public void trimReservation() {
+        long held = 0;
+        for (KvCache c : caches) {
+            held += c.bytes();
+        }
+        if (!closed && reserved > held) {
+            model.cacheBudget().release(reserved - held);
+            reserved = held;
+        }
+    }
+
+    /** Bytes this session's caches hold once positions [0, end) are stored. */
+    public long cacheBytesFor(int end) {
         long need = 0;
         for (KvCache c : caches) {
             need += c.bytesFor(end);
         }
+        return need;
+    }
+
+    /**
+     * Reserves in the model's cache budget what the caches will hold once positions [0, end) are stored, so
+     * that the step is refused before it runs when it does not fit. Asking again for the same end is free.
+     */
+    private void reserve(int end) {
+        long need = cacheBytesFor(end);
         if (need > reserved) {
             model.cacheBudget().reserve(need - reserved, "cannot process position(s) up to " + (end - 1)
                     + " of a session at position " + position);

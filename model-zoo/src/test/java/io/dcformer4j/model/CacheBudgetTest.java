@@ -97,6 +97,30 @@ class CacheBudgetTest {
     }
 
     @Test
+    void theDefaultBudgetComesFromFreePhysicalMemory() {
+        long limit = CacheBudget.defaultLimit();
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        assertThat(limit).as("at least the floor of 64 MiB").isGreaterThanOrEqualTo(64L << 20);
+        assertThat(limit).as("at most the physical memory").isLessThanOrEqualTo(Math.max(64L << 20, os.getTotalMemorySize()));
+    }
+
+    @Test
+    void anAdmissionThatCanNeverFitIsRefusedAndOneThatFitsIsNot() {
+        CacheBudget b = new CacheBudget(1000);
+        assertThatThrownBy(() -> b.awaitReserve(1001, java.time.Duration.ofSeconds(5), () -> false, "test"))
+                .isInstanceOf(CacheBudgetExceededException.class)
+                .hasMessageContaining("needs 1001 bytes").hasMessageContaining("whole cache budget of 1000 bytes");
+        assertThat(b.awaitReserve(600, java.time.Duration.ofSeconds(5), () -> false, "test")).isTrue();
+        assertThat(b.inUse()).isEqualTo(600);
+        // does not fit now: a cancelled wait reserves nothing
+        assertThat(b.awaitReserve(600, java.time.Duration.ofSeconds(5), () -> true, "test")).isFalse();
+        assertThat(b.inUse()).isEqualTo(600);
+        assertThat(b.waiting()).isZero();
+        b.release(600);
+        assertThat(b.awaitReserve(1000, java.time.Duration.ofSeconds(5), () -> false, "test")).isTrue();
+    }
+
+    @Test
     void budgetTextsParse() {
         assertThat(CacheBudget.parse("512m")).isEqualTo(512L << 20);
         assertThat(CacheBudget.parse("2G")).isEqualTo(2L << 30);

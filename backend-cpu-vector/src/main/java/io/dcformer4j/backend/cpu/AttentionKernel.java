@@ -3,6 +3,7 @@ package io.dcformer4j.backend.cpu;
 import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.dcformer4j.backend.cpu.Vec.L;
@@ -16,8 +17,8 @@ import static io.dcformer4j.backend.cpu.Vec.L;
  * row's visible keys per head, post-composes, zeroes the keys a row cannot see, and multiplies by V
  * ({@link AttentionLoops}).
  *
- * <p>The key range is split into at most three {@link KeyPiece}s: up to two runs of ring slots (positions
- * before the call) and the call's fresh block. A decode call appends its token to the cache first and reads
+ * <p>The key range is split into {@link KeyPiece}s: one per cache page it touches (positions before the call)
+ * and the call's fresh block. A decode call appends its token to the cache first and reads
  * everything from there (a ring of at least W slots never overwrites a visible key); a prefill call reads its
  * fresh keys from a {@link FreshBlock} and appends after all rows are done.
  */
@@ -35,10 +36,10 @@ final class AttentionKernel {
         float[] query = new float[0];    // [R, 2I+1, N] query-side factors of one slot
         float[] alpha = new float[0];    // [N, L]
         float[] low = new float[0];      // [2I, L]
-        /** The block's key pieces (at most two ring runs and the fresh block). */
-        final KeyPiece[] pieces = new KeyPiece[3];
+        /** The block's key pieces (one per cache page, and the fresh block), grown on demand. */
+        KeyPiece[] pieces = new KeyPiece[4];
         /** A worker's share of the pieces in a split decode (the caller's own pieces stay intact). */
-        final KeyPiece[] subPieces = new KeyPiece[3];
+        KeyPiece[] subPieces = new KeyPiece[4];
         float[] partial = new float[0];  // [chunks, N·D] of a split decode
 
         void ensure(int n, int d, int sp, int rank) {
@@ -72,13 +73,30 @@ final class AttentionKernel {
      * @param start      the position of the first query (the cache length before the call)
      * @param staticPre  S of pre-compose [N, N], or null
      * @param staticPost S of post-compose [N, N], or null
-     * @param fresh      the call's own keys and values for a prefill, {@code null} for a decode (which reads only
-     *                   the cache)
+     * @param fresh      the call's own keys and values for a prefill ({@link FreshBlock}), {@code null} for a decode
+     *                   (which reads only the cache)
+     * @param row        the call's first row in q, dyn and out (a batch's row; 0 otherwise)
      */
     record Call(CpuTensor q, CpuTensor dyn, CpuKvCache cache, AttentionSpec spec, CpuTensor out, int t, int start,
-                float[] staticPre, float[] staticPost, FreshBlock fresh) {
+                float[] staticPre, float[] staticPost, KeyBlock fresh, int row) {
         boolean prefill() {
             return fresh != null;
+        }
+
+        /** Byte offset in q of the call's query row {@code r} (rows start at {@code row} of a batch's tensors). */
+        long qAt(int r) {
+            return q.offset + 4L * (row + r) * spec.numHeads() * spec.headDim();
+        }
+
+        /** Byte offset in out of the call's row {@code r}. */
+        long outAt(int r) {
+            return out.offset + 4L * (row + r) * spec.numHeads() * spec.headDim();
+        }
+
+        /** Byte offset in dyn of slot {@code slot} of the call's row {@code r}: [T, 4, 2I+1, N]. */
+        long dynAt(int r, int slot) {
+            int slotFloats = (2 * spec.rank() + 1) * spec.numHeads();
+            return dyn.offset + 4L * ((long) (row + r) * 4 + slot) * slotFloats;
         }
     }
 
@@ -91,7 +109,7 @@ final class AttentionKernel {
      */
     static void run(Tensors in, CpuKvCache cache, AttentionSpec spec, float[] staticPre, float[] staticPost,
                     WorkerPool pool, ThreadLocal<Scratch> scratch) {
-        run(in, cache, spec, staticPre, staticPost, pool, scratch, null);
+        run(in, 0, cache, spec, staticPre, staticPost, pool, scratch, null);
     }
 
     /** How the pieces of a split decode are run: over the pool, or in order on the calling thread. */
@@ -101,26 +119,41 @@ final class AttentionKernel {
     }
 
     /**
-     * {@link #run(Tensors, CpuKvCache, AttentionSpec, float[], float[], WorkerPool, ThreadLocal)} with the work
-     * split exactly as there, but every piece run by {@code inOrder} on the calling thread when it is not null
-     * (a row of a batch, whose rows already run in parallel): the floats depend on the split, not on which
-     * thread runs a piece, so a batched row equals the same row alone.
+     * {@link #run(Tensors, CpuKvCache, AttentionSpec, float[], float[], WorkerPool, ThreadLocal)} for the one
+     * decode row {@code row} of a batch's tensors when {@code inOrder} is not null (the other arguments as there),
+     * with the work split exactly as for that row alone but every piece run by {@code inOrder} on the calling
+     * thread (the batch's rows already run in parallel): the floats depend on the split, not on which thread runs
+     * a piece, so a batched row equals the same row alone. With {@code inOrder} null, {@code row} is 0 and the
+     * call covers every row of the tensors.
      */
-    static void run(Tensors in, CpuKvCache cache, AttentionSpec spec, float[] staticPre, float[] staticPost,
+    static void run(Tensors in, int row, CpuKvCache cache, AttentionSpec spec, float[] staticPre, float[] staticPost,
                     WorkerPool pool, ThreadLocal<Scratch> scratch, Loop inOrder) {
-        int t = in.q().shape().dim(0);
+        int t = inOrder == null ? in.q().shape().dim(0) : 1;
         int start = cache.length();
         cache.ensure(start + t);
-        boolean keySide = cache.keySide != null && in.dyn() != null;
-        Call call;
+        boolean keySide = cache.keepsKeySide() && in.dyn() != null;
         if (t == 1) {
-            append(in.k(), in.v(), in.dyn(), cache, start, 0, 1);
-            call = new Call(in.q(), in.dyn(), cache, spec, in.out(), 1, start, staticPre, staticPost, null);
+            append(in.k(), in.v(), in.dyn(), row, cache, start, 0, 1);
+            attend(new Call(in.q(), in.dyn(), cache, spec, in.out(), 1, start, staticPre, staticPost, null, row), pool,
+                    scratch, inOrder);
         } else {
-            FreshBlock fresh = FreshBlock.of(in.k(), in.v(), in.dyn(), t, spec.numHeads(), spec.headDim(), spec.rank(),
-                    spec.mode() == AttentionMode.DCMHA);
-            call = new Call(in.q(), in.dyn(), cache, spec, in.out(), t, start, staticPre, staticPost, fresh);
+            // the fresh block lives off the heap for this call only; the pool's workers read it, so the arena is shared
+            try (Arena arena = Arena.ofShared()) {
+                KeyBlock fresh = FreshBlock.of(arena, in.k(), in.v(), in.dyn(), t, spec.numHeads(), spec.headDim(),
+                        spec.rank(), spec.mode() == AttentionMode.DCMHA);
+                attend(new Call(in.q(), in.dyn(), cache, spec, in.out(), t, start, staticPre, staticPost, fresh, 0), pool,
+                        scratch, inOrder);
+            }
+            append(in.k(), in.v(), keySide ? in.dyn() : null, 0, cache, start, Math.max(0, t - cache.spec().capacity()), t);
         }
+        cache.advance(t);
+    }
+
+    /** Every query row of the call, split over the pool as the call's size asks. */
+    private static void attend(Call call, WorkerPool pool, ThreadLocal<Scratch> scratch, Loop inOrder) {
+        int t = call.t();
+        int start = call.start();
+        AttentionSpec spec = call.spec();
         int visible = start + 1 - spec.firstVisibleKey(start, false);
         if (t == 1 && pool.threads() > 1 && visible >= 2 * DECODE_SPLIT_KEYS) {
             DecodeSplit.run(call, pool.threads(), inOrder == null ? pool::parallelFor : inOrder, scratch);
@@ -129,56 +162,72 @@ final class AttentionKernel {
         } else {
             PrefillBlocks.run(call, 0, PrefillBlocks.count(t), scratch.get());
         }
-        if (t > 1) {
-            append(in.k(), in.v(), keySide ? in.dyn() : null, cache, start, Math.max(0, t - cache.spec().capacity()), t);
-        }
-        cache.advance(t);
     }
 
-    /** Splits key positions [lo, hi] into runs of ring slots and the fresh block, into {@code out}; returns how many. */
-    static int pieces(Call c, int lo, int hi, KeyPiece[] out) {
-        int cap = c.cache().spec().capacity();
+    /**
+     * Splits key positions [lo, hi] into pieces, one per cache page they touch (a ring run that wraps starts a new
+     * page at slot 0) and the fresh block, into {@code sc.pieces} (grown when needed); returns how many.
+     */
+    static int pieces(Call c, int lo, int hi, Scratch sc) {
+        CpuKvCache cache = c.cache();
+        int cap = cache.spec().capacity();
+        int ps = cache.pageSlots;
         int freshStart = c.prefill() ? c.start() : Integer.MAX_VALUE;
-        int np = 0;
         int cachedEnd = (int) Math.min((long) hi + 1, freshStart);
-        if (lo < cachedEnd) {
-            int slot = lo % cap;
-            int total = cachedEnd - lo;
-            int run = Math.min(total, cap - slot);
-            out[np++] = new KeyPiece(false, slot, 0, run);
-            if (run < total) {
-                out[np++] = new KeyPiece(false, 0, run, total - run);
-            }
+        int most = (lo < cachedEnd ? (cachedEnd - lo) / ps + 3 : 0) + 1;
+        if (sc.pieces.length < most) {
+            sc.pieces = new KeyPiece[most];
+            sc.subPieces = new KeyPiece[most];
+        }
+        KeyPiece[] out = sc.pieces;
+        int np = 0;
+        int first = 0;
+        for (int p = lo; p < cachedEnd; ) {
+            int slot = p % cap;
+            int col = slot % ps;
+            int run = Math.min(cachedEnd - p, Math.min(cap - slot, ps - col));
+            out[np++] = new KeyPiece(cache.page(slot), col, first, run);
+            p += run;
+            first += run;
         }
         if (hi >= freshStart) {
             int from = Math.max(lo, freshStart);
-            out[np++] = new KeyPiece(true, from - c.start(), from - lo, hi - from + 1);
+            out[np++] = new KeyPiece(c.fresh(), from - c.start(), from - lo, hi - from + 1);
         }
         return np;
     }
 
-    /** Writes rows [from, t) of the call's keys, values and key-side factors into their ring slots. */
-    static void append(CpuTensor k, CpuTensor v, CpuTensor dyn, CpuKvCache cache, int start, int from, int t) {
+    /**
+     * Writes rows [from, t) of the call's keys, values and key-side factors into their ring slots; the call's rows
+     * start at row {@code row} of the tensors.
+     */
+    static void append(CpuTensor k, CpuTensor v, CpuTensor dyn, int row, CpuKvCache cache, int start, int from, int t) {
         var cs = cache.spec();
         int cap = cs.capacity();
-        int stride = cache.stride;
+        int ps = cache.pageSlots;
         int nd = cs.numHeads() * cs.headDim();
-        boolean keySide = cache.keySide != null && dyn != null;
+        boolean keySide = cache.keepsKeySide() && dyn != null;
         int slotFloats = (2 * cs.rank() + 1) * cs.numHeads();
-        float[] row = new float[Math.max(nd, 4 * slotFloats)];
+        // segment to segment, element by element where the layout transposes: nothing on the Java heap
         for (int i = from; i < t; i++) {
             int slot = (start + i) % cap;
-            MemorySegment.copy(k.seg(), CpuTensor.F32, k.offset + 4L * i * nd, row, 0, nd);
+            KeyBlock page = cache.page(slot);
+            int col = slot % ps;
+            long src = k.offset + 4L * (row + i) * nd;
+            MemorySegment keys = page.keys();
+            MemorySegment ks = k.seg();
             for (int x = 0; x < nd; x++) {
-                cache.keys[x * stride + slot] = row[x];
+                keys.set(CpuTensor.F32, 4L * (x * ps + col), ks.get(CpuTensor.F32, src + 4L * x));
             }
-            MemorySegment.copy(v.seg(), CpuTensor.F32, v.offset + 4L * i * nd, cache.values, slot * nd, nd);
+            MemorySegment.copy(v.seg(), v.offset + 4L * (row + i) * nd, page.values(), 4L * col * nd, 4L * nd);
             if (keySide) {
-                MemorySegment.copy(dyn.seg(), CpuTensor.F32, dyn.offset + 4L * i * 4 * slotFloats, row, 0, 4 * slotFloats);
+                MemorySegment factors = page.keySide();
+                MemorySegment ds = dyn.seg();
                 for (int part = 0; part < 2; part++) {
-                    int src = (1 + 2 * part) * slotFloats;
+                    long from1 = dyn.offset + 4L * ((long) (row + i) * 4 + 1 + 2 * part) * slotFloats;
                     for (int x = 0; x < slotFloats; x++) {
-                        cache.keySide[(part * slotFloats + x) * stride + slot] = row[src + x];
+                        factors.set(CpuTensor.F32, 4L * ((part * slotFloats + x) * ps + col),
+                                ds.get(CpuTensor.F32, from1 + 4L * x));
                     }
                 }
             }

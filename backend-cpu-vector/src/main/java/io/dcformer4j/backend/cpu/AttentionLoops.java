@@ -3,8 +3,11 @@ package io.dcformer4j.backend.cpu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
+import java.lang.foreign.MemorySegment;
+
 import static io.dcformer4j.backend.cpu.Vec.FS;
 import static io.dcformer4j.backend.cpu.Vec.L;
+import static io.dcformer4j.backend.cpu.Vec.LE;
 
 /**
  * The vector inner loops of the fused attention that do not compose: the scaled logits q·k and the
@@ -19,7 +22,7 @@ final class AttentionLoops {
      * Scaled logits of the R rows for one piece of keys: lg[r, h, first + j] = q[r, h]·k[j, h] · scale, with
      * keys transposed [N·D][stride] starting at column {@code col}. Two key vectors × R rows per step.
      */
-    static void logits(float[] q, float[] kt, int stride, int col, int first, int count, int n, int d, int sp,
+    static void logits(float[] q, MemorySegment kt, int stride, int col, int first, int count, int n, int d, int sp,
                                float scale, float[] lg) {
         int nd = n * d;
         for (int h = 0; h < n; h++) {
@@ -36,8 +39,8 @@ final class AttentionLoops {
                 int kb = h * d * stride + col + j;
                 int qb = h * d;
                 for (int e = 0; e < d; e++) {
-                    FloatVector k0 = FloatVector.fromArray(FS, kt, kb);
-                    FloatVector k1 = FloatVector.fromArray(FS, kt, kb + L);
+                    FloatVector k0 = FloatVector.fromMemorySegment(FS, kt, 4L * kb, LE);
+                    FloatVector k1 = FloatVector.fromMemorySegment(FS, kt, 4L * (kb + L), LE);
                     FloatVector x0 = FloatVector.broadcast(FS, q[qb + e]);
                     FloatVector x1 = FloatVector.broadcast(FS, q[nd + qb + e]);
                     FloatVector x2 = FloatVector.broadcast(FS, q[2 * nd + qb + e]);
@@ -71,7 +74,7 @@ final class AttentionLoops {
                 int kb = h * d * stride + col + j;
                 int qb = h * d;
                 for (int e = 0; e < d; e++) {
-                    FloatVector k0 = FloatVector.fromArray(FS, kt, kb, m);
+                    FloatVector k0 = FloatVector.fromMemorySegment(FS, kt, 4L * kb, LE, m);
                     a0 = FloatVector.broadcast(FS, q[qb + e]).fma(k0, a0);
                     a1 = FloatVector.broadcast(FS, q[nd + qb + e]).fma(k0, a1);
                     a2 = FloatVector.broadcast(FS, q[2 * nd + qb + e]).fma(k0, a2);
@@ -88,7 +91,7 @@ final class AttentionLoops {
     }
 
     /** {@link #logits} for a single query row (decode). */
-    static void logits1(float[] q, float[] kt, int stride, int col, int first, int count, int n, int d, int sp,
+    static void logits1(float[] q, MemorySegment kt, int stride, int col, int first, int count, int n, int d, int sp,
                                 float scale, float[] lg) {
         for (int h = 0; h < n; h++) {
             int j = 0;
@@ -101,10 +104,10 @@ final class AttentionLoops {
                 int qb = h * d;
                 for (int e = 0; e < d; e++) {
                     FloatVector x = FloatVector.broadcast(FS, q[qb + e]);
-                    a0 = x.fma(FloatVector.fromArray(FS, kt, kb), a0);
-                    a1 = x.fma(FloatVector.fromArray(FS, kt, kb + L), a1);
-                    a2 = x.fma(FloatVector.fromArray(FS, kt, kb + 2 * L), a2);
-                    a3 = x.fma(FloatVector.fromArray(FS, kt, kb + 3 * L), a3);
+                    a0 = x.fma(FloatVector.fromMemorySegment(FS, kt, 4L * kb, LE), a0);
+                    a1 = x.fma(FloatVector.fromMemorySegment(FS, kt, 4L * (kb + L), LE), a1);
+                    a2 = x.fma(FloatVector.fromMemorySegment(FS, kt, 4L * (kb + 2 * L), LE), a2);
+                    a3 = x.fma(FloatVector.fromMemorySegment(FS, kt, 4L * (kb + 3 * L), LE), a3);
                     kb += stride;
                 }
                 int o = h * sp + first + j;
@@ -113,13 +116,40 @@ final class AttentionLoops {
                 a2.mul(scale).intoArray(lg, o + 2 * L);
                 a3.mul(scale).intoArray(lg, o + 3 * L);
             }
+            // a page's worth of keys (2L for 512-bit vectors): four chains, components split by parity
+            for (; j + 2 * L <= count; j += 2 * L) {
+                FloatVector a0 = FloatVector.zero(FS);
+                FloatVector a1 = a0;
+                FloatVector b0 = a0;
+                FloatVector b1 = a0;
+                int kb = h * d * stride + col + j;
+                int qb = h * d;
+                int e = 0;
+                for (; e + 1 < d; e += 2) {
+                    FloatVector x = FloatVector.broadcast(FS, q[qb + e]);
+                    FloatVector y = FloatVector.broadcast(FS, q[qb + e + 1]);
+                    a0 = x.fma(FloatVector.fromMemorySegment(FS, kt, 4L * kb, LE), a0);
+                    a1 = x.fma(FloatVector.fromMemorySegment(FS, kt, 4L * (kb + L), LE), a1);
+                    b0 = y.fma(FloatVector.fromMemorySegment(FS, kt, 4L * (kb + stride), LE), b0);
+                    b1 = y.fma(FloatVector.fromMemorySegment(FS, kt, 4L * (kb + stride + L), LE), b1);
+                    kb += 2 * stride;
+                }
+                if (e < d) {
+                    FloatVector x = FloatVector.broadcast(FS, q[qb + e]);
+                    a0 = x.fma(FloatVector.fromMemorySegment(FS, kt, 4L * kb, LE), a0);
+                    a1 = x.fma(FloatVector.fromMemorySegment(FS, kt, 4L * (kb + L), LE), a1);
+                }
+                int o = h * sp + first + j;
+                a0.add(b0).mul(scale).intoArray(lg, o);
+                a1.add(b1).mul(scale).intoArray(lg, o + L);
+            }
             for (; j < count; j += L) {
                 VectorMask<Float> m = FS.indexInRange(j, count);
                 FloatVector a0 = FloatVector.zero(FS);
                 int kb = h * d * stride + col + j;
                 int qb = h * d;
                 for (int e = 0; e < d; e++) {
-                    a0 = FloatVector.broadcast(FS, q[qb + e]).fma(FloatVector.fromArray(FS, kt, kb, m), a0);
+                    a0 = FloatVector.broadcast(FS, q[qb + e]).fma(FloatVector.fromMemorySegment(FS, kt, 4L * kb, LE, m), a0);
                     kb += stride;
                 }
                 a0.mul(scale).intoArray(lg, h * sp + first + j, m);
@@ -133,7 +163,7 @@ final class AttentionLoops {
      * N·D accumulators stay in {@code out} (L1). Walking one head column down the keys instead strides N·D floats
      * per load, a new page every few loads, and cost three times the logits.
      */
-    static void values1(float[] lg, float[] v, int col, int first, int count, int n, int d, int sp, float[] out) {
+    static void values1(float[] lg, MemorySegment v, int col, int first, int count, int n, int d, int sp, float[] out) {
         int nd = n * d;
         boolean whole = d % L == 0;
         int j = 0;
@@ -150,18 +180,18 @@ final class AttentionLoops {
                     int vb = v0 + ob;
                     if (whole) {
                         FloatVector a = FloatVector.fromArray(FS, out, ob);
-                        a = p0.fma(FloatVector.fromArray(FS, v, vb), a);
-                        a = p1.fma(FloatVector.fromArray(FS, v, vb + nd), a);
-                        a = p2.fma(FloatVector.fromArray(FS, v, vb + 2 * nd), a);
-                        a = p3.fma(FloatVector.fromArray(FS, v, vb + 3 * nd), a);
+                        a = p0.fma(FloatVector.fromMemorySegment(FS, v, 4L * vb, LE), a);
+                        a = p1.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + nd), LE), a);
+                        a = p2.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 2 * nd), LE), a);
+                        a = p3.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 3 * nd), LE), a);
                         a.intoArray(out, ob);
                     } else {
                         VectorMask<Float> mask = FS.indexInRange(e, d);
                         FloatVector a = FloatVector.fromArray(FS, out, ob, mask);
-                        a = p0.fma(FloatVector.fromArray(FS, v, vb, mask), a);
-                        a = p1.fma(FloatVector.fromArray(FS, v, vb + nd, mask), a);
-                        a = p2.fma(FloatVector.fromArray(FS, v, vb + 2 * nd, mask), a);
-                        a = p3.fma(FloatVector.fromArray(FS, v, vb + 3 * nd, mask), a);
+                        a = p0.fma(FloatVector.fromMemorySegment(FS, v, 4L * vb, LE, mask), a);
+                        a = p1.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + nd), LE, mask), a);
+                        a = p2.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 2 * nd), LE, mask), a);
+                        a = p3.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 3 * nd), LE, mask), a);
                         a.intoArray(out, ob, mask);
                     }
                 }
@@ -174,7 +204,7 @@ final class AttentionLoops {
                 for (int e = 0; e < d; e += L) {
                     VectorMask<Float> mask = FS.indexInRange(e, d);
                     int ob = m * d + e;
-                    p.fma(FloatVector.fromArray(FS, v, v0 + ob, mask), FloatVector.fromArray(FS, out, ob, mask))
+                    p.fma(FloatVector.fromMemorySegment(FS, v, 4L * (v0 + ob), LE, mask), FloatVector.fromArray(FS, out, ob, mask))
                             .intoArray(out, ob, mask);
                 }
             }
@@ -185,7 +215,7 @@ final class AttentionLoops {
      * out[r, m, :] += Σ_j P[r, m, first + j] · v[col + j, m, :] for one piece (v row-major [slots][N·D]);
      * the R rows share every value load.
      */
-    static void values(float[] lg, float[] v, int col, int first, int count, int n, int d, int sp, float[] out) {
+    static void values(float[] lg, MemorySegment v, int col, int first, int count, int n, int d, int sp, float[] out) {
         int nd = n * d;
         for (int m = 0; m < n; m++) {
             int e = 0;
@@ -198,7 +228,7 @@ final class AttentionLoops {
                 int pb = m * sp + first;
                 int vb = col * nd + ob;
                 for (int j = 0; j < count; j++) {
-                    FloatVector vv = FloatVector.fromArray(FS, v, vb);
+                    FloatVector vv = FloatVector.fromMemorySegment(FS, v, 4L * vb, LE);
                     a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(vv, a0);
                     a1 = FloatVector.broadcast(FS, lg[n * sp + pb + j]).fma(vv, a1);
                     a2 = FloatVector.broadcast(FS, lg[2 * n * sp + pb + j]).fma(vv, a2);
@@ -220,7 +250,7 @@ final class AttentionLoops {
                 int pb = m * sp + first;
                 int vb = col * nd + ob;
                 for (int j = 0; j < count; j++) {
-                    FloatVector vv = FloatVector.fromArray(FS, v, vb, mask);
+                    FloatVector vv = FloatVector.fromMemorySegment(FS, v, 4L * vb, LE, mask);
                     a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(vv, a0);
                     a1 = FloatVector.broadcast(FS, lg[n * sp + pb + j]).fma(vv, a1);
                     a2 = FloatVector.broadcast(FS, lg[2 * n * sp + pb + j]).fma(vv, a2);

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 
 import static io.dcformer4j.backend.cpu.Vec.FS;
 import static io.dcformer4j.backend.cpu.Vec.L;
+import static io.dcformer4j.backend.cpu.Vec.LE;
 
 /**
  * Pre- and post-compose of a block's logits or probabilities in place (spec §2.3, in the factorised form):
@@ -74,8 +75,7 @@ final class ComposeLoop {
     private static void loadQueryFactors(AttentionKernel.Call c, AttentionKernel.Scratch sc, int t0, int rb, Stage stage,
                                          int slotFloats) {
         for (int r = 0; r < rb; r++) {
-            MemorySegment.copy(c.dyn().seg(), CpuTensor.F32,
-                    c.dyn().offset + 4L * ((long) (t0 + r) * 4 + stage.querySlot) * slotFloats, sc.query, r * slotFloats,
+            MemorySegment.copy(c.dyn().seg(), CpuTensor.F32, c.dynAt(t0 + r, stage.querySlot), sc.query, r * slotFloats,
                     slotFloats);
         }
     }
@@ -97,8 +97,8 @@ final class ComposeLoop {
         float[] low = sc.low;
         for (int pc = 0; pc < count; pc++) {
             KeyPiece piece = pieces[pc];
-            float[] ks = piece.keySide(c);
-            int stride = piece.stride(c);
+            MemorySegment ks = piece.keySide();
+            int stride = piece.stride();
             int keys = piece.count();
             int ksBase = stage.keyPart() * slotFloats * stride + piece.col();
             for (int j = 0; j < keys; j += L) {
@@ -121,7 +121,7 @@ final class ComposeLoop {
                             FloatVector hk = FloatVector.zero(FS);
                             int kb = ksBase + i * n * stride + j;
                             for (int h = 0; h < n; h++) {
-                                hk = FloatVector.fromArray(FS, ks, kb + h * stride).fma(FloatVector.fromArray(FS, alpha, h * L), hk);
+                                hk = FloatVector.fromMemorySegment(FS, ks, 4L * (kb + h * stride), LE).fma(FloatVector.fromArray(FS, alpha, h * L), hk);
                             }
                             hk.intoArray(low, (rank + i) * L);
                         }
@@ -130,13 +130,13 @@ final class ComposeLoop {
                         FloatVector a = FloatVector.fromArray(FS, alpha, o * L);
                         FloatVector y = a.mul(1f + qfs[qo + 2 * rank * n + o]);
                         if (keySide) {
-                            y = a.fma(FloatVector.fromArray(FS, ks, ksBase + (2 * rank * n + o) * stride + j), y);
+                            y = a.fma(FloatVector.fromMemorySegment(FS, ks, 4L * (ksBase + (2 * rank * n + o) * stride + j), LE), y);
                         }
                         for (int i = 0; i < rank; i++) {
                             y = FloatVector.fromArray(FS, low, i * L).fma(FloatVector.broadcast(FS, qfs[qo + (rank + i) * n + o]), y);
                             if (keySide) {
                                 y = FloatVector.fromArray(FS, low, (rank + i) * L)
-                                        .fma(FloatVector.fromArray(FS, ks, ksBase + ((rank + i) * n + o) * stride + j), y);
+                                        .fma(FloatVector.fromMemorySegment(FS, ks, 4L * (ksBase + ((rank + i) * n + o) * stride + j), LE), y);
                             }
                         }
                         if (sw != null) {
@@ -169,8 +169,8 @@ final class ComposeLoop {
         float[] low = new float[2 * rank];     // hq_0..hq_{I−1}, hk_0..hk_{I−1}
         for (int pc = 0; pc < count; pc++) {
             KeyPiece piece = pieces[pc];
-            float[] ks = piece.keySide(c);
-            int stride = piece.stride(c);
+            MemorySegment ks = piece.keySide();
+            int stride = piece.stride();
             int ksBase = stage.keyPart() * slotFloats * stride + piece.col();
             for (int j = 0; j < piece.count(); j++) {
                 for (int r = 0; r < rb; r++) {
@@ -189,7 +189,7 @@ final class ComposeLoop {
                             float hk = 0f;
                             int kb = ksBase + i * n * stride + j;
                             for (int h = 0; h < n; h++) {
-                                hk = Math.fma(ks[kb + h * stride], alpha[h], hk);
+                                hk = Math.fma(ks.get(CpuTensor.F32, 4L * (kb + h * stride)), alpha[h], hk);
                             }
                             low[rank + i] = hk;
                         }
@@ -198,12 +198,12 @@ final class ComposeLoop {
                         float a = alpha[o];
                         float y = a * (1f + qfs[qo + 2 * rank * n + o]);
                         if (keySide) {
-                            y = Math.fma(a, ks[ksBase + (2 * rank * n + o) * stride + j], y);
+                            y = Math.fma(a, ks.get(CpuTensor.F32, 4L * (ksBase + (2 * rank * n + o) * stride + j)), y);
                         }
                         for (int i = 0; i < rank; i++) {
                             y = Math.fma(low[i], qfs[qo + (rank + i) * n + o], y);
                             if (keySide) {
-                                y = Math.fma(low[rank + i], ks[ksBase + ((rank + i) * n + o) * stride + j], y);
+                                y = Math.fma(low[rank + i], ks.get(CpuTensor.F32, 4L * (ksBase + ((rank + i) * n + o) * stride + j)), y);
                             }
                         }
                         if (sw != null) {

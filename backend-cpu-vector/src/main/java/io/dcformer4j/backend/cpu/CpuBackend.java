@@ -428,30 +428,24 @@ public final class CpuBackend implements Backend {
                                      Tensor out) {
         String op = "attentionDecodeBatch";
         checkOpenBackend(op);
-        int b = BatchChecks.attentionDecodeBatch(q, k, v, dyn, caches, spec, out);
+        BatchChecks.DecodeBatchSizes sizes = BatchChecks.attentionDecodeBatchSizes(q, k, v, dyn, caches, spec, out);
+        int b = sizes.rows();
         if (b == 1) {
             attentionDecode(q, k, v, dyn, caches.get(0), spec, out);
             return;
         }
-        for (Tensor t : dyn == null ? new Tensor[] {q, k, v, out} : new Tensor[] {q, k, v, out, dyn}) {
-            own(op, "batch", t);
-        }
-        Prepared[] rows = new Prepared[b];
+        // the batch was checked as a whole (every rule of attentionDecode for every row): no per-row views or checks
+        Prepared whole = prepare(op, sizes.staticWeights(), q, k, v, dyn, null, spec, out);
+        CpuKvCache[] rows = new CpuKvCache[b];
         for (int r = 0; r < b; r++) {
-            Tensor qr = slice(q, r, r + 1);
-            Tensor kr = slice(k, r, r + 1);
-            Tensor vr = slice(v, r, r + 1);
-            Tensor dr = dyn == null ? null : slice(dyn, r, r + 1);
-            Tensor or = slice(out, r, r + 1);
-            KvCache cr = caches.get(r);
-            rows[r] = prepare(op + " (row " + r + ")", OpChecks.attentionDecode(qr, kr, vr, dr, cr, spec, or),
-                    qr, kr, vr, dr, cr, spec, or);
+            rows[r] = ownCache(op + " (row " + r + ")", caches.get(r));
         }
         int threads = pool.threads();
         AttentionKernel.Loop inOrder = (n, grain, body) -> WorkerPool.inOrder(n, grain, threads, body);
         pool.parallelFor(b, 1, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                run(rows[r], inOrder);
+                AttentionKernel.run(whole.tensors(), r, rows[r], spec, whole.pre(), whole.post(), pool, attentionScratch,
+                        inOrder);
             }
         });
     }
@@ -463,15 +457,12 @@ public final class CpuBackend implements Backend {
 
     private void attention(String op, OpChecks.AttentionSizes sizes, Tensor q, Tensor k, Tensor v, Tensor dyn, KvCache cache,
                            AttentionSpec spec, Tensor out) {
-        run(prepare(op, sizes, q, k, v, dyn, cache, spec, out), null);
+        Prepared p = prepare(op, sizes.staticWeights(), q, k, v, dyn, cache, spec, out);
+        AttentionKernel.run(p.tensors(), p.cache(), p.spec(), p.pre(), p.post(), pool, attentionScratch);
     }
 
-    /** Runs a prepared call; {@code inOrder} (or null: the pool) runs the pieces of a split decode. */
-    private void run(Prepared p, AttentionKernel.Loop inOrder) {
-        AttentionKernel.run(p.tensors(), p.cache(), p.spec(), p.pre(), p.post(), pool, attentionScratch, inOrder);
-    }
-
-    private Prepared prepare(String op, OpChecks.AttentionSizes sizes, Tensor q, Tensor k, Tensor v, Tensor dyn,
+    /** The tensors as ours, the cache (unless null) as ours and open, the static weights widened when applied. */
+    private Prepared prepare(String op, boolean staticWeights, Tensor q, Tensor k, Tensor v, Tensor dyn,
                              KvCache cache, AttentionSpec spec, Tensor out) {
         CpuTensor qt = own(op, "q", q);
         CpuTensor kt = own(op, "k", k);
@@ -481,17 +472,23 @@ public final class CpuBackend implements Backend {
         requireDistinct(op, kt, ot);
         requireDistinct(op, vt, ot);
         CpuTensor dt = spec.mode().usesDynamicWeights() ? own(op, "dyn", dyn) : null;
-        if (!(cache instanceof CpuKvCache c) || c.backend != this) {
-            throw new IllegalStateException(op + ": the KV cache " + cache.spec() + " was not allocated by this cpu backend");
-        }
-        c.checkOpen(op);
+        CpuKvCache c = cache == null ? null : ownCache(op, cache);
         float[] pre = null;
         float[] post = null;
-        if (sizes.staticWeights()) {
+        if (staticWeights) {
             pre = own(op, "staticPre", spec.staticPre()).toFloatArray();
             post = own(op, "staticPost", spec.staticPost()).toFloatArray();
         }
         return new Prepared(new AttentionKernel.Tensors(qt, kt, vt, dt, ot), c, spec, pre, post);
+    }
+
+    /** The cache as one this backend allocated, open; otherwise an IllegalStateException naming it. */
+    private CpuKvCache ownCache(String op, KvCache cache) {
+        if (!(cache instanceof CpuKvCache c) || c.backend != this) {
+            throw new IllegalStateException(op + ": the KV cache " + cache.spec() + " was not allocated by this cpu backend");
+        }
+        c.checkOpen(op);
+        return c;
     }
 
     // ---------------------------------------------------------------- bookkeeping

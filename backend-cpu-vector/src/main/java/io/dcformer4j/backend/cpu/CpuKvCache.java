@@ -3,30 +3,35 @@ package io.dcformer4j.backend.cpu;
 import io.dcformer4j.api.KvCache;
 import io.dcformer4j.api.KvCacheSpec;
 
+import java.lang.foreign.Arena;
+
 /**
- * One layer's ring cache. Position p lives in slot p mod capacity. Keys are stored transposed,
- * [N·D][stride], so that the logits of consecutive keys are a contiguous vector for every head and
- * component; values are row-major [stride][N·D]; the DCMHA key-side factors (slots 1 and 3 of the
- * dynamic weights) are transposed too, [2·(2I+1)·N][stride], so compose reads them a vector of keys at
- * a time.
+ * One layer's ring cache in pages off the Java heap. Position p lives in ring slot p mod capacity, slot s in
+ * column s mod P of page s / P, where P ({@link #pageSlots}) is {@value #PAGE} slots, or the capacity when that
+ * is smaller. Each page is a {@link KeyBlock}: keys transposed [N·D][P] so that the logits of consecutive keys
+ * are a contiguous vector for every head and component, values row-major [P][N·D], and the DCMHA key-side
+ * factors (slots 1 and 3 of the dynamic weights) transposed [2·(2I+1)·N][P], so compose reads them a vector of
+ * keys at a time. The attention kernel reads the keys of a block as one piece per page.
  *
- * <p>Storage grows with use: {@code stride} (the slots held) starts at zero and at least doubles, up to the
- * capacity, when a call needs more slots than are held, so a session that holds a short prompt costs a short
- * cache whatever its maximum context; nothing is sized from the maximum before it is needed.
+ * <p>Pages are taken from an {@link Arena} the cache owns when a call first needs their slots and stay until
+ * the cache is closed, which frees them all: a sequence grows a page at a time, nothing is copied on growth and
+ * nothing is sized from the maximum context before it is needed.
  */
 final class CpuKvCache implements KvCache {
-    /** Slots of the first allocation. */
-    static final int FIRST_SLOTS = 16;
+    /** Slots per page. A multiple of the kernels' key vectors (2L for every supported width up to 512 bits). */
+    static final int PAGE = 32;
 
     final CpuBackend backend;
     private final KvCacheSpec spec;
     private final int nd;
-    /** Slots held (the row stride of the transposed arrays); positions below it never wrap. */
-    int stride;
-    float[] keys = new float[0];      // [N·D][stride]
-    float[] values = new float[0];    // [stride][N·D]
-    /** Null unless the spec keeps key-side factors. */
-    float[] keySide;                  // [2·(2I+1)·N][stride] + L
+    /** Transposed rows of key-side factors per page: 2·(2I+1)·N, or 0 when the spec keeps none. */
+    private final int keySideRows;
+    /** Slots per page: {@value #PAGE}, or the capacity when smaller. */
+    final int pageSlots;
+    private final Arena arena = Arena.ofShared();
+    /** The pages held, page i for ring slots [i·P, (i+1)·P); entries at and after {@link #held} are null. */
+    KeyBlock[] pages = new KeyBlock[0];
+    private int held;
     private volatile int length;
     private volatile boolean closed;
 
@@ -34,65 +39,63 @@ final class CpuKvCache implements KvCache {
         this.backend = backend;
         this.spec = spec;
         this.nd = Math.multiplyExact(spec.numHeads(), spec.headDim());
-        // one vector of padding: compose loads whole vectors past the last slot and discards those lanes
-        this.keySide = spec.keySide() ? new float[Vec.L] : null;
+        this.keySideRows = spec.keySide() ? spec.keySidePerToken() : 0;
+        this.pageSlots = Math.min(PAGE, spec.capacity());
     }
 
-    /** Bytes held for {@code slots} slots. */
-    private long bytesForSlots(int slots) {
-        return 4L * (2L * nd * slots + (keySide == null ? 0 : (long) spec.keySidePerToken() * slots + Vec.L));
+    /** Whether the pages keep key-side factors. */
+    boolean keepsKeySide() {
+        return keySideRows > 0;
+    }
+
+    private long pageBytes() {
+        return KeyBlock.bytes(nd, keySideRows, pageSlots);
     }
 
     @Override
     public long bytes() {
-        return bytesForSlots(stride);
+        return held * pageBytes();
     }
 
     @Override
     public long bytesFor(int positions) {
-        return bytesForSlots(slotsFor(positions));
+        return pagesFor(positions) * pageBytes();
     }
 
-    /** The slots held after {@link #ensure}{@code (end)}. */
-    private int slotsFor(int end) {
-        int need = Math.min(spec.capacity(), end);
-        if (need <= stride) {
-            return stride;
-        }
-        return Math.min(spec.capacity(), Math.max(need, Math.max(FIRST_SLOTS, 2 * stride)));
+    /** The pages held after {@link #ensure}{@code (end)}. */
+    private int pagesFor(int end) {
+        long slots = Math.min(spec.capacity(), Math.max(0, end));
+        return (int) Math.max(held, (slots + pageSlots - 1) / pageSlots);
     }
 
     /**
-     * Makes room for positions [0, end): the slots p mod capacity of those positions are held afterwards
-     * (copying what is held into larger arrays). Returns the bytes added.
+     * Makes room for positions [0, end): the pages of the slots p mod capacity of those positions are held
+     * afterwards (new pages are added, none moves). Returns the bytes added.
      */
     long ensure(int end) {
-        int slots = slotsFor(end);
-        if (slots == stride) {
+        int need = pagesFor(end);
+        if (need == held) {
             return 0;
         }
+        if (need > pages.length) {
+            pages = java.util.Arrays.copyOf(pages, Math.max(need, Math.min(2 * pages.length + 1,
+                    (spec.capacity() + pageSlots - 1) / pageSlots)));
+        }
         long before = bytes();
-        float[] k = new float[Math.multiplyExact(nd, slots)];
-        float[] v = new float[Math.multiplyExact(nd, slots)];
-        for (int x = 0; x < nd; x++) {
-            System.arraycopy(keys, x * stride, k, x * slots, stride);
+        for (int i = held; i < need; i++) {
+            pages[i] = KeyBlock.allocate(arena, nd, keySideRows, pageSlots);
         }
-        System.arraycopy(values, 0, v, 0, nd * stride);
-        if (keySide != null) {
-            int rows = spec.keySidePerToken();
-            float[] ks = new float[Math.addExact(Math.multiplyExact(rows, slots), Vec.L)];
-            for (int x = 0; x < rows; x++) {
-                System.arraycopy(keySide, x * stride, ks, x * slots, stride);
-            }
-            keySide = ks;
-        }
-        keys = k;
-        values = v;
-        stride = slots;
+        held = need;
         long added = bytes() - before;
         backend.grew(added);
         return added;
     }
+
+    /** The page of ring slot {@code slot}. */
+    KeyBlock page(int slot) {
+        return pages[slot / pageSlots];
+    }
+
     void checkOpen(String op) {
         if (closed) {
             throw new IllegalStateException(op + ": KV cache " + spec + " is closed");
@@ -126,5 +129,7 @@ final class CpuKvCache implements KvCache {
         }
         closed = true;
         backend.released(this);
+        pages = new KeyBlock[0];
+        arena.close();
     }
 }

@@ -34,8 +34,9 @@ final class DecodeSplit {
         int sp = (s + L - 1) / L * L;
         AttentionKernel.Scratch sc = scratch.get();
         sc.ensure(n, d, sp, Math.max(rank, 1));
-        int pieces = AttentionKernel.pieces(c, lo, p, sc.pieces);
-        MemorySegment.copy(c.q().seg(), CpuTensor.F32, c.q().offset, sc.q, 0, nd);
+        int pieces = AttentionKernel.pieces(c, lo, p, sc);
+        KeyPiece[] all = sc.pieces;
+        MemorySegment.copy(c.q().seg(), CpuTensor.F32, c.qAt(0), sc.q, 0, nd);
         float[] lg = sc.logits;
         float[] q = sc.q;
         int units = sp / L;
@@ -50,10 +51,10 @@ final class DecodeSplit {
         loop.run(units, grain, (u0, u1) -> {
             AttentionKernel.Scratch ws = scratch.get();
             ws.ensure(n, d, L, Math.max(rank, 1));
-            int sub = clip(sc.pieces, pieces, u0 * L, Math.min(s, u1 * L), ws.subPieces);
+            int sub = clip(all, pieces, u0 * L, Math.min(s, u1 * L), ws);
             for (int pc = 0; pc < sub; pc++) {
                 KeyPiece k = ws.subPieces[pc];
-                AttentionLoops.logits1(q, k.keys(c), k.stride(c), k.col(), k.first(), k.count(), n, d, sp, scale, lg);
+                AttentionLoops.logits1(q, k.keys(), k.stride(), k.col(), k.first(), k.count(), n, d, sp, scale, lg);
             }
             if (compose) {
                 ComposeLoop.compose(c, lg, ws, ws.subPieces, sub, 0, 1, ComposeLoop.Stage.PRE, sp);
@@ -65,7 +66,7 @@ final class DecodeSplit {
         loop.run(units, grain, (u0, u1) -> {
             AttentionKernel.Scratch ws = scratch.get();
             ws.ensure(n, d, L, Math.max(rank, 1));
-            int sub = clip(sc.pieces, pieces, u0 * L, Math.min(s, u1 * L), ws.subPieces);
+            int sub = clip(all, pieces, u0 * L, Math.min(s, u1 * L), ws);
             if (compose) {
                 ComposeLoop.compose(c, lg, ws, ws.subPieces, sub, 0, 1, ComposeLoop.Stage.POST, sp);
             }
@@ -74,7 +75,7 @@ final class DecodeSplit {
             Arrays.fill(ws.out, 0, nd, 0f);
             for (int pc = 0; pc < sub; pc++) {
                 KeyPiece k = ws.subPieces[pc];
-                AttentionLoops.values1(lg, k.values(c), k.col(), k.first(), k.count(), n, d, sp, ws.out);
+                AttentionLoops.values1(lg, k.values(), k.col(), k.first(), k.count(), n, d, sp, ws.out);
             }
             System.arraycopy(ws.out, 0, partial, part * nd, nd);
         });
@@ -85,11 +86,18 @@ final class DecodeSplit {
                 out[x] += partial[part * nd + x];
             }
         }
-        MemorySegment.copy(out, 0, c.out().seg(), CpuTensor.F32, c.out().offset, nd);
+        MemorySegment.copy(out, 0, c.out().seg(), CpuTensor.F32, c.outAt(0), nd);
     }
 
-    /** The parts of {@code pieces[0 .. count)} that fall in key indices [a, b), into {@code out}; returns how many. */
-    private static int clip(KeyPiece[] pieces, int count, int a, int b, KeyPiece[] out) {
+    /**
+     * The parts of {@code pieces[0 .. count)} that fall in key indices [a, b), into the worker's {@code subPieces}
+     * (grown when needed); returns how many.
+     */
+    private static int clip(KeyPiece[] pieces, int count, int a, int b, AttentionKernel.Scratch ws) {
+        if (ws.subPieces.length < count) {
+            ws.subPieces = new KeyPiece[count];
+        }
+        KeyPiece[] out = ws.subPieces;
         int np = 0;
         for (int pc = 0; pc < count; pc++) {
             KeyPiece part = pieces[pc].clip(a, b);

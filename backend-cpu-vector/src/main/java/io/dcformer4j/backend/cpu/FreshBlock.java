@@ -1,49 +1,49 @@
 package io.dcformer4j.backend.cpu;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-import static io.dcformer4j.backend.cpu.Vec.L;
-
 /**
- * A prefill call's own keys, values and key-side factors, copied so that the attention loops read them as
- * they read the cache (keys and factors transposed, a vector holding consecutive keys); they are appended to
- * the ring only after every query of the call has attended.
- *
- * @param keysT    the keys, transposed [N·D, T]
- * @param values   the values [T, N·D]
- * @param keySideT slots 1 and 3 of the dynamic weights, transposed [2·(2I+1)·N, T] plus one vector of padding;
- *                 {@code null} unless the mode is DCMHA
+ * A prefill call's own keys, values and key-side factors, copied into a {@link KeyBlock} of T columns so that
+ * the attention loops read them as they read the cache's pages; they are appended to the cache only after every
+ * query of the call has attended.
  */
-record FreshBlock(float[] keysT, float[] values, float[] keySideT) {
+final class FreshBlock {
+    private FreshBlock() {
+    }
 
-    /** Copies T rows of k, v and (with {@code keySide}) the key-side slots of dyn. */
-    static FreshBlock of(CpuTensor k, CpuTensor v, CpuTensor dyn, int t, int n, int d, int rank, boolean keySide) {
+    /**
+     * Copies T rows of k, v and (with {@code keySide}) the key-side slots of dyn into a block allocated from
+     * {@code arena}: keys [N·D, T], values [T, N·D], factors [2·(2I+1)·N, T] plus padding.
+     */
+    static KeyBlock of(Arena arena, CpuTensor k, CpuTensor v, CpuTensor dyn, int t, int n, int d, int rank,
+                       boolean keySide) {
         int nd = n * d;
-        float[] rows = new float[t * nd];                    // [T, N·D]
-        MemorySegment.copy(k.seg(), CpuTensor.F32, k.offset, rows, 0, rows.length);
-        float[] kt = new float[nd * t];                      // [N·D, T]
+        int slotFloats = (2 * rank + 1) * n;
+        KeyBlock block = KeyBlock.allocate(arena, nd, keySide ? 2 * slotFloats : 0, t);
+        // copied segment to segment: a prefill leaves no garbage on the Java heap
+        MemorySegment ksrc = k.seg();
+        MemorySegment keys = block.keys();
         for (int i = 0; i < t; i++) {
+            long src = k.offset + 4L * i * nd;
             for (int x = 0; x < nd; x++) {
-                kt[x * t + i] = rows[i * nd + x];
+                keys.set(CpuTensor.F32, 4L * ((long) x * t + i), ksrc.get(CpuTensor.F32, src + 4L * x));
             }
         }
-        float[] vals = new float[t * nd];                    // [T, N·D]
-        MemorySegment.copy(v.seg(), CpuTensor.F32, v.offset, vals, 0, vals.length);
-        float[] ks = null;
+        MemorySegment.copy(v.seg(), v.offset, block.values(), 0, 4L * t * nd);
         if (keySide) {
-            int slotFloats = (2 * rank + 1) * n;
-            float[] dynRows = new float[t * 4 * slotFloats];  // [T, 4, 2I+1, N]
-            MemorySegment.copy(dyn.seg(), CpuTensor.F32, dyn.offset, dynRows, 0, dynRows.length);
-            ks = new float[2 * slotFloats * t + L];          // [2·(2I+1)·N, T] + one vector of padding
+            MemorySegment ds = dyn.seg();
+            MemorySegment factors = block.keySide();   // the padding stays zero
             for (int i = 0; i < t; i++) {
                 for (int part = 0; part < 2; part++) {
-                    int src = (i * 4 + 1 + 2 * part) * slotFloats;
+                    long src = dyn.offset + 4L * ((long) i * 4 + 1 + 2 * part) * slotFloats;
                     for (int x = 0; x < slotFloats; x++) {
-                        ks[(part * slotFloats + x) * t + i] = dynRows[src + x];
+                        factors.set(CpuTensor.F32, 4L * ((long) (part * slotFloats + x) * t + i),
+                                ds.get(CpuTensor.F32, src + 4L * x));
                     }
                 }
             }
         }
-        return new FreshBlock(kt, vals, ks);
+        return block;
     }
 }

@@ -48,19 +48,19 @@ final class PrefillBlocks {
         int s = hi - lo + 1;
         int sp = (s + L - 1) / L * L;
         sc.ensure(n, d, sp, Math.max(spec.rank(), 1));
+        int count = AttentionKernel.pieces(c, lo, hi, sc);
         KeyPiece[] pieces = sc.pieces;
-        int count = AttentionKernel.pieces(c, lo, hi, pieces);
         for (int r = 0; r < R; r++) {
             int row = t0 + Math.min(r, rb - 1);
-            MemorySegment.copy(c.q().seg(), CpuTensor.F32, c.q().offset + 4L * row * nd, sc.q, r * nd, nd);
+            MemorySegment.copy(c.q().seg(), CpuTensor.F32, c.qAt(row), sc.q, r * nd, nd);
         }
         float scale = (float) (1.0 / Math.sqrt(d));
         for (int pc = 0; pc < count; pc++) {
             KeyPiece k = pieces[pc];
             if (rb == 1) {
-                AttentionLoops.logits1(sc.q, k.keys(c), k.stride(c), k.col(), k.first(), k.count(), n, d, sp, scale, sc.logits);
+                AttentionLoops.logits1(sc.q, k.keys(), k.stride(), k.col(), k.first(), k.count(), n, d, sp, scale, sc.logits);
             } else {
-                AttentionLoops.logits(sc.q, k.keys(c), k.stride(c), k.col(), k.first(), k.count(), n, d, sp, scale, sc.logits);
+                AttentionLoops.logits(sc.q, k.keys(), k.stride(), k.col(), k.first(), k.count(), n, d, sp, scale, sc.logits);
             }
         }
         boolean compose = spec.mode() != AttentionMode.PLAIN_MHA;
@@ -97,14 +97,14 @@ final class PrefillBlocks {
         for (int pc = 0; pc < count; pc++) {
             KeyPiece k = pieces[pc];
             if (rb == 1) {
-                AttentionLoops.values1(sc.logits, k.values(c), k.col(), k.first(), k.count(), n, d, sp, sc.out);
+                AttentionLoops.values1(sc.logits, k.values(), k.col(), k.first(), k.count(), n, d, sp, sc.out);
             } else {
-                AttentionLoops.values(sc.logits, k.values(c), k.col(), k.first(), k.count(), n, d, sp, sc.out);
+                AttentionLoops.values(sc.logits, k.values(), k.col(), k.first(), k.count(), n, d, sp, sc.out);
             }
         }
         MemorySegment os = c.out().seg();
         for (int r = 0; r < rb; r++) {
-            MemorySegment.copy(sc.out, r * nd, os, CpuTensor.F32, c.out().offset + 4L * (t0 + r) * nd, nd);
+            MemorySegment.copy(sc.out, r * nd, os, CpuTensor.F32, c.outAt(t0 + r), nd);
         }
     }
 }

@@ -62,7 +62,14 @@ final class RowGemv {
             for (int j = 0; j < 4; j++) {
                 widen(w, (long) (c + j) * in, wb[j], in);
             }
-            for (int r = 0; r < t; r++) {
+            int r = 0;
+            for (; r + 2 <= t; r += 2) { // two rows share each weight load
+                long xr = x.offset + 4L * r * in;
+                long or = out.offset + 4L * ((long) r * o + c);
+                PairRowDot.dot4x2(xs, xr, xr + 4L * in, wb[0], wb[1], wb[2], wb[3], in, buf.lanes, os, or,
+                        or + 4L * o, bias, c);
+            }
+            for (; r < t; r++) {
                 long xr = x.offset + 4L * r * in;
                 long or = out.offset + 4L * ((long) r * o + c);
                 dot4(xs, xr, wb[0], wb[1], wb[2], wb[3], in, buf.lanes, os, or, bias, c);
@@ -118,10 +125,21 @@ final class RowGemv {
             a2 = FloatVector.fromArray(FS, w2, i).fma(x0, a2);
             a3 = FloatVector.fromArray(FS, w3, i).fma(x0, a3);
         }
-        a0.add(b0).intoArray(lanes, 0);
-        a1.add(b1).intoArray(lanes, L);
-        a2.add(b2).intoArray(lanes, 2 * L);
-        a3.add(b3).intoArray(lanes, 3 * L);
+        finish4(a0.add(b0), a1.add(b1), a2.add(b2), a3.add(b3), xs, xr, w0, w1, w2, w3, i, in, lanes, os, or, bias, c);
+    }
+
+    /**
+     * The end of a four-column dot product shared by every path, so that they agree to the last bit: the lane
+     * vectors of the four columns summed in a fixed order, the elements from {@code i} on (a tail shorter than a
+     * vector) added one by one, then the bias; writes out[c..c+4) of the row at {@code or}.
+     */
+    static void finish4(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, MemorySegment xs, long xr,
+                        float[] w0, float[] w1, float[] w2, float[] w3, int i, int in, float[] lanes, MemorySegment os,
+                        long or, CpuTensor bias, int c) {
+        v0.intoArray(lanes, 0);
+        v1.intoArray(lanes, L);
+        v2.intoArray(lanes, 2 * L);
+        v3.intoArray(lanes, 3 * L);
         float s0 = sumLanes(lanes, 0);
         float s1 = sumLanes(lanes, L);
         float s2 = sumLanes(lanes, 2 * L);

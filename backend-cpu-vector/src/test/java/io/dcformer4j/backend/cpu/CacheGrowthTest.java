@@ -1,6 +1,7 @@
 package io.dcformer4j.backend.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.Backend;
@@ -34,8 +35,8 @@ class CacheGrowthTest {
         for (int threads : new int[] {1, 2}) {
             try (Backend b = new CpuBackendProvider().open(BackendOptions.withThreads(threads))) {
                 for (AttentionMode mode : AttentionMode.values()) {
-                    same(b, mode, 0, 70);      // global: grows 16 → 32 → 64 → 70
-                    same(b, mode, 40, 40);     // local ring: grows 16 → 32 → 40, then wraps
+                    same(b, mode, 0, 70);      // global: grows a page of 32 at a time, 3 pages
+                    same(b, mode, 40, 40);     // local ring: grows to 2 pages, then wraps
                 }
             }
         }
@@ -45,9 +46,31 @@ class CacheGrowthTest {
     void aHugeCapacityAllocatesNothingUpFront() {
         try (Backend b = new CpuBackendProvider().open(BackendOptions.withThreads(1));
              KvCache c = b.allocateKvCache(new KvCacheSpec(Integer.MAX_VALUE / 4, 16, 64, 4, true))) {
-            assertThat(c.bytes()).isEqualTo(4L * Vec.L);
-            assertThat(b.liveBytes()).isEqualTo(4L * Vec.L);
-            assertThat(c.bytesFor(20)).isEqualTo(4L * 20 * (2 * 16 * 64 + 2 * 9 * 16) + 4L * Vec.L);
+            assertThat(c.bytes()).isZero();
+            assertThat(b.liveBytes()).isZero();
+            assertThat(c.bytesFor(20)).isEqualTo(4L * CpuKvCache.PAGE * (2 * 16 * 64 + 2 * 9 * 16) + 4L * Vec.L);
+        }
+    }
+
+    @Test
+    void pagesStayWhereTheyAreAsTheCacheGrowsAndAreFreedOnClose() {
+        try (Backend b = new CpuBackendProvider().open(BackendOptions.withThreads(1))) {
+            CpuKvCache c = (CpuKvCache) b.allocateKvCache(new KvCacheSpec(10 * CpuKvCache.PAGE, 2, 8, 1, true));
+            long page = KeyBlock.bytes(16, c.spec().keySidePerToken(), CpuKvCache.PAGE);
+            assertThat(c.ensure(1)).isEqualTo(page);
+            KeyBlock first = c.page(0);
+            first.values().set(CpuTensor.F32, 0, 42f);
+            assertThat(c.ensure(CpuKvCache.PAGE + 1)).as("one more page").isEqualTo(page);
+            assertThat(c.ensure(CpuKvCache.PAGE + 2)).as("the page is already held").isZero();
+            assertThat(c.ensure(5 * CpuKvCache.PAGE)).isEqualTo(3 * page);
+            assertThat(c.page(0)).as("growth moves no page").isSameAs(first);
+            assertThat(first.values().get(CpuTensor.F32, 0)).isEqualTo(42f);
+            assertThat(first.values().isNative()).as("off the Java heap").isTrue();
+            assertThat(b.liveBytes()).isEqualTo(5 * page);
+            c.close();
+            assertThat(b.liveBytes()).isZero();
+            assertThatThrownBy(() -> first.values().get(CpuTensor.F32, 0)).as("freed on close")
+                    .isInstanceOf(IllegalStateException.class);
         }
     }
 }

@@ -12,6 +12,7 @@ import io.dcformer4j.api.DType;
 import io.dcformer4j.api.KvCacheSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
+import java.lang.foreign.Arena;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -28,7 +29,7 @@ class ComposeLoopTest {
         int n = 3;
         int d = 4;
         int rank = 2;
-        int cached = 7;
+        int cached = CpuKvCache.PAGE + 8;
         int t = 5;
         Random rnd = new Random(42 + mode.ordinal());
         try (CpuBackend b = (CpuBackend) new CpuBackendProvider().open(BackendOptions.withThreads(1))) {
@@ -41,17 +42,19 @@ class ComposeLoopTest {
                  Tensor k = b.fromFloats(DType.F32, Shape.of(t, nd), random(rnd, t * nd, 1f), "k");
                  Tensor v = b.fromFloats(DType.F32, Shape.of(t, nd), random(rnd, t * nd, 1f), "v");
                  Tensor dyn = b.fromFloats(DType.F32, Shape.of(t, per), random(rnd, t * per, 0.5f), "dyn");
-                 CpuKvCache cache = (CpuKvCache) b.allocateKvCache(new KvCacheSpec(16, n, d, rank, mode.usesKeySide()))) {
-                b.attentionPrefill(q0, q0, q0, dyn0, cache, spec, o0);   // fills ring slots 0..6
+                 CpuKvCache cache = (CpuKvCache) b.allocateKvCache(new KvCacheSpec(2 * CpuKvCache.PAGE + 16, n, d, rank, mode.usesKeySide()));
+                 Arena arena = Arena.ofShared()) {
+                b.attentionPrefill(q0, q0, q0, dyn0, cache, spec, o0);   // fills the first page and 8 slots of the second
                 float[] pre = random(rnd, n * n, 0.3f);
                 float[] post = random(rnd, n * n, 0.3f);
                 AttentionKernel.Call call = new AttentionKernel.Call((CpuTensor) k, (CpuTensor) dyn, cache, spec, null, t,
-                        cached, pre, post, FreshBlock.of((CpuTensor) k, (CpuTensor) v, (CpuTensor) dyn, t, n, d, rank,
-                        mode.usesKeySide()));
+                        cached, pre, post, FreshBlock.of(arena, (CpuTensor) k, (CpuTensor) v, (CpuTensor) dyn, t, n, d, rank,
+                        mode.usesKeySide()), 0);
                 int hi = cached + AttentionKernel.R - 1;
-                KeyPiece[] pieces = new KeyPiece[3];
-                int count = AttentionKernel.pieces(call, 0, hi, pieces);
-                assertThat(count).as("a ring run and the fresh block").isEqualTo(2);
+                AttentionKernel.Scratch pieceScratch = new AttentionKernel.Scratch();
+                int count = AttentionKernel.pieces(call, 0, hi, pieceScratch);
+                KeyPiece[] pieces = pieceScratch.pieces;
+                assertThat(count).as("two cache pages and the fresh block").isEqualTo(3);
                 int s = hi + 1;
                 int sp = (s + Vec.L - 1) / Vec.L * Vec.L;
                 float[] logits = random(rnd, AttentionKernel.R * n * sp + Vec.L, 2f);

@@ -115,14 +115,15 @@ class StorageTest {
         Tensor a = backend.allocate(DType.F32, Shape.of(10), "a");
         Tensor b = backend.allocate(DType.BF16, Shape.of(10), "b");
         KvCache c = backend.allocateKvCache(new KvCacheSpec(8, 2, 4, 2, true));
-        // a new cache holds no slots, only the vector of padding after the key-side factors
+        // a new cache holds no page
         assertThat(backend.liveTensors()).isEqualTo(3);
-        assertThat(backend.liveBytes()).isEqualTo(40 + 20 + 4L * Vec.L);
-        assertThat(c.bytes()).isEqualTo(4L * Vec.L);
-        // once a position is stored it holds min(capacity, 16) slots: keys and values, key-side factors, padding
+        assertThat(backend.liveBytes()).isEqualTo(40 + 20);
+        assertThat(c.bytes()).isZero();
+        // once a position is stored it holds one page of min(capacity, PAGE) slots: keys and values, key-side
+        // factors, a vector of padding
         long cacheBytes = 4L * 8 * 2 * 4 * 2 + 4L * 8 * 2 * 5 * 2 + 4L * Vec.L;
         assertThat(c.bytesFor(1)).isEqualTo(cacheBytes);
-        assertThat(((CpuKvCache) c).ensure(1)).isEqualTo(cacheBytes - 4L * Vec.L);
+        assertThat(((CpuKvCache) c).ensure(1)).isEqualTo(cacheBytes);
         assertThat(c.bytes()).isEqualTo(cacheBytes);
         c.close();
         assertThatThrownBy(c::close).isInstanceOf(IllegalStateException.class);
