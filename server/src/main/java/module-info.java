@@ -12,7 +12,11 @@ module io.dcformer4j.server {
     requires micrometer.registry.prometheus;
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
+    requires jinjava;
+    // jinjava's expression-language resolvers name java.beans types in their signatures.
+    requires java.desktop;
 
     exports io.dcformer4j.server;
     opens io.dcformer4j.server to info.picocli;
+    opens io.dcformer4j.server.template to jinjava;
 }

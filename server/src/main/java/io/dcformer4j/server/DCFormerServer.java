@@ -14,8 +14,6 @@ import org.eclipse.jetty.server.Connector;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -62,6 +60,7 @@ public final class DCFormerServer implements AutoCloseable {
     private volatile String modelId;
     private volatile long loadedAt;
     private volatile Engine engine;
+    private volatile ChatFormat chatFormat;
     private volatile GenerationHandler generation;
 
     private DCFormerServer(ServerConfig config, boolean ownsModel) {
@@ -214,12 +213,13 @@ public final class DCFormerServer implements AutoCloseable {
         }
         String id = config.modelName() != null ? config.modelName()
                 : config.model() == null ? ServerConfig.DEMO_MODEL_NAME : m.directory().getFileName().toString();
-        warnAboutChatTemplate(m.directory());
+        ChatFormat chat = chatFormat(m.directory());
         Engine e = new Engine(m, ctx, admission, metrics);
-        RequestParser parser = new RequestParser(id, m.tokenizer(), ctx, m.config().vocabSize(), new TranscriptChatFormat());
+        RequestParser parser = new RequestParser(id, m.tokenizer(), ctx, m.config().vocabSize(), chat);
         this.model = m;
         this.ownedBackend = backend;
         this.modelId = id;
+        this.chatFormat = chat;
         this.engine = e;
         this.generation = new GenerationHandler(json, e, parser, config.maxBodyBytes());
         this.loadedAt = System.currentTimeMillis() / 1000;
@@ -227,17 +227,15 @@ public final class DCFormerServer implements AutoCloseable {
         loaded.countDown();
     }
 
-    /** Chat templates (Jinja) are not rendered yet: say so when a model ships one, rather than ignore it quietly. */
-    private static void warnAboutChatTemplate(Path dir) {
-        Path config = dir.resolve("tokenizer_config.json");
-        try {
-            if (Files.isRegularFile(config) && Files.readString(config).contains("\"chat_template\"")) {
-                LOG.warning(() -> config + " has a chat_template, which this server does not render yet:"
-                        + " chat requests use the plain transcript format (see the README)");
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.fine(() -> "cannot read " + config + ": " + e);
+    /** The model's chat format, said in the log (a template that does not parse is logged as an error). */
+    private static ChatFormat chatFormat(Path dir) {
+        ChatFormat chat = ChatFormat.forModel(dir);
+        if (chat instanceof JinjaChatFormat jinja && jinja.problem() != null) {
+            LOG.severe(() -> "chat requests will fail: the " + chat.name() + " cannot be used: " + jinja.problem());
+        } else {
+            LOG.info(() -> "chat requests use the " + chat.name());
         }
+        return chat;
     }
 
     private void generate(Context ctx, boolean chat) {
@@ -305,6 +303,8 @@ public final class DCFormerServer implements AutoCloseable {
         m.put("object", "model");
         m.put("created", loadedAt);
         m.put("owned_by", "dcformer4j");
+        // Not an OpenAI field (clients ignore it): how chat messages become the prompt.
+        m.put("chat_format", chatFormat.name());
         return m;
     }
 

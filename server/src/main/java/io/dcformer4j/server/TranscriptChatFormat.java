@@ -49,6 +49,6 @@ final class TranscriptChatFormat implements ChatFormat {
 
     @Override
     public String name() {
-        return "transcript";
+        return "transcript (no chat template in the tokenizer files)";
     }
 }

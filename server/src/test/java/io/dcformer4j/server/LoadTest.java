@@ -178,11 +178,19 @@ class LoadTest {
     void eightClientsAgainstOne() throws Exception {
         try (ServerFixture fx = new ServerFixture(b -> b.maxBatch(8))) {
             HttpClient http = HttpClient.newHttpClient();
-            for (int i = 0; i < 5; i++) {
-                SseClient.stream(http, fx.base(), body(prompt(i), 32)); // warm-up
-            }
-            double one = throughput(fx, http, 1, 8);
-            double eight = throughput(fx, http, 8, 8);
+            // Warm-up in both shapes of load, long enough for the kernels' C2 compilation: with 5 requests, JFR
+            // showed the kernels compiled during the measured phases and the Vector API's slow Java fallbacks in
+            // about 40 % of the samples, so the two phases compared two stages of JIT warm-up.
+            throughput(fx, http, 1, 8);
+            throughput(fx, http, 8, 4);
+            // The phases' wall-clock times, to cut a profile of the run (JFR) into its two halves.
+            System.out.println("phase 1 client from " + java.time.Instant.now());
+            // More requests give a profiler longer phases: -Ddcformer4j.loadtest.requests=64.
+            int requests = Integer.getInteger("dcformer4j.loadtest.requests", 8);
+            double one = throughput(fx, http, 1, requests);
+            System.out.println("phase 8 clients from " + java.time.Instant.now());
+            double eight = throughput(fx, http, 8, requests);
+            System.out.println("phases end " + java.time.Instant.now());
             System.out.printf("aggregate tokens/s: 1 client %.1f, 8 clients %.1f, ratio %.2f (%d processors)%n", one, eight,
                     eight / one, Runtime.getRuntime().availableProcessors());
             assertThat(one).isPositive();

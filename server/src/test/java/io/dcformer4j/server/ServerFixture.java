@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 
@@ -28,9 +29,14 @@ final class ServerFixture implements AutoCloseable {
     }
 
     ServerFixture(UnaryOperator<ServerConfig.Builder> options) {
+        this(null, options);
+    }
+
+    /** Serves the model of directory {@code dir} (null: the demo model). */
+    ServerFixture(Path dir, UnaryOperator<ServerConfig.Builder> options) {
         // One worker: requests give the concurrency, and hand-offs between workers are slow on a busy machine.
         backend = Backends.open("cpu", BackendOptions.withThreads(1));
-        model = DCFormer.demo(backend);
+        model = dir == null ? DCFormer.demo(backend) : DCFormer.load(dir, backend);
         server = DCFormerServer.start(options.apply(ServerConfig.builder().port(0)).build(), model);
     }
 
