@@ -45,7 +45,7 @@ public record BenchOptions(BenchPreset preset, List<Integer> prefillLengths, Lis
      */
     public static BenchOptions standard(BenchPreset preset, boolean quick, boolean vsBlas, Consumer<String> progress) {
         return new BenchOptions(preset, List.of(128, 512, 1024), List.of(512, 2048), quick ? 8 : 32, quick ? 1 : 3,
-                quick ? 256L << 20 : 1L << 30, quick ? 0.1 : 0.3, vsBlas, OpenBlas.defaultCandidates(), 42, progress, List.of());
+                1L << 30, quick ? 0.1 : 0.3, vsBlas, OpenBlas.defaultCandidates(), 42, progress, List.of());
     }
 
     /** Positions the longest measurement needs (a prefill, or a decode context plus its steps). */
