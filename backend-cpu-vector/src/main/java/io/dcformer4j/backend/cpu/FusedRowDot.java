@@ -16,7 +16,7 @@ import static io.dcformer4j.backend.cpu.Vec.SS;
 
 /**
  * {@link RowGemv}'s four-column dot product for a single input row, reading the four weight rows straight from
- * memory (BF16 and Q8_0 widened in registers, F32 as is) instead of widening them into a buffer first: one decode row
+ * memory (BF16 widened in registers, F32 as is) instead of widening them into a buffer first: one decode row
  * uses each weight once, so the buffer only cost a store and a load per weight, and four rows read side by side
  * keep four streams in flight where the buffered path read one row at a time (about twice the single-thread
  * bandwidth in an in-process comparison). The FMAs, their order and the lane sums are exactly those of
@@ -28,7 +28,7 @@ final class FusedRowDot {
 
     /** Whether weights of this type have a fused path. */
     static boolean supports(DType dtype) {
-        return dtype == DType.BF16 || dtype == DType.F32 || dtype == DType.Q8_0 && Q8Loops.vectorised();
+        return dtype == DType.BF16 || dtype == DType.F32;
     }
 
     /**
@@ -37,12 +37,13 @@ final class FusedRowDot {
      */
     static void dot4(MemorySegment xs, long xr, MemorySegment ws, long w0, DType dtype, int in, float[] lanes,
                      MemorySegment os, long or, CpuTensor bias, int c) {
-        Kind k = dtype == DType.BF16 ? Kind.BF16 : dtype == DType.Q8_0 ? Kind.Q8_0 : Kind.F32;
-        long rowBytes = dtype.bytesFor(in);
+        boolean bf16 = dtype == DType.BF16;
+        long rowBytes = (long) in * (bf16 ? 2 : 4);
         long r0 = w0;
         long r1 = w0 + rowBytes;
         long r2 = w0 + 2 * rowBytes;
         long r3 = w0 + 3 * rowBytes;
+        int eb = bf16 ? 2 : 4;
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -55,21 +56,24 @@ final class FusedRowDot {
         for (; i <= in - 2 * L; i += 2 * L) {
             FloatVector x0 = FloatVector.fromMemorySegment(FS, xs, xr + 4L * i, LE);
             FloatVector x1 = FloatVector.fromMemorySegment(FS, xs, xr + 4L * (i + L), LE);
-            a0 = load(ws, r0, i, k).fma(x0, a0);
-            b0 = load(ws, r0, i + L, k).fma(x1, b0);
-            a1 = load(ws, r1, i, k).fma(x0, a1);
-            b1 = load(ws, r1, i + L, k).fma(x1, b1);
-            a2 = load(ws, r2, i, k).fma(x0, a2);
-            b2 = load(ws, r2, i + L, k).fma(x1, b2);
-            a3 = load(ws, r3, i, k).fma(x0, a3);
-            b3 = load(ws, r3, i + L, k).fma(x1, b3);
+            long p = (long) eb * i;
+            long q = (long) eb * (i + L);
+            a0 = load(ws, r0 + p, bf16).fma(x0, a0);
+            b0 = load(ws, r0 + q, bf16).fma(x1, b0);
+            a1 = load(ws, r1 + p, bf16).fma(x0, a1);
+            b1 = load(ws, r1 + q, bf16).fma(x1, b1);
+            a2 = load(ws, r2 + p, bf16).fma(x0, a2);
+            b2 = load(ws, r2 + q, bf16).fma(x1, b2);
+            a3 = load(ws, r3 + p, bf16).fma(x0, a3);
+            b3 = load(ws, r3 + q, bf16).fma(x1, b3);
         }
         for (; i <= in - L; i += L) {
             FloatVector x0 = FloatVector.fromMemorySegment(FS, xs, xr + 4L * i, LE);
-            a0 = load(ws, r0, i, k).fma(x0, a0);
-            a1 = load(ws, r1, i, k).fma(x0, a1);
-            a2 = load(ws, r2, i, k).fma(x0, a2);
-            a3 = load(ws, r3, i, k).fma(x0, a3);
+            long p = (long) eb * i;
+            a0 = load(ws, r0 + p, bf16).fma(x0, a0);
+            a1 = load(ws, r1 + p, bf16).fma(x0, a1);
+            a2 = load(ws, r2 + p, bf16).fma(x0, a2);
+            a3 = load(ws, r3 + p, bf16).fma(x0, a3);
         }
         a0.add(b0).intoArray(lanes, 0);
         a1.add(b1).intoArray(lanes, L);
@@ -81,10 +85,11 @@ final class FusedRowDot {
         float s3 = RowGemv.sumLanes(lanes, 3 * L);
         for (; i < in; i++) {
             float xv = xs.get(CpuTensor.F32, xr + 4L * i);
-            s0 += xv * scalar(ws, r0, i, k);
-            s1 += xv * scalar(ws, r1, i, k);
-            s2 += xv * scalar(ws, r2, i, k);
-            s3 += xv * scalar(ws, r3, i, k);
+            long p = (long) eb * i;
+            s0 += xv * scalar(ws, r0 + p, bf16);
+            s1 += xv * scalar(ws, r1 + p, bf16);
+            s2 += xv * scalar(ws, r2 + p, bf16);
+            s3 += xv * scalar(ws, r3 + p, bf16);
         }
         if (bias != null) {
             s0 += bias.getFloat(c);
@@ -98,27 +103,16 @@ final class FusedRowDot {
         os.set(CpuTensor.F32, or + 12, s3);
     }
 
-    /** How the weights are stored. */
-    private enum Kind { F32, BF16, Q8_0 }
-
-    /**
-     * The L weights from element {@code i} of the row starting at byte offset {@code row}, widened exactly to F32:
-     * for Q8_0 the float of each byte times its block's scale, as {@link Q8Loops#widen} computes it.
-     */
-    private static FloatVector load(MemorySegment ws, long row, int i, Kind k) {
-        return switch (k) {
-            case BF16 -> ((IntVector) ShortVector.fromMemorySegment(SS, ws, row + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            case F32 -> FloatVector.fromMemorySegment(FS, ws, row + 4L * i, LE);
-            case Q8_0 -> Q8Loops.load(ws, row, i);
-        };
+    /** L weights at byte offset {@code at}, widened exactly to F32. */
+    private static FloatVector load(MemorySegment ws, long at, boolean bf16) {
+        if (bf16) {
+            return ((IntVector) ShortVector.fromMemorySegment(SS, ws, at, LE).convertShape(VectorOperators.S2I, IS, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+        return FloatVector.fromMemorySegment(FS, ws, at, LE);
     }
 
-    private static float scalar(MemorySegment ws, long row, int i, Kind k) {
-        return switch (k) {
-            case BF16 -> Float.intBitsToFloat((ws.get(CpuTensor.I16, row + 2L * i) & 0xffff) << 16);
-            case F32 -> ws.get(CpuTensor.F32, row + 4L * i);
-            case Q8_0 -> Q8Loops.scalar(ws, row, i);
-        };
+    private static float scalar(MemorySegment ws, long at, boolean bf16) {
+        return bf16 ? Float.intBitsToFloat((ws.get(CpuTensor.I16, at) & 0xffff) << 16) : ws.get(CpuTensor.F32, at);
     }
 }

@@ -50,28 +50,6 @@ final class Q8Loops {
         }
     }
 
-    /** Whether {@link #load} is available (vectors of at least eight floats). */
-    static boolean vectorised() {
-        return BS != null;
-    }
-
-    /**
-     * The L values from element {@code i} (a multiple of L) of the Q8_0 row starting at byte offset {@code row},
-     * as {@link #widen} computes them (so a row dotted in place gives the floats of a widened one).
-     */
-    static FloatVector load(MemorySegment s, long row, int i) {
-        long at = row + (long) (i / BLOCK) * BLOCK_BYTES;
-        float d = Float.float16ToFloat(s.get(CpuTensor.I16, at));
-        return ((FloatVector) ByteVector.fromMemorySegment(BS, s, at + 2 + i % BLOCK, Vec.LE)
-                .convertShape(VectorOperators.B2F, FS, 0)).mul(d);
-    }
-
-    /** Element {@code i} of the Q8_0 row starting at byte offset {@code row}, as {@link #widenScalar} computes it. */
-    static float scalar(MemorySegment s, long row, int i) {
-        long at = row + (long) (i / BLOCK) * BLOCK_BYTES;
-        return Float.float16ToFloat(s.get(CpuTensor.I16, at)) * s.get(ValueLayout.JAVA_BYTE, at + 2 + i % BLOCK);
-    }
-
     /** The scalar twin of {@link #widen}, for vectors of fewer than eight floats. */
     static void widenScalar(MemorySegment s, long src, float[] dst, int n) {
         for (int b = 0; b < n; b += BLOCK) {

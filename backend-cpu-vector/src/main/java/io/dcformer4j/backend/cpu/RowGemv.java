@@ -53,9 +53,10 @@ final class RowGemv {
         MemorySegment os = out.seg();
         int c = c0;
         boolean fused = t == 1 && FusedRowDot.supports(w.dtype());
+        long eb = fused ? w.dtype().byteSize() : 0;   // Q8_0 has no element size; it is never fused
         for (; c + 4 <= c1; c += 4) {
             if (fused) {
-                FusedRowDot.dot4(xs, x.offset, w.seg(), w.offset + w.dtype().bytesFor((long) c * in), w.dtype(), in, buf.lanes, os,
+                FusedRowDot.dot4(xs, x.offset, w.seg(), w.offset + eb * c * in, w.dtype(), in, buf.lanes, os,
                         out.offset + 4L * c, bias, c);
                 continue;
             }
