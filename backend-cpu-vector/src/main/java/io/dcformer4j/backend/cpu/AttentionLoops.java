@@ -171,42 +171,67 @@ final class AttentionLoops {
             int v0 = (col + j) * nd;
             for (int m = 0; m < n; m++) {
                 int pb = m * sp + first + j;
-                FloatVector p0 = FloatVector.broadcast(FS, lg[pb]);
-                FloatVector p1 = FloatVector.broadcast(FS, lg[pb + 1]);
-                FloatVector p2 = FloatVector.broadcast(FS, lg[pb + 2]);
-                FloatVector p3 = FloatVector.broadcast(FS, lg[pb + 3]);
-                for (int e = 0; e < d; e += L) {
-                    int ob = m * d + e;
-                    int vb = v0 + ob;
-                    if (whole) {
-                        FloatVector a = FloatVector.fromArray(FS, out, ob);
-                        a = p0.fma(FloatVector.fromMemorySegment(FS, v, 4L * vb, LE), a);
-                        a = p1.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + nd), LE), a);
-                        a = p2.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 2 * nd), LE), a);
-                        a = p3.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 3 * nd), LE), a);
-                        a.intoArray(out, ob);
-                    } else {
-                        VectorMask<Float> mask = FS.indexInRange(e, d);
-                        FloatVector a = FloatVector.fromArray(FS, out, ob, mask);
-                        a = p0.fma(FloatVector.fromMemorySegment(FS, v, 4L * vb, LE, mask), a);
-                        a = p1.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + nd), LE, mask), a);
-                        a = p2.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 2 * nd), LE, mask), a);
-                        a = p3.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 3 * nd), LE, mask), a);
-                        a.intoArray(out, ob, mask);
-                    }
+                if (whole) {
+                    fourKeys(lg, pb, v, v0, nd, m * d, d, out);
+                } else {
+                    fourKeysMasked(lg, pb, v, v0, nd, m * d, d, out);
                 }
             }
         }
         for (; j < count; j++) {
-            int v0 = (col + j) * nd;
-            for (int m = 0; m < n; m++) {
-                FloatVector p = FloatVector.broadcast(FS, lg[m * sp + first + j]);
-                for (int e = 0; e < d; e += L) {
-                    VectorMask<Float> mask = FS.indexInRange(e, d);
-                    int ob = m * d + e;
-                    p.fma(FloatVector.fromMemorySegment(FS, v, 4L * (v0 + ob), LE, mask), FloatVector.fromArray(FS, out, ob, mask))
-                            .intoArray(out, ob, mask);
-                }
+            oneKey(lg, v, (col + j) * nd, first + j, n, d, sp, out);
+        }
+    }
+
+    // values1's pieces are separate methods: as one method the client compiler ran out of registers on it and
+    // left it to the interpreter until C2 came, seconds later.
+
+    /** out[m·d .. m·d + d) += Σ_{i<4} lg[pb + i] · v[key v0 + i·nd]; d a multiple of the vector length. */
+    private static void fourKeys(float[] lg, int pb, MemorySegment v, int v0, int nd, int ob0, int d, float[] out) {
+        FloatVector p0 = FloatVector.broadcast(FS, lg[pb]);
+        FloatVector p1 = FloatVector.broadcast(FS, lg[pb + 1]);
+        FloatVector p2 = FloatVector.broadcast(FS, lg[pb + 2]);
+        FloatVector p3 = FloatVector.broadcast(FS, lg[pb + 3]);
+        for (int e = 0; e < d; e += L) {
+            int ob = ob0 + e;
+            int vb = v0 + ob;
+            FloatVector a = FloatVector.fromArray(FS, out, ob);
+            a = p0.fma(FloatVector.fromMemorySegment(FS, v, 4L * vb, LE), a);
+            a = p1.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + nd), LE), a);
+            a = p2.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 2 * nd), LE), a);
+            a = p3.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 3 * nd), LE), a);
+            a.intoArray(out, ob);
+        }
+    }
+
+    /** {@link #fourKeys} for any d: the last piece of each head is masked. */
+    private static void fourKeysMasked(float[] lg, int pb, MemorySegment v, int v0, int nd, int ob0, int d, float[] out) {
+        FloatVector p0 = FloatVector.broadcast(FS, lg[pb]);
+        FloatVector p1 = FloatVector.broadcast(FS, lg[pb + 1]);
+        FloatVector p2 = FloatVector.broadcast(FS, lg[pb + 2]);
+        FloatVector p3 = FloatVector.broadcast(FS, lg[pb + 3]);
+        for (int e = 0; e < d; e += L) {
+            VectorMask<Float> mask = FS.indexInRange(e, d);
+            int ob = ob0 + e;
+            int vb = v0 + ob;
+            FloatVector a = FloatVector.fromArray(FS, out, ob, mask);
+            a = p0.fma(FloatVector.fromMemorySegment(FS, v, 4L * vb, LE, mask), a);
+            a = p1.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + nd), LE, mask), a);
+            a = p2.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 2 * nd), LE, mask), a);
+            a = p3.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 3 * nd), LE, mask), a);
+            a.intoArray(out, ob, mask);
+        }
+    }
+
+    /** out[m, :] += lg[m·sp + at] · v[key v0, m, :] for every head m. */
+    private static void oneKey(float[] lg, MemorySegment v, int v0, int at, int n, int d, int sp, float[] out) {
+        for (int m = 0; m < n; m++) {
+            FloatVector p = FloatVector.broadcast(FS, lg[m * sp + at]);
+            for (int e = 0; e < d; e += L) {
+                VectorMask<Float> mask = FS.indexInRange(e, d);
+                int ob = m * d + e;
+                p.fma(FloatVector.fromMemorySegment(FS, v, 4L * (v0 + ob), LE, mask), FloatVector.fromArray(FS, out, ob, mask))
+                        .intoArray(out, ob, mask);
             }
         }
     }
