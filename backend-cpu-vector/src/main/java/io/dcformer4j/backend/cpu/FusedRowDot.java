@@ -75,32 +75,30 @@ final class FusedRowDot {
             a2 = load(ws, r2 + p, bf16).fma(x0, a2);
             a3 = load(ws, r3 + p, bf16).fma(x0, a3);
         }
-        a0.add(b0).intoArray(lanes, 0);
-        a1.add(b1).intoArray(lanes, L);
-        a2.add(b2).intoArray(lanes, 2 * L);
-        a3.add(b3).intoArray(lanes, 3 * L);
-        float s0 = RowGemv.sumLanes(lanes, 0);
-        float s1 = RowGemv.sumLanes(lanes, L);
-        float s2 = RowGemv.sumLanes(lanes, 2 * L);
-        float s3 = RowGemv.sumLanes(lanes, 3 * L);
+        a0 = a0.add(b0);
+        a1 = a1.add(b1);
+        a2 = a2.add(b2);
+        a3 = a3.add(b3);
+        // lane sums in Vec's tree order (see there)
+        FloatVector ab = a0.add(a0.rearrange(Vec.SWAP1)).blend(a1.add(a1.rearrange(Vec.SWAP1)), Vec.ODD);
+        FloatVector cd = a2.add(a2.rearrange(Vec.SWAP1)).blend(a3.add(a3.rearrange(Vec.SWAP1)), Vec.ODD);
+        FloatVector s = ab.add(ab.rearrange(Vec.SWAP2)).blend(cd.add(cd.rearrange(Vec.SWAP2)), Vec.HIGH_PAIR);
+        if (L > 4) {
+            s = s.add(s.rearrange(Vec.SWAP4));
+        }
+        if (L > 8) {
+            s = s.add(s.rearrange(Vec.SWAP8));
+        }
+        s.intoArray(lanes, 0);
         for (; i < in; i++) {
             float xv = xs.get(CpuTensor.F32, xr + 4L * i);
             long p = (long) eb * i;
-            s0 += xv * scalar(ws, r0 + p, bf16);
-            s1 += xv * scalar(ws, r1 + p, bf16);
-            s2 += xv * scalar(ws, r2 + p, bf16);
-            s3 += xv * scalar(ws, r3 + p, bf16);
+            lanes[0] += xv * scalar(ws, r0 + p, bf16);
+            lanes[1] += xv * scalar(ws, r1 + p, bf16);
+            lanes[2] += xv * scalar(ws, r2 + p, bf16);
+            lanes[3] += xv * scalar(ws, r3 + p, bf16);
         }
-        if (bias != null) {
-            s0 += bias.getFloat(c);
-            s1 += bias.getFloat(c + 1);
-            s2 += bias.getFloat(c + 2);
-            s3 += bias.getFloat(c + 3);
-        }
-        os.set(CpuTensor.F32, or, s0);
-        os.set(CpuTensor.F32, or + 4, s1);
-        os.set(CpuTensor.F32, or + 8, s2);
-        os.set(CpuTensor.F32, or + 12, s3);
+        RowGemv.store4(lanes, os, or, bias, c);
     }
 
     /** L weights at byte offset {@code at}, widened exactly to F32. */

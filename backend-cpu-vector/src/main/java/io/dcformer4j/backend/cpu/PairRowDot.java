@@ -13,7 +13,7 @@ import static io.dcformer4j.backend.cpu.Vec.LE;
  * once for both rows, which halves the loads per FMA of a batch (the widened rows of a wide layer, 45 KB for
  * 2816 inputs, do not fit L1, so row after row re-read them from L2: about three times slower in an in-process
  * comparison at batch 8). Each row keeps its own accumulators with exactly the FMAs, order and lane sums of
- * {@link RowGemv}'s one-row path ({@link RowGemv#finish4}), so a row's result does not depend on its partner.
+ * {@link RowGemv}'s one-row path (lane sums in {@link Vec}'s tree order, then {@link RowGemv#finish4}), so a row's result does not depend on its partner.
  */
 final class PairRowDot {
     private PairRowDot() {
@@ -85,9 +85,32 @@ final class PairRowDot {
             a3 = u.fma(x0, a3);
             c3 = u.fma(y0, c3);
         }
-        RowGemv.finish4(a0.add(b0), a1.add(b1), a2.add(b2), a3.add(b3), xs, xr, w0, w1, w2, w3, i, in, lanes, os, or,
-                bias, c);
-        RowGemv.finish4(c0.add(d0), c1.add(d1), c2.add(d2), c3.add(d3), xs, yr, w0, w1, w2, w3, i, in, lanes, os, pr,
-                bias, c);
+        a0 = a0.add(b0);
+        a1 = a1.add(b1);
+        a2 = a2.add(b2);
+        a3 = a3.add(b3);
+        c0 = c0.add(d0);
+        c1 = c1.add(d1);
+        c2 = c2.add(d2);
+        c3 = c3.add(d3);
+        // each row's lane sums in Vec's tree order (see there)
+        FloatVector ab = a0.add(a0.rearrange(Vec.SWAP1)).blend(a1.add(a1.rearrange(Vec.SWAP1)), Vec.ODD);
+        FloatVector cd = a2.add(a2.rearrange(Vec.SWAP1)).blend(a3.add(a3.rearrange(Vec.SWAP1)), Vec.ODD);
+        FloatVector s = ab.add(ab.rearrange(Vec.SWAP2)).blend(cd.add(cd.rearrange(Vec.SWAP2)), Vec.HIGH_PAIR);
+        FloatVector ef = c0.add(c0.rearrange(Vec.SWAP1)).blend(c1.add(c1.rearrange(Vec.SWAP1)), Vec.ODD);
+        FloatVector gh = c2.add(c2.rearrange(Vec.SWAP1)).blend(c3.add(c3.rearrange(Vec.SWAP1)), Vec.ODD);
+        FloatVector t = ef.add(ef.rearrange(Vec.SWAP2)).blend(gh.add(gh.rearrange(Vec.SWAP2)), Vec.HIGH_PAIR);
+        if (L > 4) {
+            s = s.add(s.rearrange(Vec.SWAP4));
+            t = t.add(t.rearrange(Vec.SWAP4));
+        }
+        if (L > 8) {
+            s = s.add(s.rearrange(Vec.SWAP8));
+            t = t.add(t.rearrange(Vec.SWAP8));
+        }
+        s.intoArray(lanes, 0);
+        RowGemv.finish4(lanes, xs, xr, w0, w1, w2, w3, i, in, os, or, bias, c);
+        t.intoArray(lanes, 0);
+        RowGemv.finish4(lanes, xs, yr, w0, w1, w2, w3, i, in, os, pr, bias, c);
     }
 }

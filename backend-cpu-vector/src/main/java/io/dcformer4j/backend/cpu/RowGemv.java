@@ -79,7 +79,7 @@ final class RowGemv {
         for (; c < c1; c++) {
             widen(w, (long) c * in, wb[0], in);
             for (int r = 0; r < t; r++) {
-                float s = dot1(xs, x.offset + 4L * r * in, wb[0], in, buf.lanes);
+                float s = dot1(xs, x.offset + 4L * r * in, wb[0], in);
                 os.set(CpuTensor.F32, out.offset + 4L * ((long) r * o + c), s + (bias == null ? 0f : bias.getFloat(c)));
             }
         }
@@ -127,32 +127,47 @@ final class RowGemv {
             a2 = FloatVector.fromArray(FS, w2, i).fma(x0, a2);
             a3 = FloatVector.fromArray(FS, w3, i).fma(x0, a3);
         }
-        finish4(a0.add(b0), a1.add(b1), a2.add(b2), a3.add(b3), xs, xr, w0, w1, w2, w3, i, in, lanes, os, or, bias, c);
+        a0 = a0.add(b0);
+        a1 = a1.add(b1);
+        a2 = a2.add(b2);
+        a3 = a3.add(b3);
+        // lane sums in Vec's tree order (see there)
+        FloatVector ab = a0.add(a0.rearrange(Vec.SWAP1)).blend(a1.add(a1.rearrange(Vec.SWAP1)), Vec.ODD);
+        FloatVector cd = a2.add(a2.rearrange(Vec.SWAP1)).blend(a3.add(a3.rearrange(Vec.SWAP1)), Vec.ODD);
+        FloatVector s = ab.add(ab.rearrange(Vec.SWAP2)).blend(cd.add(cd.rearrange(Vec.SWAP2)), Vec.HIGH_PAIR);
+        if (L > 4) {
+            s = s.add(s.rearrange(Vec.SWAP4));
+        }
+        if (L > 8) {
+            s = s.add(s.rearrange(Vec.SWAP8));
+        }
+        s.intoArray(lanes, 0);
+        finish4(lanes, xs, xr, w0, w1, w2, w3, i, in, os, or, bias, c);
     }
 
     /**
-     * The end of a four-column dot product shared by every path, so that they agree to the last bit: the lane
-     * vectors of the four columns summed in a fixed order, the elements from {@code i} on (a tail shorter than a
-     * vector) added one by one, then the bias; writes out[c..c+4) of the row at {@code or}.
+     * The end of a four-column dot product shared by the buffered paths: {@code lanes[0..4)} hold the four
+     * columns' lane sums (in {@link Vec}'s tree order), to which the elements from {@code i} on (a tail shorter
+     * than a vector) are added one by one, then the bias; writes out[c..c+4) of the row at {@code or}.
      */
-    static void finish4(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, MemorySegment xs, long xr,
-                        float[] w0, float[] w1, float[] w2, float[] w3, int i, int in, float[] lanes, MemorySegment os,
-                        long or, CpuTensor bias, int c) {
-        v0.intoArray(lanes, 0);
-        v1.intoArray(lanes, L);
-        v2.intoArray(lanes, 2 * L);
-        v3.intoArray(lanes, 3 * L);
-        float s0 = sumLanes(lanes, 0);
-        float s1 = sumLanes(lanes, L);
-        float s2 = sumLanes(lanes, 2 * L);
-        float s3 = sumLanes(lanes, 3 * L);
+    static void finish4(float[] lanes, MemorySegment xs, long xr, float[] w0, float[] w1, float[] w2, float[] w3, int i,
+                        int in, MemorySegment os, long or, CpuTensor bias, int c) {
         for (; i < in; i++) {
             float xv = xs.get(CpuTensor.F32, xr + 4L * i);
-            s0 += xv * w0[i];
-            s1 += xv * w1[i];
-            s2 += xv * w2[i];
-            s3 += xv * w3[i];
+            lanes[0] += xv * w0[i];
+            lanes[1] += xv * w1[i];
+            lanes[2] += xv * w2[i];
+            lanes[3] += xv * w3[i];
         }
+        store4(lanes, os, or, bias, c);
+    }
+
+    /** out[c..c+4) of the row at {@code or} = lanes[0..4) (+ bias). */
+    static void store4(float[] lanes, MemorySegment os, long or, CpuTensor bias, int c) {
+        float s0 = lanes[0];
+        float s1 = lanes[1];
+        float s2 = lanes[2];
+        float s3 = lanes[3];
         if (bias != null) {
             s0 += bias.getFloat(c);
             s1 += bias.getFloat(c + 1);
@@ -166,25 +181,24 @@ final class RowGemv {
     }
 
     /** One dot product of an input row with the widened row at wb[0..in). */
-    private static float dot1(MemorySegment xs, long xr, float[] wb, int in, float[] lanes) {
+    private static float dot1(MemorySegment xs, long xr, float[] wb, int in) {
         FloatVector a0 = FloatVector.zero(FS);
         int i = 0;
         for (; i <= in - L; i += L) {
             a0 = FloatVector.fromArray(FS, wb, i).fma(FloatVector.fromMemorySegment(FS, xs, xr + 4L * i, LE), a0);
         }
-        a0.intoArray(lanes, 0);
-        float s = sumLanes(lanes, 0);
+        // Vec's tree order, as for four columns
+        a0 = a0.add(a0.rearrange(Vec.SWAP1));
+        a0 = a0.add(a0.rearrange(Vec.SWAP2));
+        if (L > 4) {
+            a0 = a0.add(a0.rearrange(Vec.SWAP4));
+        }
+        if (L > 8) {
+            a0 = a0.add(a0.rearrange(Vec.SWAP8));
+        }
+        float s = a0.lane(0);
         for (; i < in; i++) {
             s += xs.get(CpuTensor.F32, xr + 4L * i) * wb[i];
-        }
-        return s;
-    }
-
-    /** The L lanes at {@code at} summed pairwise in a fixed order. */
-    static float sumLanes(float[] lanes, int at) {
-        float s = 0f;
-        for (int l = 0; l < L; l += 2) {
-            s += lanes[at + l] + lanes[at + l + 1];
         }
         return s;
     }

@@ -2,7 +2,9 @@ package io.dcformer4j.backend.cpu;
 
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Q8_0Format;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -28,9 +30,37 @@ final class Vec {
     static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
+    /*
+     * The lane sums of the GEMV kernels, in registers and in one fixed tree order: four column accumulators
+     * a, b, c, d become one vector whose lanes 0..3 hold their sums,
+     *
+     *   ab = (a + a·SWAP1).blend(b + b·SWAP1, ODD);  cd likewise;
+     *   s  = (ab + ab·SWAP2).blend(cd + cd·SWAP2, HIGH_PAIR);  then s += s·SWAP4 (L > 4), s += s·SWAP8 (L > 8)
+     *
+     * (v·SWAPk is v.rearrange(SWAPk), lane i taking lane i ^ k). Every lane adds the same two partial sums in
+     * either order, which IEEE addition does not tell apart, so each column's sum is the pairwise tree
+     * ((x0 + x1) + (x2 + x3)) + … whichever kernel computes it. Storing the accumulators and summing them in
+     * scalar code instead cost more than the dot product itself at small widths.
+     */
+    static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(FS, i -> i ^ 1);
+    static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(FS, i -> i ^ 2);
+    static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(FS, i -> i ^ (4 % L));
+    static final VectorShuffle<Float> SWAP8 = VectorShuffle.fromOp(FS, i -> i ^ (8 % L));
+    /** Odd lanes, and lanes whose index has bit 1 set. */
+    static final VectorMask<Float> ODD = laneBit(1);
+    static final VectorMask<Float> HIGH_PAIR = laneBit(2);
+
     private Vec() {
     }
 
+
+    private static VectorMask<Float> laneBit(int bit) {
+        boolean[] set = new boolean[L];
+        for (int i = 0; i < L; i++) {
+            set[i] = (i & bit) != 0;
+        }
+        return VectorMask.fromArray(FS, set, 0);
+    }
 
     /** One element of float dtype {@code dt}, widened. */
     static float get(DType dt, MemorySegment s, long base, long elem) {
