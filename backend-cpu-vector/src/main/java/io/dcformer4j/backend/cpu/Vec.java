@@ -30,18 +30,7 @@ final class Vec {
     static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /*
-     * The lane sums of the GEMV kernels, in registers and in one fixed tree order: four column accumulators
-     * a, b, c, d become one vector whose lanes 0..3 hold their sums,
-     *
-     *   ab = (a + a·SWAP1).blend(b + b·SWAP1, ODD);  cd likewise;
-     *   s  = (ab + ab·SWAP2).blend(cd + cd·SWAP2, HIGH_PAIR);  then s += s·SWAP4 (L > 4), s += s·SWAP8 (L > 8)
-     *
-     * (v·SWAPk is v.rearrange(SWAPk), lane i taking lane i ^ k). Every lane adds the same two partial sums in
-     * either order, which IEEE addition does not tell apart, so each column's sum is the pairwise tree
-     * ((x0 + x1) + (x2 + x3)) + … whichever kernel computes it. Storing the accumulators and summing them in
-     * scalar code instead cost more than the dot product itself at small widths.
-     */
+    /** Lane swaps (lane i takes lane i ^ k) and lane masks of {@link LaneSum#tree4}. */
     static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(FS, i -> i ^ 1);
     static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(FS, i -> i ^ 2);
     static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(FS, i -> i ^ (4 % L));
