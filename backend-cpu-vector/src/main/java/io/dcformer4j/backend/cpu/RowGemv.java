@@ -45,7 +45,7 @@ final class RowGemv {
 
     static void run(WorkerPool pool, ThreadLocal<Buffers> buffers, CpuTensor x, CpuTensor w, CpuTensor bias, CpuTensor out,
                     int t, int in, int o) {
-        pool.parallelFor(o, GRAIN, (c0, c1) -> columns(x, w, bias, out, t, in, o, c0, c1, buffers.get()));
+        pool.parallelForBalanced(o, GRAIN, (c0, c1) -> columns(x, w, bias, out, t, in, o, c0, c1, buffers.get()));
     }
 
     /** Output columns [c0, c1) of all t rows (x [t, in], out [t, o]). */

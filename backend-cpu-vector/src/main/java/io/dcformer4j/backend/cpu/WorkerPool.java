@@ -16,7 +16,7 @@ final class WorkerPool implements AutoCloseable {
         void run(int start, int end);
     }
 
-    private static final Job POISON = new Job(null, 0, 0, null);
+    private static final Job POISON = new Job(null, 0, 0, 0, 0, 1, null);
 
     private final int threads;
     private final Thread[] workers;
@@ -59,11 +59,31 @@ final class WorkerPool implements AutoCloseable {
             body.run(0, n);
             return;
         }
-        Job job = new Job(body, n, chunks, Thread.currentThread());
-        job.unitsPerChunk = units / chunks;
-        job.extraUnits = units % chunks;
-        job.grain = g;
-        for (int i = 1; i < chunks; i++) {
+        run(new Job(body, n, chunks, units / chunks, units % chunks, g, Thread.currentThread()));
+    }
+
+    /**
+     * {@link #parallelFor} for work whose results do not depend on how [0, n) is cut (each index computed on its
+     * own, such as a column of a matrix product): about four chunks per thread, claimed by whichever thread is
+     * free, so a thread that starts late or runs slower does not leave the others waiting.
+     */
+    void parallelForBalanced(int n, int grain, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        int g = Math.max(1, grain);
+        int units = (n + g - 1) / g;
+        if (threads <= 1 || units <= 1 || closed) {
+            body.run(0, n);
+            return;
+        }
+        int per = Math.max(1, units / (4 * threads));
+        run(new Job(body, n, (units + per - 1) / per, per, 0, g, Thread.currentThread()));
+    }
+
+    private void run(Job job) {
+        int chunks = job.chunks;
+        for (int i = 1; i < Math.min(chunks, threads); i++) {
             queue.add(job);
         }
         job.runChunks();
@@ -153,15 +173,18 @@ final class WorkerPool implements AutoCloseable {
         final Thread caller;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger remaining;
-        int unitsPerChunk;
-        int extraUnits;
-        int grain;
+        final int unitsPerChunk;
+        final int extraUnits;
+        final int grain;
         volatile Throwable error;
 
-        Job(RangeBody body, int n, int chunks, Thread caller) {
+        Job(RangeBody body, int n, int chunks, int unitsPerChunk, int extraUnits, int grain, Thread caller) {
             this.body = body;
             this.n = n;
             this.chunks = chunks;
+            this.unitsPerChunk = unitsPerChunk;
+            this.extraUnits = extraUnits;
+            this.grain = grain;
             this.caller = caller;
             this.remaining = new AtomicInteger(chunks);
         }
