@@ -3,7 +3,6 @@ package io.dcformer4j.backend.cpu;
 import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.dcformer4j.backend.cpu.Vec.L;
@@ -137,9 +136,9 @@ final class AttentionKernel {
             attend(new Call(in.q(), in.dyn(), cache, spec, in.out(), 1, start, staticPre, staticPost, null, row), pool,
                     scratch, inOrder);
         } else {
-            // the fresh block lives off the heap for this call only; the pool's workers read it, so the arena is shared
-            try (Arena arena = Arena.ofShared()) {
-                KeyBlock fresh = FreshBlock.of(arena, in.k(), in.v(), in.dyn(), t, spec.numHeads(), spec.headDim(),
+            // the fresh block lives off the heap for this call only (pooled memory: no arena to close per call)
+            try (NativePool.Scratch memory = new NativePool.Scratch()) {
+                KeyBlock fresh = FreshBlock.of(memory, in.k(), in.v(), in.dyn(), t, spec.numHeads(), spec.headDim(),
                         spec.rank(), spec.mode() == AttentionMode.DCMHA);
                 attend(new Call(in.q(), in.dyn(), cache, spec, in.out(), t, start, staticPre, staticPost, fresh, 0), pool,
                         scratch, inOrder);

@@ -13,7 +13,6 @@ import io.dcformer4j.api.RopeSpec;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
@@ -387,9 +386,9 @@ public final class CpuBackend implements Backend {
         // prefill: both projections as packed GEMMs over all tokens, then the small per-token rest
         int k4 = 4 * k;
         int n4 = 4 * n;
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment u = arena.allocate(4L * t * k4, 64);   // [T, 4K]
-            MemorySegment g = arena.allocate(4L * t * n4, 64);   // [T, 4N]
+        try (NativePool.Scratch memory = new NativePool.Scratch()) {
+            MemorySegment u = memory.allocate(4L * t * k4, 64);   // [T, 4K]
+            MemorySegment g = memory.allocate(4L * t * n4, 64);   // [T, 4N]
             LinearKernel.runInputMajor(pool, linearScratch, at, dw1, u, 0, t, e, k4);
             LinearKernel.runInputMajor(pool, linearScratch, at, dd, g, 0, t, e, n4);
             pool.parallelFor(t, 1, (r0, r1) -> {

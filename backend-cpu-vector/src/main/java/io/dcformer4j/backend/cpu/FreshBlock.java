@@ -1,6 +1,6 @@
 package io.dcformer4j.backend.cpu;
 
-import java.lang.foreign.Arena;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -16,11 +16,11 @@ final class FreshBlock {
      * Copies T rows of k, v and (with {@code keySide}) the key-side slots of dyn into a block allocated from
      * {@code arena}: keys [N·D, T], values [T, N·D], factors [2·(2I+1)·N, T] plus padding.
      */
-    static KeyBlock of(Arena arena, CpuTensor k, CpuTensor v, CpuTensor dyn, int t, int n, int d, int rank,
+    static KeyBlock of(SegmentAllocator memory, CpuTensor k, CpuTensor v, CpuTensor dyn, int t, int n, int d, int rank,
                        boolean keySide) {
         int nd = n * d;
         int slotFloats = (2 * rank + 1) * n;
-        KeyBlock block = KeyBlock.allocate(arena, nd, keySide ? 2 * slotFloats : 0, t);
+        KeyBlock block = KeyBlock.allocate(memory, nd, keySide ? 2 * slotFloats : 0, t);
         // copied segment to segment: a prefill leaves no garbage on the Java heap
         MemorySegment ksrc = k.seg();
         MemorySegment keys = block.keys();

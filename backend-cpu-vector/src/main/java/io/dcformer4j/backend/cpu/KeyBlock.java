@@ -1,7 +1,7 @@
 package io.dcformer4j.backend.cpu;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 import static io.dcformer4j.backend.cpu.Vec.L;
 
@@ -24,9 +24,9 @@ record KeyBlock(MemorySegment keys, MemorySegment values, MemorySegment keySide,
         return 4L * (2L * nd * stride + (keySideRows == 0 ? 0 : (long) keySideRows * stride + L));
     }
 
-    /** A block of {@code stride} columns in one allocation from {@code arena}, zeroed. */
-    static KeyBlock allocate(Arena arena, int nd, int keySideRows, int stride) {
-        MemorySegment all = arena.allocate(bytes(nd, keySideRows, stride), 64);
+    /** A block of {@code stride} columns in one allocation from {@code memory}, zeroed. */
+    static KeyBlock allocate(SegmentAllocator memory, int nd, int keySideRows, int stride) {
+        MemorySegment all = memory.allocate(bytes(nd, keySideRows, stride), 64);
         long kv = 4L * nd * stride;
         MemorySegment ks = keySideRows == 0 ? null : all.asSlice(2 * kv);
         return new KeyBlock(all.asSlice(0, kv), all.asSlice(kv, kv), ks, stride);
