@@ -178,11 +178,24 @@ class LoadTest {
     void eightClientsAgainstOne() throws Exception {
         try (ServerFixture fx = new ServerFixture(b -> b.maxBatch(8))) {
             HttpClient http = HttpClient.newHttpClient();
-            // Warm-up in both shapes of load, long enough for the kernels' C2 compilation: with 5 requests, JFR
-            // showed the kernels compiled during the measured phases and the Vector API's slow Java fallbacks in
-            // about 40 % of the samples, so the two phases compared two stages of JIT warm-up.
-            throughput(fx, http, 1, 8);
-            throughput(fx, http, 8, 4);
+            // Warm-up in both shapes of load until the JIT has settled: with a fixed few requests, the compiler
+            // threads still took half the CPU during the one-client phase (per-thread CPU from /proc), so the two
+            // phases compared two stages of warm-up. A round counts as settled when it added under 2 % of its own
+            // length in compilation time; at most 20 rounds.
+            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+            int rounds = 0;
+            while (rounds < 20) {
+                long jit0 = jit.getTotalCompilationTime();
+                long t0 = System.nanoTime();
+                throughput(fx, http, 1, 8);
+                throughput(fx, http, 8, 4);
+                rounds++;
+                long roundMs = (System.nanoTime() - t0) / 1_000_000;
+                if (jit.getTotalCompilationTime() - jit0 < roundMs / 50) {
+                    break;
+                }
+            }
+            System.out.println("warm-up rounds until the JIT settled: " + rounds);
             // The phases' wall-clock times, to cut a profile of the run (JFR) into its two halves.
             System.out.println("phase 1 client from " + java.time.Instant.now());
             // More requests give a profiler longer phases: -Ddcformer4j.loadtest.requests=64.
