@@ -373,7 +373,7 @@ public final class CpuBackend implements Backend {
             float[] g = buf.g;
             java.util.Arrays.fill(u, 0, t * k4, 0f);
             java.util.Arrays.fill(g, 0, t * n4, 0f);
-            pool.parallelForBalanced(k4 + n4, 64, (c0, c1) -> {
+            pool.parallelFor(k4 + n4, 64, (c0, c1) -> {
                 for (int r = 0; r < t; r++) {
                     DynamicWeightsKernel.project(at.seg(), at.offset + 4L * r * e, e, dw1, dd, k4, n4, c0, c1, u, r * k4, g, r * n4);
                 }
