@@ -142,7 +142,7 @@ w("""
     }
 }
 """)
-# The committed file by default; a path argument writes there instead (LinearLoopsGeneratedTest compares the two).
+# The committed file by default; a path argument writes there instead (GeneratedKernelsTest compares the two).
 target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', 'main',
                                                              'java', 'io', 'dcformer4j', 'backend', 'cpu', 'LinearLoops.java')
 with open(target, 'w', encoding='utf-8', newline='\n') as f:
