@@ -50,6 +50,29 @@ final class Q8Loops {
         }
     }
 
+    /** {@link #widen} into F32 elements of a segment, dst[dstAt ..) (the GEMV's off-heap scratch rows). */
+    static void widen(MemorySegment s, long src, MemorySegment dst, long dstAt, int n) {
+        if (BS == null) {
+            for (int b = 0; b < n; b += BLOCK) {
+                long at = src + (long) (b / BLOCK) * BLOCK_BYTES;
+                float d = Float.float16ToFloat(s.get(CpuTensor.I16, at));
+                for (int j = 0; j < BLOCK; j++) {
+                    dst.set(CpuTensor.F32, dstAt + 4L * (b + j), d * s.get(ValueLayout.JAVA_BYTE, at + 2 + j));
+                }
+            }
+            return;
+        }
+        for (int b = 0; b < n; b += BLOCK) {
+            long at = src + (long) (b / BLOCK) * BLOCK_BYTES;
+            float d = Float.float16ToFloat(s.get(CpuTensor.I16, at));
+            for (int j = 0; j < BLOCK; j += L) {
+                FloatVector v = (FloatVector) ByteVector.fromMemorySegment(BS, s, at + 2 + j, Vec.LE)
+                        .convertShape(VectorOperators.B2F, FS, 0);
+                v.mul(d).intoMemorySegment(dst, dstAt + 4L * (b + j), Vec.LE);
+            }
+        }
+    }
+
     /** The scalar twin of {@link #widen}, for vectors of fewer than eight floats. */
     static void widenScalar(MemorySegment s, long src, float[] dst, int n) {
         for (int b = 0; b < n; b += BLOCK) {

@@ -105,7 +105,10 @@ final class RowGemv {
         MemorySegment s = buf.scratch(in);
         float[] row = buf.row;
         for (int j = 0; j < 4; j++) {
-            if (j < cols) {
+            if (j < cols && w.dtype() == DType.Q8_0) {
+                // straight into the scratch row: a decode row's Q8_0 weights pass through it once
+                Q8Loops.widen(w.seg(), w.offset + w.dtype().bytesFor((long) (c + j) * in), s, 4L * j * in, in);
+            } else if (j < cols) {
                 long from = (long) (c + j) * in;
                 switch (w.dtype()) {
                     case F32 -> LinearLoops.widenF32(w.seg(), w.offset + 4L * from, row, in);
