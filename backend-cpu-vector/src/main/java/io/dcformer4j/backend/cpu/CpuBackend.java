@@ -363,8 +363,10 @@ public final class CpuBackend implements Backend {
         int perToken = sizes.perToken();
         requireDistinct(op, at, ot);
         if (t <= RowGemv.MAX_ROWS) {
-            // decode (one row or a batch's rows): split the projection columns over the workers, then finish each
-            // token here; every row is computed as it would be alone
+            // decode (one row or a batch's rows): each row's projection whole on one thread (its columns, 4K + 4N,
+            // are too few to split: each worker's part repeated the loop over the E inputs, and two workers made
+            // DCMHA's decode overhead over MHA two to three times what one did), the rows over the workers, then
+            // finish each token here; every row is computed as it would be alone
             int k4 = 4 * k;
             int n4 = 4 * n;
             DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
@@ -373,9 +375,10 @@ public final class CpuBackend implements Backend {
             float[] g = buf.g;
             java.util.Arrays.fill(u, 0, t * k4, 0f);
             java.util.Arrays.fill(g, 0, t * n4, 0f);
-            pool.parallelFor(k4 + n4, 64, (c0, c1) -> {
-                for (int r = 0; r < t; r++) {
-                    DynamicWeightsKernel.project(at.seg(), at.offset + 4L * r * e, e, dw1, dd, k4, n4, c0, c1, u, r * k4, g, r * n4);
+            pool.parallelFor(t, 1, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    DynamicWeightsKernel.project(at.seg(), at.offset + 4L * r * e, e, dw1, dd, k4, n4, 0, k4 + n4, u, r * k4,
+                            g, r * n4);
                 }
             });
             for (int r = 0; r < t; r++) {
