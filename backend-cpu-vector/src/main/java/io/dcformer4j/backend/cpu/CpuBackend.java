@@ -377,8 +377,7 @@ public final class CpuBackend implements Backend {
             java.util.Arrays.fill(g, 0, t * n4, 0f);
             pool.parallelFor(t, 1, (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
-                    DynamicWeightsKernel.project(at.seg(), at.offset + 4L * r * e, e, dw1, dd, k4, n4, 0, k4 + n4, u, r * k4,
-                            g, r * n4);
+                    DynamicWeightsKernel.project(at.seg(), at.offset + 4L * r * e, e, dw1, dd, k4, n4, u, r * k4, g, r * n4);
                 }
             });
             for (int r = 0; r < t; r++) {

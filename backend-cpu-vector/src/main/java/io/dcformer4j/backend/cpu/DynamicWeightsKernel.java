@@ -47,24 +47,15 @@ final class DynamicWeightsKernel {
     }
 
     /**
-     * Columns [c0, c1) of the two input-major projections of one token, concatenated as [4K | 4N]:
-     * u[uAt + c] = Σ_e a[e]·dw1[e, c] for c &lt; 4K and g[gAt + c − 4K] = Σ_e a[e]·dd[e, c − 4K] after.
-     * The ranges must be zero on entry.
+     * The two input-major projections of one token: u[uAt + c] = Σ_e a[e]·dw1[e, c] for c &lt; 4K and
+     * g[gAt + c] = Σ_e a[e]·dd[e, c] for c &lt; 4N. Both ranges must be zero on entry.
      */
-    static void project(MemorySegment a, long ao, int e, CpuTensor dw1, CpuTensor dd, int k4, int n4, int c0, int c1,
-                        float[] u, int uAt, float[] g, int gAt) {
-        int uFrom = Math.min(c0, k4);
-        int uTo = Math.min(c1, k4);
-        int gFrom = Math.max(c0, k4) - k4;
-        int gTo = Math.max(c1, k4) - k4;
+    static void project(MemorySegment a, long ao, int e, CpuTensor dw1, CpuTensor dd, int k4, int n4, float[] u, int uAt,
+                        float[] g, int gAt) {
         for (int ei = 0; ei < e; ei++) {
             float av = Vec.getF(a, ao + 4L * ei);
-            if (uTo > uFrom) {
-                axpyInto(av, dw1.dtype(), dw1.seg(), dw1.offset, (long) ei * k4 + uFrom, u, uAt + uFrom, uTo - uFrom);
-            }
-            if (gTo > gFrom) {
-                axpyInto(av, dd.dtype(), dd.seg(), dd.offset, (long) ei * n4 + gFrom, g, gAt + gFrom, gTo - gFrom);
-            }
+            axpyInto(av, dw1.dtype(), dw1.seg(), dw1.offset, (long) ei * k4, u, uAt, k4);
+            axpyInto(av, dd.dtype(), dd.seg(), dd.offset, (long) ei * n4, g, gAt, n4);
         }
     }
 
