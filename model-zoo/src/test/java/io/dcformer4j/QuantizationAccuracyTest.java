@@ -2,9 +2,6 @@ package io.dcformer4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dcformer4j.api.Backend;
-import io.dcformer4j.api.BackendOptions;
-import io.dcformer4j.api.Backends;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.model.DCFormerModel;
 import io.dcformer4j.model.MemoryWeightSource;
@@ -22,10 +19,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The accuracy cost of Q8_0 weights (quantized at load) against the same checkpoint unquantized, with the
@@ -36,17 +32,8 @@ import org.junit.jupiter.api.Test;
  */
 class QuantizationAccuracyTest {
     private static final int TOKENS = 256;
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = Backends.open("cpu", BackendOptions.withThreads(2));
-    }
-
-    @AfterAll
-    static void close() {
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuBackendFixture CPU = new CpuBackendFixture();
 
     /** Eight generations of 256 tokens each: 2,048 positions, so one flipped near-tie moves the share by 0.05 %. */
     private static void print(String what, QuantizationAccuracy.Greedy g) {
@@ -62,8 +49,8 @@ class QuantizationAccuracyTest {
         String json = Files.readString(dir.resolve("config.json")).replace("\"block_size\": 64", "\"block_size\": 512");
         ModelConfig config = ModelConfig.parse(json, dir + "/config.json (block_size 512)");
         int[] prompt = {5, 17, 3, 60, 42, 8, 91, 23};
-        try (DCFormerModel f32 = DCFormerModel.load(dir, config, backend, Quantization.NONE);
-             DCFormerModel q8 = DCFormerModel.load(dir, config, backend, Quantization.Q8_0)) {
+        try (DCFormerModel f32 = DCFormerModel.load(dir, config, CPU.backend(), Quantization.NONE);
+             DCFormerModel q8 = DCFormerModel.load(dir, config, CPU.backend(), Quantization.Q8_0)) {
             QuantizationAccuracy.Greedy g = QuantizationAccuracy.greedy(f32, q8, prompt, TOKENS);
             print("golden dcformer_tiny (F32 reference)", g);
             // a random-weight model: near-ties between logits are common, so this bound is looser than the
@@ -78,8 +65,8 @@ class QuantizationAccuracyTest {
         Path data = Path.of(getClass().getResource("/io/dcformer4j/demo/heldout.jsonl").toURI());
         for (String variant : new String[] {"dcformer", "mha"}) {
             Path dir = DemoModels.directory(variant);
-            try (DCFormer bf16 = DCFormer.load(dir, backend, EngineOptions.defaults().withBatching(false));
-                 DCFormer q8 = DCFormer.load(dir, backend, EngineOptions.defaults().withBatching(false)
+            try (DCFormer bf16 = DCFormer.load(dir, CPU.backend(), EngineOptions.defaults().withBatching(false));
+                 DCFormer q8 = DCFormer.load(dir, CPU.backend(), EngineOptions.defaults().withBatching(false)
                          .withQuantization(Quantization.Q8_0))) {
                 QuantizationAccuracy.Greedy g = QuantizationAccuracy.greedy(bf16.model(), q8.model(),
                         prompts(bf16, data), TOKENS);
@@ -128,8 +115,8 @@ class QuantizationAccuracyTest {
             ModelConfig config = ModelConfig.parse(m[1], m[0]);
             int[] prompt = new java.util.SplittableRandom(9).ints(16, 0, config.vocabSize()).toArray();
             try (MemoryWeightSource w = RandomWeights.generate(config, DType.BF16, 7);
-                 DCFormerModel bf16 = DCFormerModel.create(config, w, backend);
-                 DCFormerModel q8 = DCFormerModel.create(config, w, backend, Quantization.Q8_0)) {
+                 DCFormerModel bf16 = DCFormerModel.create(config, w, CPU.backend());
+                 DCFormerModel q8 = DCFormerModel.create(config, w, CPU.backend(), Quantization.Q8_0)) {
                 QuantizationAccuracy.Greedy g = QuantizationAccuracy.greedy(bf16, q8, prompt, TOKENS);
                 print("random " + m[0] + " (BF16 reference)", g);
                 assertThat(g.relL2()).isLessThan(0.05);
@@ -140,8 +127,8 @@ class QuantizationAccuracyTest {
         int[] prompt = new java.util.SplittableRandom(9).ints(16, 0, config.vocabSize()).toArray();
         try (MemoryWeightSource w32 = RandomWeights.generate(config, DType.F32, 7);
              MemoryWeightSource w16 = RandomWeights.generate(config, DType.BF16, 7);
-             DCFormerModel f32 = DCFormerModel.create(config, w32, backend);
-             DCFormerModel bf16 = DCFormerModel.create(config, w16, backend)) {
+             DCFormerModel f32 = DCFormerModel.create(config, w32, CPU.backend());
+             DCFormerModel bf16 = DCFormerModel.create(config, w16, CPU.backend())) {
             print("(baseline: BF16 against F32) random dcformer-2.8b widths, 2 layers", QuantizationAccuracy.greedy(f32, bf16, prompt, TOKENS));
         }
     }

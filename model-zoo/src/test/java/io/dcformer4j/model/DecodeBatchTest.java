@@ -3,18 +3,15 @@ package io.dcformer4j.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.dcformer4j.api.Backend;
-import io.dcformer4j.api.Backends;
-import io.dcformer4j.api.BackendOptions;
+import io.dcformer4j.CpuBackendFixture;
 import io.dcformer4j.api.DType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -31,17 +28,8 @@ class DecodeBatchTest {
             + "\"norm_eps\": 1e-6, \"rope_base\": 10000, ";
     private static final int STEPS = 4;
 
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = Backends.open("cpu", BackendOptions.withThreads(2));
-    }
-
-    @AfterAll
-    static void close() {
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuBackendFixture CPU = new CpuBackendFixture();
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("io.dcformer4j.model.ConsistencyTest#variants")
@@ -59,7 +47,7 @@ class DecodeBatchTest {
     private static void run(ModelConfig c, String name, DType dtype, int[] prompts, int[] contexts, boolean check) {
         {
             try (MemoryWeightSource w = RandomWeights.generate(c, dtype, 13);
-                 DCFormerModel m = DCFormerModel.create(c, w, backend);
+                 DCFormerModel m = DCFormerModel.create(c, w, CPU.backend());
                  DecodeBatch batch = m.newDecodeBatch(8)) {
                 SplittableRandom random = new SplittableRandom(5);
                 List<Session> batched = new ArrayList<>();
@@ -107,8 +95,8 @@ class DecodeBatchTest {
         ModelConfig c = ModelConfig.parse("{" + BASE + "\"model_type\": \"dcformer\", \"n_layer\": 2, \"window_size\": 5, "
                 + "\"use_qk_norm\": true, \"intermediate_size\": 48}");
         try (MemoryWeightSource w = RandomWeights.generate(c, DType.F32, 1);
-             DCFormerModel m = DCFormerModel.create(c, w, backend);
-             DCFormerModel other = DCFormerModel.create(c, w, backend);
+             DCFormerModel m = DCFormerModel.create(c, w, CPU.backend());
+             DCFormerModel other = DCFormerModel.create(c, w, CPU.backend());
              DecodeBatch batch = m.newDecodeBatch(2);
              Session a = m.newSession();
              Session b = m.newSession(3);
@@ -139,7 +127,7 @@ class DecodeBatchTest {
         ModelConfig c = ModelConfig.parse("{" + BASE + "\"model_type\": \"dcformer\", \"n_layer\": 2, \"window_size\": 5, "
                 + "\"use_qk_norm\": true, \"intermediate_size\": 48}");
         try (MemoryWeightSource w = RandomWeights.generate(c, DType.F32, 2);
-             DCFormerModel m = DCFormerModel.create(c, w, backend);
+             DCFormerModel m = DCFormerModel.create(c, w, CPU.backend());
              Session whole = m.newSession(48, 8);
              Session pieces = m.newSession(48, 8)) {
             int[] tok = new SplittableRandom(3).ints(17, 0, 61).toArray();

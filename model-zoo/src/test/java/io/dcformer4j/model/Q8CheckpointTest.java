@@ -3,9 +3,7 @@ package io.dcformer4j.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.dcformer4j.api.Backend;
-import io.dcformer4j.api.BackendOptions;
-import io.dcformer4j.api.Backends;
+import io.dcformer4j.CpuBackendFixture;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Q8_0Format;
 import io.dcformer4j.model.checkpoint.CheckpointConverter;
@@ -19,9 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,17 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * weights are allowed is refused naming it.
  */
 class Q8CheckpointTest {
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = Backends.open("cpu", BackendOptions.withThreads(2));
-    }
-
-    @AfterAll
-    static void close() {
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuBackendFixture CPU = new CpuBackendFixture();
 
     @Test
     void convertedFileLoadsAsQuantizeAtLoad(@TempDir Path out) {
@@ -64,15 +52,15 @@ class Q8CheckpointTest {
         float[] fromFile;
         float[] atLoad;
         float[] f32;
-        try (DCFormerModel m = DCFormerModel.load(out, config, backend);
+        try (DCFormerModel m = DCFormerModel.load(out, config, CPU.backend());
              Session s = m.newSession(tokens.length)) {
             fromFile = TestData.flatten(s.prefill(tokens));
         }
-        try (DCFormerModel m = DCFormerModel.load(golden, config, backend, Quantization.Q8_0);
+        try (DCFormerModel m = DCFormerModel.load(golden, config, CPU.backend(), Quantization.Q8_0);
              Session s = m.newSession(tokens.length)) {
             atLoad = TestData.flatten(s.prefill(tokens));
         }
-        try (DCFormerModel m = DCFormerModel.load(golden, config, backend);
+        try (DCFormerModel m = DCFormerModel.load(golden, config, CPU.backend());
              Session s = m.newSession(tokens.length)) {
             f32 = TestData.flatten(s.prefill(tokens));
         }
@@ -106,7 +94,7 @@ class Q8CheckpointTest {
             }
             SafetensorsWriter.write(bad.resolve("model.safetensors"), entries, Map.of());
         }
-        assertThatThrownBy(() -> DCFormerModel.load(bad, backend)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> DCFormerModel.load(bad, CPU.backend())).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("tok_embeddings.weight").hasMessageContaining("Q8_0");
     }
 
