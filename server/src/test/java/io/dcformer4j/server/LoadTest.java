@@ -178,24 +178,13 @@ class LoadTest {
     void eightClientsAgainstOne() throws Exception {
         try (ServerFixture fx = new ServerFixture(b -> b.maxBatch(8))) {
             HttpClient http = HttpClient.newHttpClient();
-            // Warm-up in both shapes of load until the JIT has settled: with a fixed few requests, the compiler
-            // threads still took half the CPU during the one-client phase (per-thread CPU from /proc), so the two
-            // phases compared two stages of warm-up. A round counts as settled when it added under 2 % of its own
-            // length in compilation time; at most 20 rounds.
-            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-            int rounds = 0;
-            while (rounds < 20) {
-                long jit0 = jit.getTotalCompilationTime();
-                long t0 = System.nanoTime();
+            // Warm-up in both shapes of load, 20 rounds: with a few requests only, the compiler threads still took
+            // half the CPU during the one-client phase (per-thread CPU from /proc), so the two phases compared two
+            // stages of warm-up. (A stop once the JIT's compilation time settled never triggered before 20 rounds.)
+            for (int round = 0; round < 20; round++) {
                 throughput(fx, http, 1, 8);
                 throughput(fx, http, 8, 4);
-                rounds++;
-                long roundMs = (System.nanoTime() - t0) / 1_000_000;
-                if (jit.getTotalCompilationTime() - jit0 < roundMs / 50) {
-                    break;
-                }
             }
-            System.out.println("warm-up rounds until the JIT settled: " + rounds);
             // The phases' wall-clock times, to cut a profile of the run (JFR) into its two halves.
             System.out.println("phase 1 client from " + java.time.Instant.now());
             // More requests give a profiler longer phases: -Ddcformer4j.loadtest.requests=64.
