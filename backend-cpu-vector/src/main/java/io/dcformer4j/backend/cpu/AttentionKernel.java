@@ -204,7 +204,9 @@ final class AttentionKernel {
         var cs = cache.spec();
         int cap = cs.capacity();
         int ps = cache.pageSlots;
-        int nd = cs.numHeads() * cs.headDim();
+        int nh = cs.numHeads();
+        int hd = cs.headDim();
+        int nd = nh * hd;
         boolean keySide = cache.keepsKeySide() && dyn != null;
         int slotFloats = (2 * cs.rank() + 1) * cs.numHeads();
         // segment to segment, element by element where the layout transposes: nothing on the Java heap
@@ -218,7 +220,10 @@ final class AttentionKernel {
             for (int x = 0; x < nd; x++) {
                 keys.set(CpuTensor.F32, 4L * (x * ps + col), ks.get(CpuTensor.F32, src + 4L * x));
             }
-            MemorySegment.copy(v.seg(), v.offset + 4L * (row + i) * nd, page.values(), 4L * col * nd, 4L * nd);
+            long vsrc = v.offset + 4L * (row + i) * nd;
+            for (int m = 0; m < nh; m++) {
+                MemorySegment.copy(v.seg(), vsrc + 4L * m * hd, page.values(), 4L * ((long) m * ps + col) * hd, 4L * hd);
+            }
             if (keySide) {
                 MemorySegment factors = page.keySide();
                 MemorySegment ds = dyn.seg();

@@ -158,89 +158,93 @@ final class AttentionLoops {
     }
 
     /**
-     * {@link #values} for a single query row (decode). Keys are the outer loop, four at a time, so each of the
-     * four value rows [N·D] is read front to back (one stream per key, which the prefetcher follows) while the
-     * N·D accumulators stay in {@code out} (L1). Walking one head column down the keys instead strides N·D floats
-     * per load, a new page every few loads, and cost three times the logits.
+     * {@link #values} for a single query row (decode), with values head-major [N][stride][D]: each head's values
+     * of a piece are one contiguous run that is read front to back. For every head the D outputs stay in registers
+     * (up to four vectors at a time) while the keys go by two at a time into two accumulator sets, even keys into
+     * the first (which starts from {@code out}) and odd keys into the second; the sets are added at the end. That
+     * order is per lane, so it does not depend on the vector width.
      */
-    static void values1(float[] lg, MemorySegment v, int col, int first, int count, int n, int d, int sp, float[] out) {
-        int nd = n * d;
-        boolean whole = d % L == 0;
-        int j = 0;
-        for (; j + 4 <= count; j += 4) {
-            int v0 = (col + j) * nd;
-            for (int m = 0; m < n; m++) {
-                int pb = m * sp + first + j;
-                if (whole) {
-                    fourKeys(lg, pb, v, v0, nd, m * d, d, out);
-                } else {
-                    fourKeysMasked(lg, pb, v, v0, nd, m * d, d, out);
-                }
+    static void values1(float[] lg, MemorySegment v, int stride, int col, int first, int count, int n, int d, int sp,
+                        float[] out) {
+        long rowBytes = 4L * d;
+        for (int m = 0; m < n; m++) {
+            int pb = m * sp + first;
+            long hb = rowBytes * ((long) m * stride + col);
+            int e = 0;
+            for (; e + 4 * L <= d; e += 4 * L) {
+                fourVectors(lg, pb, count, v, hb + 4L * e, rowBytes, out, m * d + e);
             }
-        }
-        for (; j < count; j++) {
-            oneKey(lg, v, (col + j) * nd, first + j, n, d, sp, out);
+            for (; e < d; e += L) {
+                oneVector(lg, pb, count, v, hb + 4L * e, rowBytes, out, m * d + e, FS.indexInRange(e, d));
+            }
         }
     }
 
     // values1's pieces are separate methods: as one method the client compiler ran out of registers on it and
     // left it to the interpreter until C2 came, seconds later.
 
-    /** out[m·d .. m·d + d) += Σ_{i<4} lg[pb + i] · v[key v0 + i·nd]; d a multiple of the vector length. */
-    private static void fourKeys(float[] lg, int pb, MemorySegment v, int v0, int nd, int ob0, int d, float[] out) {
-        FloatVector p0 = FloatVector.broadcast(FS, lg[pb]);
-        FloatVector p1 = FloatVector.broadcast(FS, lg[pb + 1]);
-        FloatVector p2 = FloatVector.broadcast(FS, lg[pb + 2]);
-        FloatVector p3 = FloatVector.broadcast(FS, lg[pb + 3]);
-        for (int e = 0; e < d; e += L) {
-            int ob = ob0 + e;
-            int vb = v0 + ob;
-            FloatVector a = FloatVector.fromArray(FS, out, ob);
-            a = p0.fma(FloatVector.fromMemorySegment(FS, v, 4L * vb, LE), a);
-            a = p1.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + nd), LE), a);
-            a = p2.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 2 * nd), LE), a);
-            a = p3.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 3 * nd), LE), a);
-            a.intoArray(out, ob);
+    /** out[ob .. ob + 4L) += Σ_j lg[pb + j] · v[at + j·rowBytes ..], keys in two interleaved chains. */
+    private static void fourVectors(float[] lg, int pb, int count, MemorySegment v, long at, long rowBytes, float[] out,
+                                    int ob) {
+        long lb = 4L * L;
+        FloatVector a0 = FloatVector.fromArray(FS, out, ob);
+        FloatVector a1 = FloatVector.fromArray(FS, out, ob + L);
+        FloatVector a2 = FloatVector.fromArray(FS, out, ob + 2 * L);
+        FloatVector a3 = FloatVector.fromArray(FS, out, ob + 3 * L);
+        FloatVector b0 = FloatVector.zero(FS);
+        FloatVector b1 = b0;
+        FloatVector b2 = b0;
+        FloatVector b3 = b0;
+        int j = 0;
+        for (; j + 2 <= count; j += 2) {
+            FloatVector p = FloatVector.broadcast(FS, lg[pb + j]);
+            FloatVector r = FloatVector.broadcast(FS, lg[pb + j + 1]);
+            a0 = p.fma(FloatVector.fromMemorySegment(FS, v, at, LE), a0);
+            a1 = p.fma(FloatVector.fromMemorySegment(FS, v, at + lb, LE), a1);
+            a2 = p.fma(FloatVector.fromMemorySegment(FS, v, at + 2 * lb, LE), a2);
+            a3 = p.fma(FloatVector.fromMemorySegment(FS, v, at + 3 * lb, LE), a3);
+            b0 = r.fma(FloatVector.fromMemorySegment(FS, v, at + rowBytes, LE), b0);
+            b1 = r.fma(FloatVector.fromMemorySegment(FS, v, at + rowBytes + lb, LE), b1);
+            b2 = r.fma(FloatVector.fromMemorySegment(FS, v, at + rowBytes + 2 * lb, LE), b2);
+            b3 = r.fma(FloatVector.fromMemorySegment(FS, v, at + rowBytes + 3 * lb, LE), b3);
+            at += 2 * rowBytes;
         }
+        if (j < count) {
+            FloatVector p = FloatVector.broadcast(FS, lg[pb + j]);
+            a0 = p.fma(FloatVector.fromMemorySegment(FS, v, at, LE), a0);
+            a1 = p.fma(FloatVector.fromMemorySegment(FS, v, at + lb, LE), a1);
+            a2 = p.fma(FloatVector.fromMemorySegment(FS, v, at + 2 * lb, LE), a2);
+            a3 = p.fma(FloatVector.fromMemorySegment(FS, v, at + 3 * lb, LE), a3);
+        }
+        a0.add(b0).intoArray(out, ob);
+        a1.add(b1).intoArray(out, ob + L);
+        a2.add(b2).intoArray(out, ob + 2 * L);
+        a3.add(b3).intoArray(out, ob + 3 * L);
     }
 
-    /** {@link #fourKeys} for any d: the last piece of each head is masked. */
-    private static void fourKeysMasked(float[] lg, int pb, MemorySegment v, int v0, int nd, int ob0, int d, float[] out) {
-        FloatVector p0 = FloatVector.broadcast(FS, lg[pb]);
-        FloatVector p1 = FloatVector.broadcast(FS, lg[pb + 1]);
-        FloatVector p2 = FloatVector.broadcast(FS, lg[pb + 2]);
-        FloatVector p3 = FloatVector.broadcast(FS, lg[pb + 3]);
-        for (int e = 0; e < d; e += L) {
-            VectorMask<Float> mask = FS.indexInRange(e, d);
-            int ob = ob0 + e;
-            int vb = v0 + ob;
-            FloatVector a = FloatVector.fromArray(FS, out, ob, mask);
-            a = p0.fma(FloatVector.fromMemorySegment(FS, v, 4L * vb, LE, mask), a);
-            a = p1.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + nd), LE, mask), a);
-            a = p2.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 2 * nd), LE, mask), a);
-            a = p3.fma(FloatVector.fromMemorySegment(FS, v, 4L * (vb + 3 * nd), LE, mask), a);
-            a.intoArray(out, ob, mask);
+    /** {@link #fourVectors} for one vector of outputs, the lanes past the head's end masked off. */
+    private static void oneVector(float[] lg, int pb, int count, MemorySegment v, long at, long rowBytes, float[] out,
+                                  int ob, VectorMask<Float> mask) {
+        FloatVector a = FloatVector.fromArray(FS, out, ob, mask);
+        FloatVector b = FloatVector.zero(FS);
+        int j = 0;
+        for (; j + 2 <= count; j += 2) {
+            a = FloatVector.broadcast(FS, lg[pb + j]).fma(FloatVector.fromMemorySegment(FS, v, at, LE, mask), a);
+            b = FloatVector.broadcast(FS, lg[pb + j + 1]).fma(FloatVector.fromMemorySegment(FS, v, at + rowBytes, LE, mask), b);
+            at += 2 * rowBytes;
         }
-    }
-
-    /** out[m, :] += lg[m·sp + at] · v[key v0, m, :] for every head m. */
-    private static void oneKey(float[] lg, MemorySegment v, int v0, int at, int n, int d, int sp, float[] out) {
-        for (int m = 0; m < n; m++) {
-            FloatVector p = FloatVector.broadcast(FS, lg[m * sp + at]);
-            for (int e = 0; e < d; e += L) {
-                VectorMask<Float> mask = FS.indexInRange(e, d);
-                int ob = m * d + e;
-                p.fma(FloatVector.fromMemorySegment(FS, v, 4L * (v0 + ob), LE, mask), FloatVector.fromArray(FS, out, ob, mask))
-                        .intoArray(out, ob, mask);
-            }
+        if (j < count) {
+            a = FloatVector.broadcast(FS, lg[pb + j]).fma(FloatVector.fromMemorySegment(FS, v, at, LE, mask), a);
         }
+        a.add(b).intoArray(out, ob, mask);
     }
 
     /**
-     * out[r, m, :] += Σ_j P[r, m, first + j] · v[col + j, m, :] for one piece (v row-major [slots][N·D]);
+     * out[r, m, :] += Σ_j P[r, m, first + j] · v[m, col + j, :] for one piece (v head-major [N][stride][D]);
      * the R rows share every value load.
      */
-    static void values(float[] lg, MemorySegment v, int col, int first, int count, int n, int d, int sp, float[] out) {
+    static void values(float[] lg, MemorySegment v, int stride, int col, int first, int count, int n, int d, int sp,
+                       float[] out) {
         int nd = n * d;
         for (int m = 0; m < n; m++) {
             int e = 0;
@@ -251,14 +255,14 @@ final class AttentionLoops {
                 FloatVector a2 = FloatVector.fromArray(FS, out, 2 * nd + ob);
                 FloatVector a3 = FloatVector.fromArray(FS, out, 3 * nd + ob);
                 int pb = m * sp + first;
-                int vb = col * nd + ob;
+                int vb = (m * stride + col) * d + e;
                 for (int j = 0; j < count; j++) {
                     FloatVector vv = FloatVector.fromMemorySegment(FS, v, 4L * vb, LE);
                     a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(vv, a0);
                     a1 = FloatVector.broadcast(FS, lg[n * sp + pb + j]).fma(vv, a1);
                     a2 = FloatVector.broadcast(FS, lg[2 * n * sp + pb + j]).fma(vv, a2);
                     a3 = FloatVector.broadcast(FS, lg[3 * n * sp + pb + j]).fma(vv, a3);
-                    vb += nd;
+                    vb += d;
                 }
                 a0.intoArray(out, ob);
                 a1.intoArray(out, nd + ob);
@@ -273,14 +277,14 @@ final class AttentionLoops {
                 FloatVector a2 = FloatVector.fromArray(FS, out, 2 * nd + ob, mask);
                 FloatVector a3 = FloatVector.fromArray(FS, out, 3 * nd + ob, mask);
                 int pb = m * sp + first;
-                int vb = col * nd + ob;
+                int vb = (m * stride + col) * d + e;
                 for (int j = 0; j < count; j++) {
                     FloatVector vv = FloatVector.fromMemorySegment(FS, v, 4L * vb, LE, mask);
                     a0 = FloatVector.broadcast(FS, lg[pb + j]).fma(vv, a0);
                     a1 = FloatVector.broadcast(FS, lg[n * sp + pb + j]).fma(vv, a1);
                     a2 = FloatVector.broadcast(FS, lg[2 * n * sp + pb + j]).fma(vv, a2);
                     a3 = FloatVector.broadcast(FS, lg[3 * n * sp + pb + j]).fma(vv, a3);
-                    vb += nd;
+                    vb += d;
                 }
                 a0.intoArray(out, ob, mask);
                 a1.intoArray(out, nd + ob, mask);

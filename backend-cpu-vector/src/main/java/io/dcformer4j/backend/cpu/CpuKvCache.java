@@ -9,7 +9,7 @@ import java.lang.foreign.Arena;
  * One layer's ring cache in pages off the Java heap. Position p lives in ring slot p mod capacity, slot s in
  * column s mod P of page s / P, where P ({@link #pageSlots}) is {@value #PAGE} slots, or the capacity when that
  * is smaller. Each page is a {@link KeyBlock}: keys transposed [N·D][P] so that the logits of consecutive keys
- * are a contiguous vector for every head and component, values row-major [P][N·D], and the DCMHA key-side
+ * are a contiguous vector for every head and component, values head-major [N][P][D], and the DCMHA key-side
  * factors (slots 1 and 3 of the dynamic weights) transposed [2·(2I+1)·N][P], so compose reads them a vector of
  * keys at a time. The attention kernel reads the keys of a block as one piece per page.
  *

@@ -75,7 +75,7 @@ final class DecodeSplit {
             Arrays.fill(ws.out, 0, nd, 0f);
             for (int pc = 0; pc < sub; pc++) {
                 KeyPiece k = ws.subPieces[pc];
-                AttentionLoops.values1(lg, k.values(), k.col(), k.first(), k.count(), n, d, sp, ws.out);
+                AttentionLoops.values1(lg, k.values(), k.stride(), k.col(), k.first(), k.count(), n, d, sp, ws.out);
             }
             System.arraycopy(ws.out, 0, partial, part * nd, nd);
         });

@@ -14,7 +14,7 @@ final class FreshBlock {
 
     /**
      * Copies T rows of k, v and (with {@code keySide}) the key-side slots of dyn into a block allocated from
-     * {@code arena}: keys [N·D, T], values [T, N·D], factors [2·(2I+1)·N, T] plus padding.
+     * {@code arena}: keys [N·D, T], values [N, T, D], factors [2·(2I+1)·N, T] plus padding.
      */
     static KeyBlock of(SegmentAllocator memory, CpuTensor k, CpuTensor v, CpuTensor dyn, int t, int n, int d, int rank,
                        boolean keySide) {
@@ -30,7 +30,14 @@ final class FreshBlock {
                 keys.set(CpuTensor.F32, 4L * ((long) x * t + i), ksrc.get(CpuTensor.F32, src + 4L * x));
             }
         }
-        MemorySegment.copy(v.seg(), v.offset, block.values(), 0, 4L * t * nd);
+        MemorySegment vs = v.seg();
+        MemorySegment values = block.values();
+        for (int m = 0; m < n; m++) {
+            for (int i = 0; i < t; i++) {
+                MemorySegment.copy(vs, v.offset + 4L * ((long) i * nd + (long) m * d), values, 4L * ((long) m * t + i) * d,
+                        4L * d);
+            }
+        }
         if (keySide) {
             MemorySegment ds = dyn.seg();
             MemorySegment factors = block.keySide();   // the padding stays zero

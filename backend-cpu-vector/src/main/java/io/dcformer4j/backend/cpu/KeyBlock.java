@@ -8,10 +8,12 @@ import static io.dcformer4j.backend.cpu.Vec.L;
 /**
  * Keys, values and DCMHA key-side factors of a run of key slots, stored alike wherever they come from (a page of
  * a {@link CpuKvCache}, or a prefill call's own rows): keys and factors transposed so that a vector holds
- * consecutive keys, values row-major. Column {@code c} of the block is one key.
+ * consecutive keys, values head-major so that one head's values of consecutive keys are one contiguous run (the
+ * decode loop reads them front to back with that head's outputs in registers). Column {@code c} of the block is one
+ * key.
  *
  * @param keys    [N·D][stride]
- * @param values  [stride][N·D]
+ * @param values  [N][stride][D]
  * @param keySide slots 1 and 3 of the dynamic weights, [2·(2I+1)·N][stride] plus one vector of padding (compose
  *                loads whole vectors past a row's last column and discards those lanes); {@code null} when none
  *                are kept

@@ -25,7 +25,7 @@ record KeyPiece(KeyBlock store, int col, int first, int count) {
         return store.keys();
     }
 
-    /** The values, row-major [stride][N·D], of this piece's store. */
+    /** The values, head-major [N][stride][D], of this piece's store. */
     MemorySegment values() {
         return store.values();
     }

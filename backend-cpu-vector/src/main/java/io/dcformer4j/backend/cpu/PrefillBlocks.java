@@ -97,9 +97,9 @@ final class PrefillBlocks {
         for (int pc = 0; pc < count; pc++) {
             KeyPiece k = pieces[pc];
             if (rb == 1) {
-                AttentionLoops.values1(sc.logits, k.values(), k.col(), k.first(), k.count(), n, d, sp, sc.out);
+                AttentionLoops.values1(sc.logits, k.values(), k.stride(), k.col(), k.first(), k.count(), n, d, sp, sc.out);
             } else {
-                AttentionLoops.values(sc.logits, k.values(), k.col(), k.first(), k.count(), n, d, sp, sc.out);
+                AttentionLoops.values(sc.logits, k.values(), k.stride(), k.col(), k.first(), k.count(), n, d, sp, sc.out);
             }
         }
         MemorySegment os = c.out().seg();
