@@ -363,25 +363,34 @@ public final class CpuBackend implements Backend {
         int perToken = sizes.perToken();
         requireDistinct(op, at, ot);
         if (t <= RowGemv.MAX_ROWS) {
-            // decode (one row or a batch's rows): each row's projection whole on one thread (its columns, 4K + 4N,
-            // are too few to split: each worker's part repeated the loop over the E inputs, and two workers made
-            // DCMHA's decode overhead over MHA two to three times what one did), the rows over the workers, then
-            // finish each token here; every row is computed as it would be alone
+            // decode (one row or a batch's rows): the projections are too narrow (4K + 4N columns) to split by
+            // column, so each row's E inputs are cut into a fixed number of parts, (row, part) items go over the
+            // workers (one row alone still streams its weights on every worker), and the parts are added in
+            // part order: a row's floats are the same alone, in any batch and with any worker count
             int k4 = 4 * k;
             int n4 = 4 * n;
+            int parts = DynamicWeightsKernel.INPUT_PARTS;
             DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
-            buf.ensure(t * k4, 4 * 2 * rank * n, t * n4);
-            float[] u = buf.u;
-            float[] g = buf.g;
-            java.util.Arrays.fill(u, 0, t * k4, 0f);
-            java.util.Arrays.fill(g, 0, t * n4, 0f);
-            pool.parallelFor(t, 1, (r0, r1) -> {
-                for (int r = r0; r < r1; r++) {
-                    DynamicWeightsKernel.project(at.seg(), at.offset + 4L * r * e, e, dw1, dd, k4, n4, u, r * k4, g, r * n4);
+            buf.ensure(t * parts * k4, 4 * 2 * rank * n, t * parts * n4);
+            float[] u = buf.u;   // [T, parts, 4K]
+            float[] g = buf.g;   // [T, parts, 4N]
+            java.util.Arrays.fill(u, 0, t * parts * k4, 0f);
+            java.util.Arrays.fill(g, 0, t * parts * n4, 0f);
+            pool.parallelFor(t * parts, 1, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    int r = i / parts;
+                    int part = i % parts;
+                    int from = (int) ((long) e * part / parts);
+                    int to = (int) ((long) e * (part + 1) / parts);
+                    DynamicWeightsKernel.project(at.seg(), at.offset + 4L * r * e, from, to, dw1, dd, k4, n4, u, i * k4, g,
+                            i * n4);
                 }
             });
             for (int r = 0; r < t; r++) {
-                DynamicWeightsKernel.finish(u, r * k4, g, r * n4, qkw, n, rank, k, ot.seg(), ot.offset + 4L * r * perToken, buf.r);
+                DynamicWeightsKernel.addParts(u, r * parts * k4, k4, parts);
+                DynamicWeightsKernel.addParts(g, r * parts * n4, n4, parts);
+                DynamicWeightsKernel.finish(u, r * parts * k4, g, r * parts * n4, qkw, n, rank, k, ot.seg(),
+                        ot.offset + 4L * r * perToken, buf.r);
             }
             return;
         }

@@ -17,8 +17,8 @@ import static io.dcformer4j.backend.cpu.Vec.SS;
 /**
  * The DCMHA dynamic weights of one token (spec §2.2): u = GELU(a·dw1), r = u·qkw per slot, w1 rows
  * RMS-normalised over the head axis (eps 1e-6), w2 rows as is, dg = tanh(a·dd). The projections dw1
- * [E, 4K] and dd [E, 4N] are input-major: in decode each is applied as a sum of scaled weight rows (split
- * by columns across workers); a prefill runs them as packed GEMMs ({@link LinearKernel#runInputMajor}) and
+ * [E, 4K] and dd [E, 4N] are input-major: in decode each is applied as a sum of scaled weight rows, in
+ * {@value #INPUT_PARTS} parts of the inputs added in order; a prefill runs them as packed GEMMs ({@link LinearKernel#runInputMajor}) and
  * only {@link #finish} is per token.
  */
 final class DynamicWeightsKernel {
@@ -29,9 +29,9 @@ final class DynamicWeightsKernel {
 
     /** Per-thread buffers of one token's intermediate values. */
     static final class Buffers {
-        float[] u = new float[0];   // [T, 4K] (decode) or [4K]
+        float[] u = new float[0];   // [T, parts, 4K] (decode) or [4K]
         float[] r = new float[0];   // [4, 2I, N]
-        float[] g = new float[0];   // [T, 4N] (decode) or [4N]
+        float[] g = new float[0];   // [T, parts, 4N] (decode) or [4N]
 
         void ensure(int k4, int r4, int n4) {
             if (u.length < k4) {
@@ -46,16 +46,44 @@ final class DynamicWeightsKernel {
         }
     }
 
+    /** The parts a decode row's E inputs are cut into: one per worker of a four-core machine, any count on fewer. */
+    static final int INPUT_PARTS = 4;
+
     /**
-     * The two input-major projections of one token: u[uAt + c] = Σ_e a[e]·dw1[e, c] for c &lt; 4K and
-     * g[gAt + c] = Σ_e a[e]·dd[e, c] for c &lt; 4N. Both ranges must be zero on entry.
+     * The two input-major projections of one token over inputs [from, to): u[uAt + c] = Σ_e a[e]·dw1[e, c] for
+     * c &lt; 4K and g[gAt + c] = Σ_e a[e]·dd[e, c] for c &lt; 4N. Both ranges must be zero on entry.
      */
-    static void project(MemorySegment a, long ao, int e, CpuTensor dw1, CpuTensor dd, int k4, int n4, float[] u, int uAt,
-                        float[] g, int gAt) {
-        for (int ei = 0; ei < e; ei++) {
+    static void project(MemorySegment a, long ao, int from, int to, CpuTensor dw1, CpuTensor dd, int k4, int n4,
+                        float[] u, int uAt, float[] g, int gAt) {
+        if (dw1.dtype() == DType.BF16 && dd.dtype() == DType.BF16) {
+            // the checkpoints' dtype, with the loop over inputs around the inlined row loops
+            MemorySegment ws = dw1.seg();
+            MemorySegment ds = dd.seg();
+            for (int ei = from; ei < to; ei++) {
+                float av = Vec.getF(a, ao + 4L * ei);
+                axpyBF16(av, ws, dw1.offset + 2L * ei * k4, u, uAt, k4);
+                axpyBF16(av, ds, dd.offset + 2L * ei * n4, g, gAt, n4);
+            }
+            return;
+        }
+        for (int ei = from; ei < to; ei++) {
             float av = Vec.getF(a, ao + 4L * ei);
             axpyInto(av, dw1.dtype(), dw1.seg(), dw1.offset, (long) ei * k4, u, uAt, k4);
             axpyInto(av, dd.dtype(), dd.seg(), dd.offset, (long) ei * n4, g, gAt, n4);
+        }
+    }
+
+    /** Adds parts 1 .. parts−1 of x[at ..] ([parts][len]) into part 0, in part order. */
+    static void addParts(float[] x, int at, int len, int parts) {
+        for (int p = 1; p < parts; p++) {
+            int from = at + p * len;
+            int i = 0;
+            for (; i <= len - L; i += L) {
+                FloatVector.fromArray(FS, x, at + i).add(FloatVector.fromArray(FS, x, from + i)).intoArray(x, at + i);
+            }
+            for (; i < len; i++) {
+                x[at + i] += x[from + i];
+            }
         }
     }
 
@@ -100,42 +128,62 @@ final class DynamicWeightsKernel {
         }
     }
 
-    /** acc[at..at+len) += s · w[row..row+len), the weight loop written once per dtype. */
+    /**
+     * acc[at..at+len) += s · w[row..row+len), the weight loop written once per dtype, each in its own small method
+     * so that the compiler inlines it into the loops over rows (one method with every dtype's loop was too large to
+     * inline, and a decode row's projection ran several times slower through the call).
+     */
     static void axpyInto(float s, DType dt, MemorySegment w, long wo, long row, float[] acc, int at, int len) {
-        FloatVector sv = FloatVector.broadcast(FS, s);
-        int i = 0;
         switch (dt) {
-            case F32 -> {
-                long base = wo + 4L * row;
-                for (; i <= len - L; i += L) {
-                    FloatVector wv = FloatVector.fromMemorySegment(FS, w, base + 4L * i, LE);
-                    wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
-                }
-            }
-            case BF16 -> {
-                long base = wo + 2L * row;
-                for (; i <= len - L; i += L) {
-                    FloatVector wv = ((IntVector) ShortVector.fromMemorySegment(SS, w, base + 2L * i, LE)
-                            .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                    wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
-                }
-            }
-            case F16 -> {
-                long base = wo + 2L * row;
-                for (; i <= len - L; i += L) {
-                    IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, w, base + 2L * i, LE)
-                            .convertShape(VectorOperators.S2I, IS, 0);
-                    IntVector m = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-                    IntVector bits = m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                            .blend(m.or(0x7f800000), h.and(0x7c00).compare(VectorOperators.EQ, 0x7c00));
-                    FloatVector wv = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-                    wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
-                }
-            }
+            case F32 -> axpyF32(s, w, wo + 4L * row, acc, at, len);
+            case BF16 -> axpyBF16(s, w, wo + 2L * row, acc, at, len);
+            case F16 -> axpyF16(s, w, wo + 2L * row, acc, at, len);
             case I32, Q8_0 -> throw new IllegalArgumentException(dt + " weights");
         }
+    }
+
+    /** {@link #axpyInto} for F32 weights from byte offset {@code base}. */
+    static void axpyF32(float s, MemorySegment w, long base, float[] acc, int at, int len) {
+        FloatVector sv = FloatVector.broadcast(FS, s);
+        int i = 0;
+        for (; i <= len - L; i += L) {
+            FloatVector wv = FloatVector.fromMemorySegment(FS, w, base + 4L * i, LE);
+            wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
+        }
         for (; i < len; i++) {
-            acc[at + i] += s * Vec.get(dt, w, wo, row + i);
+            acc[at + i] += s * w.get(CpuTensor.F32, base + 4L * i);
+        }
+    }
+
+    /** {@link #axpyInto} for BF16 weights from byte offset {@code base} (widened exactly). */
+    static void axpyBF16(float s, MemorySegment w, long base, float[] acc, int at, int len) {
+        FloatVector sv = FloatVector.broadcast(FS, s);
+        int i = 0;
+        for (; i <= len - L; i += L) {
+            FloatVector wv = ((IntVector) ShortVector.fromMemorySegment(SS, w, base + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
+        }
+        for (; i < len; i++) {
+            acc[at + i] += s * Float.intBitsToFloat((w.get(CpuTensor.I16, base + 2L * i) & 0xffff) << 16);
+        }
+    }
+
+    /** {@link #axpyInto} for F16 weights from byte offset {@code base}. */
+    static void axpyF16(float s, MemorySegment w, long base, float[] acc, int at, int len) {
+        FloatVector sv = FloatVector.broadcast(FS, s);
+        int i = 0;
+        for (; i <= len - L; i += L) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, w, base + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0);
+            IntVector m = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+            IntVector bits = m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(m.or(0x7f800000), h.and(0x7c00).compare(VectorOperators.EQ, 0x7c00));
+            FloatVector wv = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
+        }
+        for (; i < len; i++) {
+            acc[at + i] += s * Float.float16ToFloat(w.get(CpuTensor.I16, base + 2L * i));
         }
     }
 }
