@@ -10,6 +10,7 @@ import io.dcformer4j.bench.BenchPreset;
 import io.dcformer4j.bench.BenchReport;
 import io.dcformer4j.bench.BenchResult;
 import io.dcformer4j.bench.DCFormerBenchModels;
+import io.dcformer4j.bench.OpTimesRun;
 import io.dcformer4j.bench.ReleasedBench;
 import io.dcformer4j.bench.ReleasedResult;
 import io.dcformer4j.bench.ReleasedShape;
@@ -98,6 +99,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + "shape, dtype and layers reuses it (default: a temporary directory, removed afterwards).")
     private Path weightsDir;
 
+    @Option(names = "--op-times", description = "Instead of the full run: where a decode step's time goes. For the DCMHA "
+            + "model and its plain-MHA twin, prefill the first --decode context (default 512), then time every backend "
+            + "operation over --decode-steps steps (default 32) and print milliseconds per step per operation (linear by "
+            + "its weight shape) and the time outside them.")
+    private boolean opTimes;
+
     @Option(names = "--bandwidth-mib", paramLabel = "MIB",
             description = "Size of the streaming-read buffer of the bandwidth probe (default 1024; 2048 for the released shapes); keep it at least 4x the last-level cache.")
     private Integer bandwidthMib;
@@ -125,6 +132,9 @@ public final class BenchCommand implements Callable<Integer> {
             }
             err.flush();
         };
+        if (opTimes) {
+            return callOpTimes(p, progress, terminal, err);
+        }
         BenchOptions o = BenchOptions.standard(p, quick, vsBlas, progress);
         if (prefill != null || decode != null || decodeSteps != null) {
             o = o.withLengths(prefill != null ? prefill : o.prefillLengths(), decode != null ? decode : o.decodeContexts(),
@@ -159,6 +169,32 @@ public final class BenchCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? BenchReport.toJson(result) + "\n" : BenchReport.toTable(result));
+        out.flush();
+        return 0;
+    }
+
+    /** {@code bench --op-times}: see {@link OpTimesRun}. */
+    private Integer callOpTimes(BenchPreset p, Consumer<String> progress, boolean terminal, PrintWriter err) {
+        if (json || jsonOut != null || batch != null || vsBlas || prefill != null) {
+            throw usage("--op-times prints its own table: --json, --json-out, --batch, --vs-blas and --prefill do not apply");
+        }
+        int context = decode != null ? decode.get(0) : 512;
+        int steps = decodeSteps != null ? decodeSteps : 32;
+        if (steps < 1) {
+            throw usage("--decode-steps must be positive, got " + steps);
+        }
+        java.util.List<OpTimesRun.Breakdown> all;
+        try (Backend be = Backends.open(backend, BackendOptions.withThreads(threads))) {
+            all = OpTimesRun.run(p, be, new DCFormerBenchModels(), context, steps, progress);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        } finally {
+            if (terminal) {
+                err.println();
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(OpTimesRun.table(p, context, all));
         out.flush();
         return 0;
     }

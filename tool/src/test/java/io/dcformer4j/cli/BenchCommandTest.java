@@ -48,6 +48,28 @@ class BenchCommandTest {
     }
 
     @Test
+    void opTimesPrintsEachModelsOperations() {
+        Result r = run("bench", "--preset", "tiny", "--op-times", "--backend", "cpu", "--threads", "1", "--decode", "8",
+                "--decode-steps", "3");
+        assertThat(r.exit()).as(r.err()).isZero();
+        String dcmha = r.out().substring(r.out().indexOf("DCMHA:"), r.out().indexOf("\nMHA:"));
+        String mha = r.out().substring(r.out().indexOf("\nMHA:"));
+        assertThat(dcmha).contains("attentionDecode", "dynamicWeights", "linear [256, 64]", "outside the operations");
+        assertThat(mha).contains("attentionDecode", "linear [256, 64]").doesNotContain("dynamicWeights");
+        assertThat(r.err()).contains("tiny: DCMHA: 3 timed decode steps");
+    }
+
+    @Test
+    void opTimesRefusesOptionsItDoesNotUse() {
+        Result r = run("bench", "--preset", "tiny", "--op-times", "--json");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--op-times prints its own table");
+        Result big = run("bench", "--preset", "tiny", "--op-times", "--decode", "200");
+        assertThat(big.exit()).isEqualTo(2);
+        assertThat(big.err()).contains("must fit the preset's block size 128");
+    }
+
+    @Test
     void q8RunMeasuresTheQuantizedModel() throws Exception {
         Result r = run("bench", "--preset", "tiny", "--dtype", "q8_0", "--quick", "--json", "--backend", "cpu", "--threads", "1",
                 "--prefill", "8", "--decode", "8", "--decode-steps", "2", "--bandwidth-mib", "16");
