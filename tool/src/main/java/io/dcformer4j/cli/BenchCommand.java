@@ -102,7 +102,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--op-times", description = "Instead of the full run: where a decode step's time goes. For the DCMHA "
             + "model and its plain-MHA twin, prefill the first --decode context (default 512), then time every backend "
             + "operation over --decode-steps steps (default 32) and print milliseconds per step per operation (linear by "
-            + "its weight shape) and the time outside them.")
+            + "its weight shape) and the time outside them; with one --batch size B, B sequences stepped together.")
     private boolean opTimes;
 
     @Option(names = "--bandwidth-mib", paramLabel = "MIB",
@@ -175,8 +175,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** {@code bench --op-times}: see {@link OpTimesRun}. */
     private Integer callOpTimes(BenchPreset p, Consumer<String> progress, boolean terminal, PrintWriter err) {
-        if (json || jsonOut != null || batch != null || vsBlas || prefill != null) {
-            throw usage("--op-times prints its own table: --json, --json-out, --batch, --vs-blas and --prefill do not apply");
+        if (json || jsonOut != null || vsBlas || prefill != null) {
+            throw usage("--op-times prints its own table: --json, --json-out, --vs-blas and --prefill do not apply");
+        }
+        if (batch != null && batch.size() != 1) {
+            throw usage("--op-times takes one --batch size, got " + batch);
         }
         int context = decode != null ? decode.get(0) : 512;
         int steps = decodeSteps != null ? decodeSteps : 32;
@@ -185,7 +188,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         java.util.List<OpTimesRun.Breakdown> all;
         try (Backend be = Backends.open(backend, BackendOptions.withThreads(threads))) {
-            all = OpTimesRun.run(p, be, new DCFormerBenchModels(), context, steps, progress);
+            all = OpTimesRun.run(p, be, new DCFormerBenchModels(), context, steps, batch == null ? 1 : batch.get(0), progress);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         } finally {

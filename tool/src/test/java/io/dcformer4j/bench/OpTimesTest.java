@@ -17,7 +17,7 @@ class OpTimesTest {
     void countsEachLayersOperationsOncePerStepWithinTheStepsTime() {
         BenchPreset tiny = BenchPreset.byName("tiny");
         try (Backend be = Backends.open("cpu", BackendOptions.withThreads(1))) {
-            List<OpTimesRun.Breakdown> all = OpTimesRun.run(tiny, be, new DCFormerBenchModels(), 8, 5, line -> { });
+            List<OpTimesRun.Breakdown> all = OpTimesRun.run(tiny, be, new DCFormerBenchModels(), 8, 5, 1, line -> { });
             assertThat(all).extracting(OpTimesRun.Breakdown::dcmha).containsExactly(true, false);
             for (OpTimesRun.Breakdown d : all) {
                 Map<String, Long> callsPerStep = d.rows().stream()
@@ -30,6 +30,23 @@ class OpTimesTest {
                 assertThat(d.rows()).isSortedAccordingTo((a, b) -> Long.compare(b.nanos(), a.nanos()));
             }
             assertThat(be.liveTensors()).as("the models and sequences closed").isZero();
+        }
+    }
+
+    @Test
+    void aBatchStepsEverySequenceInOneCallPerLayer() {
+        BenchPreset tiny = BenchPreset.byName("tiny");
+        try (Backend be = Backends.open("cpu", BackendOptions.withThreads(2))) {
+            List<OpTimesRun.Breakdown> all = OpTimesRun.run(tiny, be, new DCFormerBenchModels(), 8, 4, 3, line -> { });
+            for (OpTimesRun.Breakdown d : all) {
+                assertThat(d.batch()).isEqualTo(3);
+                Map<String, Long> callsPerStep = d.rows().stream()
+                        .collect(Collectors.toMap(OpTimes.Row::op, r -> r.calls() / d.steps()));
+                assertThat(callsPerStep.get("attentionDecodeBatch")).as("one call per layer for the batch").isEqualTo(tiny.layers());
+                assertThat(callsPerStep).doesNotContainKey("attentionDecode");
+                assertThat(callsPerStep.get("linear [" + tiny.vocab() + ", " + tiny.dim() + "]")).isEqualTo(1);
+            }
+            assertThat(be.liveTensors()).isZero();
         }
     }
 }

@@ -64,6 +64,9 @@ class BenchCommandTest {
         Result r = run("bench", "--preset", "tiny", "--op-times", "--json");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--op-times prints its own table");
+        Result two = run("bench", "--preset", "tiny", "--op-times", "--batch", "2,4");
+        assertThat(two.exit()).isEqualTo(2);
+        assertThat(two.err()).contains("--op-times takes one --batch size");
         Result big = run("bench", "--preset", "tiny", "--op-times", "--decode", "200");
         assertThat(big.exit()).isEqualTo(2);
         assertThat(big.err()).contains("must fit the preset's block size 128");
