@@ -55,17 +55,6 @@ final class DynamicWeightsKernel {
      */
     static void project(MemorySegment a, long ao, int from, int to, CpuTensor dw1, CpuTensor dd, int k4, int n4,
                         float[] u, int uAt, float[] g, int gAt) {
-        if (dw1.dtype() == DType.BF16 && dd.dtype() == DType.BF16) {
-            // the checkpoints' dtype, with the loop over inputs around the inlined row loops
-            MemorySegment ws = dw1.seg();
-            MemorySegment ds = dd.seg();
-            for (int ei = from; ei < to; ei++) {
-                float av = Vec.getF(a, ao + 4L * ei);
-                axpyBF16(av, ws, dw1.offset + 2L * ei * k4, u, uAt, k4);
-                axpyBF16(av, ds, dd.offset + 2L * ei * n4, g, gAt, n4);
-            }
-            return;
-        }
         for (int ei = from; ei < to; ei++) {
             float av = Vec.getF(a, ao + 4L * ei);
             axpyInto(av, dw1.dtype(), dw1.seg(), dw1.offset, (long) ei * k4, u, uAt, k4);
@@ -128,11 +117,7 @@ final class DynamicWeightsKernel {
         }
     }
 
-    /**
-     * acc[at..at+len) += s · w[row..row+len), the weight loop written once per dtype, each in its own small method
-     * so that the compiler inlines it into the loops over rows (one method with every dtype's loop was too large to
-     * inline, and a decode row's projection ran several times slower through the call).
-     */
+    /** acc[at..at+len) += s · w[row..row+len): the weight loop, one method per dtype. */
     static void axpyInto(float s, DType dt, MemorySegment w, long wo, long row, float[] acc, int at, int len) {
         switch (dt) {
             case F32 -> axpyF32(s, w, wo + 4L * row, acc, at, len);
@@ -151,7 +136,7 @@ final class DynamicWeightsKernel {
             wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
         }
         for (; i < len; i++) {
-            acc[at + i] += s * w.get(CpuTensor.F32, base + 4L * i);
+            acc[at + i] += s * Vec.get(DType.F32, w, base, i);
         }
     }
 
@@ -165,7 +150,7 @@ final class DynamicWeightsKernel {
             wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
         }
         for (; i < len; i++) {
-            acc[at + i] += s * Float.intBitsToFloat((w.get(CpuTensor.I16, base + 2L * i) & 0xffff) << 16);
+            acc[at + i] += s * Vec.get(DType.BF16, w, base, i);
         }
     }
 
@@ -183,7 +168,7 @@ final class DynamicWeightsKernel {
             wv.fma(sv, FloatVector.fromArray(FS, acc, at + i)).intoArray(acc, at + i);
         }
         for (; i < len; i++) {
-            acc[at + i] += s * Float.float16ToFloat(w.get(CpuTensor.I16, base + 2L * i));
+            acc[at + i] += s * Vec.get(DType.F16, w, base, i);
         }
     }
 }

@@ -6,6 +6,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import io.dcformer4j.api.Q8_0Format;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -53,12 +55,8 @@ final class Q8Loops {
     /** {@link #widen} into F32 elements of a segment, dst[dstAt ..) (the GEMV's off-heap scratch rows). */
     static void widen(MemorySegment s, long src, MemorySegment dst, long dstAt, int n) {
         if (BS == null) {
-            for (int b = 0; b < n; b += BLOCK) {
-                long at = src + (long) (b / BLOCK) * BLOCK_BYTES;
-                float d = Float.float16ToFloat(s.get(CpuTensor.I16, at));
-                for (int j = 0; j < BLOCK; j++) {
-                    dst.set(CpuTensor.F32, dstAt + 4L * (b + j), d * s.get(ValueLayout.JAVA_BYTE, at + 2 + j));
-                }
+            for (int i = 0; i < n; i++) {
+                dst.set(CpuTensor.F32, dstAt + 4L * i, Q8_0Format.get(s, src, i));
             }
             return;
         }

@@ -105,19 +105,19 @@ final class RowGemv {
         MemorySegment s = buf.scratch(in);
         float[] row = buf.row;
         for (int j = 0; j < 4; j++) {
-            if (j < cols && w.dtype() == DType.Q8_0) {
-                // straight into the scratch row: a decode row's Q8_0 weights pass through it once
-                Q8Loops.widen(w.seg(), w.offset + w.dtype().bytesFor((long) (c + j) * in), s, 4L * j * in, in);
-            } else if (j < cols) {
+            if (j < cols) {
                 long from = (long) (c + j) * in;
                 switch (w.dtype()) {
                     case F32 -> LinearLoops.widenF32(w.seg(), w.offset + 4L * from, row, in);
                     case BF16 -> LinearLoops.widenBF16(w.seg(), w.offset + 2L * from, row, in);
                     case F16 -> LinearLoops.widenF16(w.seg(), w.offset + 2L * from, row, in);
-                    case Q8_0 -> Q8Loops.widen(w.seg(), w.offset + w.dtype().bytesFor(from), row, in);
+                    // straight into the scratch row: a decode row's Q8_0 weights pass through it once
+                    case Q8_0 -> Q8Loops.widen(w.seg(), w.offset + w.dtype().bytesFor(from), s, 4L * j * in, in);
                     case I32 -> throw new IllegalArgumentException("linear: I32 weights");
                 }
-                MemorySegment.copy(row, 0, s, CpuTensor.F32, 4L * j * in, in);
+                if (w.dtype() != DType.Q8_0) {
+                    MemorySegment.copy(row, 0, s, CpuTensor.F32, 4L * j * in, in);
+                }
             } else {
                 s.asSlice(4L * j * in, 4L * in).fill((byte) 0);
             }
