@@ -190,11 +190,13 @@ class LoadTest {
             // More requests give a profiler longer phases: -Ddcformer4j.loadtest.requests=64.
             int requests = Integer.getInteger("dcformer4j.loadtest.requests", 8);
             double one = throughput(fx, http, 1, requests);
+            double oneCores = lastCores;
             System.out.println("phase 8 clients from " + java.time.Instant.now());
             double eight = throughput(fx, http, 8, requests);
             System.out.println("phases end " + java.time.Instant.now());
-            System.out.printf("aggregate tokens/s: 1 client %.1f, 8 clients %.1f, ratio %.2f (%d processors)%n", one, eight,
-                    eight / one, Runtime.getRuntime().availableProcessors());
+            System.out.printf("aggregate tokens/s: 1 client %.1f, 8 clients %.1f, ratio %.2f (%d processors;"
+                    + " this JVM used %.2f and %.2f cores)%n", one, eight, eight / one, Runtime.getRuntime().availableProcessors(),
+                    oneCores, lastCores);
             assertThat(one).isPositive();
             assertThat(eight).isPositive();
             Bounded.closeNow(http);
@@ -203,6 +205,7 @@ class LoadTest {
 
     private static double throughput(ServerFixture fx, HttpClient http, int clients, int requestsEach) throws Exception {
         AtomicInteger tokens = new AtomicInteger();
+        long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> all = new ArrayList<>();
@@ -220,7 +223,17 @@ class LoadTest {
                 f.get();
             }
         }
-        return tokens.get() / ((System.nanoTime() - start) / 1e9);
+        long wall = System.nanoTime() - start;
+        lastCores = (processCpuNanos() - cpuStart) / (double) wall;
+        return tokens.get() / (wall / 1e9);
+    }
+
+    /** Processor time of this JVM (server, clients, JIT and GC together) in the last throughput phase, in cores. */
+    private static double lastCores;
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static void report(java.util.Collection<SseClient.Reply> replies, long elapsedNanos) {
