@@ -197,6 +197,15 @@ public final class DCFormer implements AutoCloseable {
         return options;
     }
 
+    /** The decode steps the batch scheduler has run and the rows they carried (zeros with batching off). */
+    public DecodeStatistics decodeStatistics() {
+        if (scheduler == null) {
+            return new DecodeStatistics(0, 0);
+        }
+        long[] sr = scheduler.stepsAndRows();
+        return new DecodeStatistics(sr[0], sr[1]);
+    }
+
     /** The batch scheduler, or null when batching is off. */
     BatchScheduler scheduler() {
         return scheduler;

@@ -109,8 +109,10 @@ class BatchedGenerationTest {
             } finally {
                 pool.shutdown();
             }
-            long[] stepsAndRows = model.scheduler().stepsAndRows();
-            assertThat(stepsAndRows[1]).as("decode rows").isGreaterThan(stepsAndRows[0]).as("the steps carried several sequences");
+            DecodeStatistics stats = model.decodeStatistics();
+            assertThat(stats.steps()).as("decode steps").isPositive();
+            assertThat(stats.rows()).as("decode rows: the steps carried several sequences").isGreaterThan(stats.steps());
+            assertThat(stats.meanRows()).isEqualTo((double) stats.rows() / stats.steps());
         }
     }
 
@@ -198,6 +200,7 @@ class BatchedGenerationTest {
             assertThat(model.options().batching()).isFalse();
             assertThat(model.scheduler()).isNull();
             assertThat(generate(model, 1, TokenListener.NONE, null).tokens()).isEqualTo(solo.get(1));
+            assertThat(model.decodeStatistics()).as("no scheduler, no batched steps").isEqualTo(new DecodeStatistics(0, 0));
         }
         String before = System.getProperty(EngineOptions.BATCHING_PROPERTY);
         try {

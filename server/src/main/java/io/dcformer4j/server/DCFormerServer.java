@@ -2,6 +2,7 @@ package io.dcformer4j.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dcformer4j.DCFormer;
+import io.dcformer4j.DecodeStatistics;
 import io.dcformer4j.EngineOptions;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
@@ -63,13 +64,19 @@ public final class DCFormerServer implements AutoCloseable {
     private volatile ChatFormat chatFormat;
     private volatile GenerationHandler generation;
 
+    /** The loaded model's decode statistics; zeros while it loads. */
+    private DecodeStatistics decodeStatistics() {
+        DCFormer m = model;
+        return m == null ? new DecodeStatistics(0, 0) : m.decodeStatistics();
+    }
+
     private DCFormerServer(ServerConfig config, boolean ownsModel) {
         this.config = config;
         this.ownsModel = ownsModel;
         checkBind(config);
         this.json = new Json(config.maxBodyBytes());
         this.admission = new Admission(config.maxBatch(), config.queueLimit());
-        this.metrics = new ServerMetrics(admission);
+        this.metrics = new ServerMetrics(admission, this::decodeStatistics);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.concurrency.useVirtualThreads = true;

@@ -1,7 +1,9 @@
 package io.dcformer4j.server;
 
 import io.micrometer.core.instrument.Counter;
+import io.dcformer4j.DecodeStatistics;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -9,11 +11,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The server's Prometheus metrics (Micrometer): requests by endpoint and status, errors by type, queue length,
- * batch size (generations running at once), time to first token and time between tokens as histograms,
- * generated and prompt tokens, and tokens per second over the last ten seconds.
+ * batch size (generations running at once), the engine's batched decode steps and the sequence rows they
+ * carried (their ratio is the mean batch a step actually ran), time to first token and time between tokens as
+ * histograms, generated and prompt tokens, and tokens per second over the last ten seconds.
  */
 final class ServerMetrics {
     /** Endpoints used as label values; any other path is counted as "other" so labels stay bounded. */
@@ -29,7 +33,11 @@ final class ServerMetrics {
     private final DistributionSummary batchAtAdmission;
     private final TokenRate rate = new TokenRate();
 
-    ServerMetrics(Admission admission) {
+    ServerMetrics(Admission admission, Supplier<DecodeStatistics> decode) {
+        FunctionCounter.builder("dcformer4j_decode_steps", decode, d -> d.get().steps())
+                .description("Batched decode steps the engine ran").register(registry);
+        FunctionCounter.builder("dcformer4j_decode_rows", decode, d -> d.get().rows())
+                .description("Sequence rows those decode steps carried (rows / steps = mean batch of a step)").register(registry);
         Gauge.builder("dcformer4j_queue_length", admission, Admission::queueLength)
                 .description("Requests waiting for a generation slot").register(registry);
         Gauge.builder("dcformer4j_batch_size", admission, Admission::running)

@@ -112,6 +112,17 @@ class ErrorsTest {
                 "dcformer4j_queue_length", "dcformer4j_batch_size", "dcformer4j_time_to_first_token_seconds_bucket",
                 "dcformer4j_inter_token_latency_seconds_bucket", "dcformer4j_tokens_per_second",
                 "dcformer4j_generated_tokens_total");
+        // max_tokens 2: the second token took one decode step through the engine's batch scheduler
+        double steps = counter(metrics, "dcformer4j_decode_steps_total");
+        double rows = counter(metrics, "dcformer4j_decode_rows_total");
+        assertThat(steps).as("decode steps").isGreaterThanOrEqualTo(1);
+        assertThat(rows).as("decode rows").isGreaterThanOrEqualTo(steps);
+    }
+
+    /** The value of an unlabelled counter in Prometheus text. */
+    private static double counter(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError(name + " missing from /metrics:\n" + metrics));
     }
 
     @Test

@@ -192,11 +192,14 @@ class LoadTest {
             double one = throughput(fx, http, 1, requests);
             double oneCores = lastCores;
             System.out.println("phase 8 clients from " + java.time.Instant.now());
+            io.dcformer4j.DecodeStatistics before = fx.model.decodeStatistics();
             double eight = throughput(fx, http, 8, requests);
+            io.dcformer4j.DecodeStatistics after = fx.model.decodeStatistics();
             System.out.println("phases end " + java.time.Instant.now());
             System.out.printf("aggregate tokens/s: 1 client %.1f, 8 clients %.1f, ratio %.2f (%d processors;"
-                    + " this JVM used %.2f and %.2f cores)%n", one, eight, eight / one, Runtime.getRuntime().availableProcessors(),
-                    oneCores, lastCores);
+                    + " this JVM used %.2f and %.2f cores; %.2f rows per decode step with 8 clients)%n", one, eight, eight / one,
+                    Runtime.getRuntime().availableProcessors(), oneCores, lastCores,
+                    new io.dcformer4j.DecodeStatistics(after.steps() - before.steps(), after.rows() - before.rows()).meanRows());
             assertThat(one).isPositive();
             assertThat(eight).isPositive();
             Bounded.closeNow(http);
