@@ -127,11 +127,17 @@ public final class Tolerances {
             "as ATTENTION, with softmax and value sums over up to 2120 keys (~sqrt(S)·u ≈ 3e-6 typical, blocked and split sums): 3e-5");
 
     /**
-     * Attention with logits near 1e4: float32 logits have a spacing of 1e-3 there, so a probability may move
-     * by ~1e-3 relative when two keys nearly tie; any overflow still shows as NaN or infinity.
+     * Attention with logits near 1e4. Float32 has a spacing of ~1e-3 there, and a logit takes several roundings
+     * (a dot product over D, then the composes over N heads), so composed logits err by up to ~1e-2. At a near tie
+     * between two keys a probability moves by a quarter of that and the output by that times the difference of
+     * the two values (up to ~8 for N(0, 1) values). Measured on the naive and CPU backends over 600 and 150 seeds
+     * of the kit's three large-logit cases: 0.8–0.9 % of the cases (2–3 % of kit runs) erred by more than 2e-3, none
+     * by 1e-2. Any overflow still shows as NaN or infinity.
      */
-    public static final Tolerance ATTENTION_LARGE_LOGITS = new Tolerance(2e-3, 2e-3,
-            "logits ~1e4 are only representable to ~1e-3 in float32, which moves near-tied probabilities by ~1e-3; overflow gives NaN/inf and fails regardless");
+    public static final Tolerance ATTENTION_LARGE_LOGITS = new Tolerance(3e-2, 2e-3,
+            "composed logits ~1e4 err by up to ~1e-2 in float32 (spacing 1e-3, several roundings); at a near tie the output"
+                    + " moves by a quarter of that times the gap between two values (measured worst under 1e-2 over 750 seeds):"
+                    + " 3e-2 absolute; overflow gives NaN/inf and fails regardless");
 
     /**
      * Dynamic weights at released model shapes (E up to 4096, 4K = 512): the first dot product sums E terms,
