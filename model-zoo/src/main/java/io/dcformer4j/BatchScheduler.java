@@ -5,7 +5,6 @@ import io.dcformer4j.model.DecodeBatch;
 import io.dcformer4j.model.Session;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -34,7 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * prompts on another thread rather than as pieces between steps lets a machine's other cores work on them:
  * on the demo model, prefill took 40 % of the single scheduler thread's time under eight clients, while the
  * second core waited. A member that is prefilling is not waited for by the decode steps.
-  */
+ */
 final class BatchScheduler implements AutoCloseable {
     private static final long MIN_WAIT_NANOS = 200_000;
     private static final long MAX_WAIT_NANOS = 50_000_000;

@@ -1,7 +1,7 @@
 package io.dcformer4j.server;
 
-import io.micrometer.core.instrument.Counter;
 import io.dcformer4j.DecodeStatistics;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -32,8 +32,11 @@ final class ServerMetrics {
     private final Counter cancelled;
     private final DistributionSummary batchAtAdmission;
     private final TokenRate rate = new TokenRate();
+    /** Held here: Micrometer keeps only a weak reference to a function counter's source. */
+    private final Supplier<DecodeStatistics> decode;
 
     ServerMetrics(Admission admission, Supplier<DecodeStatistics> decode) {
+        this.decode = decode;
         FunctionCounter.builder("dcformer4j_decode_steps", decode, d -> d.get().steps())
                 .description("Batched decode steps the engine ran").register(registry);
         FunctionCounter.builder("dcformer4j_decode_rows", decode, d -> d.get().rows())
