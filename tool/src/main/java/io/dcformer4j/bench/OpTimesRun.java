@@ -10,7 +10,10 @@ import java.util.function.Consumer;
  * {@code bench --op-times}: where a decode step's wall-clock time goes, operation by operation, for the DCMHA
  * model and its plain-MHA twin. Each model prefills {@code batch} sequences of {@code context} tokens, decodes a few
  * untimed steps (the JIT and the caches settle), then decodes {@code steps} steps with every backend operation
- * timed: one sequence alone, or all of them stepped together as one batch.
+ * timed: one sequence alone, or all of them stepped together as one batch. The two models' steps alternate, as
+ * in the rest of {@code bench}: a model timed after the other would meet a JIT that had compiled more of the
+ * shared decode path, and a change of load would hit one model only (a 32-step run timed one after the other
+ * showed the first model's projections 15–20 % slower than the second's, the same code on the same weights).
  */
 public final class OpTimesRun {
     private static final int WARM_UP_STEPS = 16;
@@ -41,48 +44,65 @@ public final class OpTimesRun {
         if (batch < 1 || batch > 64) {
             throw new IllegalArgumentException("bench --op-times: the batch must be in [1, 64], got " + batch);
         }
-        return List.of(one(preset, true, backend, models, context, steps, batch, progress),
-                one(preset, false, backend, models, context, steps, batch, progress));
-    }
-
-    private static Breakdown one(BenchPreset preset, boolean dcmha, Backend backend, BenchModelFactory models, int context,
-                                 int steps, int batch, Consumer<String> progress) {
-        String name = preset.name() + ": " + (dcmha ? "DCMHA" : "MHA");
-        progress.accept(name + ": generating weights");
-        OpTimes times = new OpTimes();
-        List<BenchModel.Sequence> seqs = new ArrayList<>();
-        try (BenchModel model = models.open(preset, dcmha, times.wrap(backend), 1)) {
-            try {
-                for (int b = 0; b < batch; b++) {
-                    BenchModel.Sequence seq = model.newSequence(context + WARM_UP_STEPS + steps);
-                    seqs.add(seq);
-                    int[] prompt = new int[context];
-                    for (int i = 0; i < context; i++) {
-                        prompt[i] = 1 + (int) ((i * 7919L + b * 104729L) % (preset.vocab() - 1));
+        OpTimes[] times = {new OpTimes(), new OpTimes()};
+        String[] names = {preset.name() + ": DCMHA", preset.name() + ": MHA"};
+        progress.accept(names[0] + ": generating weights");
+        try (BenchModel dcmha = models.open(preset, true, times[0].wrap(backend), 1)) {
+            progress.accept(names[1] + ": generating weights");
+            try (BenchModel mha = models.open(preset, false, times[1].wrap(backend), 1)) {
+                BenchModel[] both = {dcmha, mha};
+                List<List<BenchModel.Sequence>> seqs = List.of(new ArrayList<>(), new ArrayList<>());
+                try {
+                    for (int m = 0; m < 2; m++) {
+                        prefill(both[m], seqs.get(m), names[m], preset, context, steps, batch, progress);
                     }
-                    progress.accept(name + ": prefill " + context + (batch > 1 ? " (sequence " + (b + 1) + " of " + batch + ")" : ""));
-                    seq.prefill(prompt);
-                }
-                try (BenchModel.Batch step = batch > 1 ? model.newBatch(batch) : null) {
-                    int[] tokens = new int[batch];
-                    for (int i = 0; i < WARM_UP_STEPS; i++) {
-                        decode(seqs, step, tokens, i, preset.vocab());
+                    try (BenchModel.Batch stepA = batch > 1 ? dcmha.newBatch(batch) : null;
+                         BenchModel.Batch stepB = batch > 1 ? mha.newBatch(batch) : null) {
+                        BenchModel.Batch[] step = {stepA, stepB};
+                        int[] tokens = new int[batch];
+                        for (int i = 0; i < WARM_UP_STEPS; i++) {
+                            for (int m = 0; m < 2; m++) {
+                                decode(seqs.get(m), step[m], tokens, i, preset.vocab());
+                            }
+                        }
+                        progress.accept(preset.name() + ": " + steps + " timed decode steps of each model, alternating"
+                                + (batch > 1 ? ", " + batch + " sequences per step" : ""));
+                        long[] nanos = new long[2];
+                        for (int i = 0; i < steps; i++) {
+                            for (int m = 0; m < 2; m++) {
+                                times[m].start();
+                                long t0 = System.nanoTime();
+                                decode(seqs.get(m), step[m], tokens, WARM_UP_STEPS + i, preset.vocab());
+                                nanos[m] += System.nanoTime() - t0;
+                                times[m].stop();
+                            }
+                        }
+                        return List.of(new Breakdown(true, batch, nanos[0] / 1e6 / steps, times[0].rows(), steps),
+                                new Breakdown(false, batch, nanos[1] / 1e6 / steps, times[1].rows(), steps));
                     }
-                    progress.accept(name + ": " + steps + " timed decode steps" + (batch > 1 ? " of " + batch + " sequences" : ""));
-                    times.start();
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < steps; i++) {
-                        decode(seqs, step, tokens, WARM_UP_STEPS + i, preset.vocab());
+                } finally {
+                    for (List<BenchModel.Sequence> list : seqs) {
+                        for (BenchModel.Sequence s : list) {
+                            s.close();
+                        }
                     }
-                    double stepMs = (System.nanoTime() - t0) / 1e6 / steps;
-                    times.stop();
-                    return new Breakdown(dcmha, batch, stepMs, times.rows(), steps);
-                }
-            } finally {
-                for (BenchModel.Sequence s : seqs) {
-                    s.close();
                 }
             }
+        }
+    }
+
+    /** Opens {@code batch} sequences of {@code model} into {@code seqs} and prefills each with {@code context} tokens. */
+    private static void prefill(BenchModel model, List<BenchModel.Sequence> seqs, String name, BenchPreset preset, int context,
+                                int steps, int batch, Consumer<String> progress) {
+        for (int b = 0; b < batch; b++) {
+            BenchModel.Sequence seq = model.newSequence(context + WARM_UP_STEPS + steps);
+            seqs.add(seq);
+            int[] prompt = new int[context];
+            for (int i = 0; i < context; i++) {
+                prompt[i] = 1 + (int) ((i * 7919L + b * 104729L) % (preset.vocab() - 1));
+            }
+            progress.accept(name + ": prefill " + context + (batch > 1 ? " (sequence " + (b + 1) + " of " + batch + ")" : ""));
+            seq.prefill(prompt);
         }
     }
 

@@ -34,6 +34,49 @@ class OpTimesTest {
     }
 
     @Test
+    void theTwoModelsDecodeStepsAlternate() {
+        BenchPreset tiny = BenchPreset.byName("tiny");
+        StringBuilder order = new StringBuilder(); // one letter per decode step: D for DCMHA, M for MHA
+        DCFormerBenchModels real = new DCFormerBenchModels();
+        BenchModelFactory logging = (preset, dcmha, backend, seed) -> {
+            BenchModel model = real.open(preset, dcmha, backend, seed);
+            return new BenchModel() {
+                @Override
+                public Sequence newSequence() {
+                    Sequence s = model.newSequence();
+                    return new Sequence() {
+                        @Override
+                        public void prefill(int[] tokens) {
+                            s.prefill(tokens);
+                        }
+
+                        @Override
+                        public void decode(int token) {
+                            order.append(dcmha ? 'D' : 'M');
+                            s.decode(token);
+                        }
+
+                        @Override
+                        public void close() {
+                            s.close();
+                        }
+                    };
+                }
+
+                @Override
+                public void close() {
+                    model.close();
+                }
+            };
+        };
+        try (Backend be = Backends.open("cpu", BackendOptions.withThreads(1))) {
+            OpTimesRun.run(tiny, be, logging, 8, 5, 1, line -> { });
+            assertThat(order.toString()).as("warm-up and timed steps, model by model").matches("(DM)+");
+            assertThat(be.liveTensors()).isZero();
+        }
+    }
+
+    @Test
     void aBatchStepsEverySequenceInOneCallPerLayer() {
         BenchPreset tiny = BenchPreset.byName("tiny");
         try (Backend be = Backends.open("cpu", BackendOptions.withThreads(2))) {

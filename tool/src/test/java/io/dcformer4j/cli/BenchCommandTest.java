@@ -56,7 +56,7 @@ class BenchCommandTest {
         String mha = r.out().substring(r.out().indexOf("\nMHA:"));
         assertThat(dcmha).contains("attentionDecode", "dynamicWeights", "linear [256, 64]", "outside the operations");
         assertThat(mha).contains("attentionDecode", "linear [256, 64]").doesNotContain("dynamicWeights");
-        assertThat(r.err()).contains("tiny: DCMHA: 3 timed decode steps");
+        assertThat(r.err()).contains("tiny: 3 timed decode steps of each model, alternating");
     }
 
     @Test
