@@ -25,7 +25,12 @@ public final class TckSeed implements TestExecutionExceptionHandler, LifecycleMe
 
     /** The generator of one test: the run's seed mixed with the test's method name. */
     public static SplittableRandom random(String testName) {
-        return new SplittableRandom(SEED * 0x9E3779B97F4A7C15L ^ testName.hashCode());
+        return random(SEED, testName);
+    }
+
+    /** The generator a run with {@code seed} gives the test {@code testName}: replays one test's inputs. */
+    static SplittableRandom random(long seed, String testName) {
+        return new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ testName.hashCode());
     }
 
     /** How a failure message names the seed. */

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.conformance.naive.NaiveBackend;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +18,7 @@ class LargeLogitToleranceTest {
     private static final long FAILING_SEED = -8998031401579495281L;
 
     private static TckContext contextFor(long seed, String testName) {
-        return new TckContext(NaiveBackend::new, new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ testName.hashCode()));
+        return new TckContext(NaiveBackend::new, TckSeed.random(seed, testName));
     }
 
     @Test
