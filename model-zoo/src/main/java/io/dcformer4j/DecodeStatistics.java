@@ -10,6 +10,11 @@ package io.dcformer4j;
  */
 public record DecodeStatistics(long steps, long rows) {
 
+    /** The steps and rows since {@code earlier}, a reading of the same model. */
+    public DecodeStatistics since(DecodeStatistics earlier) {
+        return new DecodeStatistics(steps - earlier.steps, rows - earlier.rows);
+    }
+
     /** Mean rows per step, or 0 before the first step. */
     public double meanRows() {
         return steps == 0 ? 0 : (double) rows / steps;

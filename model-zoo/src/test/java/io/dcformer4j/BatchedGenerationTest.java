@@ -113,6 +113,7 @@ class BatchedGenerationTest {
             assertThat(stats.steps()).as("decode steps").isPositive();
             assertThat(stats.rows()).as("decode rows: the steps carried several sequences").isGreaterThan(stats.steps());
             assertThat(stats.meanRows()).isEqualTo((double) stats.rows() / stats.steps());
+            assertThat(stats.since(new DecodeStatistics(1, 1))).isEqualTo(new DecodeStatistics(stats.steps() - 1, stats.rows() - 1));
         }
     }
 

@@ -189,24 +189,30 @@ class LoadTest {
             System.out.println("phase 1 client from " + java.time.Instant.now());
             // More requests give a profiler longer phases: -Ddcformer4j.loadtest.requests=64.
             int requests = Integer.getInteger("dcformer4j.loadtest.requests", 8);
-            double one = throughput(fx, http, 1, requests);
-            double oneCores = lastCores;
+            Phase one = throughput(fx, http, 1, requests);
             System.out.println("phase 8 clients from " + java.time.Instant.now());
             io.dcformer4j.DecodeStatistics before = fx.model.decodeStatistics();
-            double eight = throughput(fx, http, 8, requests);
-            io.dcformer4j.DecodeStatistics after = fx.model.decodeStatistics();
+            Phase eight = throughput(fx, http, 8, requests);
+            double rowsPerStep = fx.model.decodeStatistics().since(before).meanRows();
             System.out.println("phases end " + java.time.Instant.now());
             System.out.printf("aggregate tokens/s: 1 client %.1f, 8 clients %.1f, ratio %.2f (%d processors;"
-                    + " this JVM used %.2f and %.2f cores; %.2f rows per decode step with 8 clients)%n", one, eight, eight / one,
-                    Runtime.getRuntime().availableProcessors(), oneCores, lastCores,
-                    new io.dcformer4j.DecodeStatistics(after.steps() - before.steps(), after.rows() - before.rows()).meanRows());
-            assertThat(one).isPositive();
-            assertThat(eight).isPositive();
+                    + " this JVM used %.2f and %.2f cores; %.2f rows per decode step with 8 clients)%n", one.tokensPerSecond(),
+                    eight.tokensPerSecond(), eight.tokensPerSecond() / one.tokensPerSecond(),
+                    Runtime.getRuntime().availableProcessors(), one.cores(), eight.cores(), rowsPerStep);
+            assertThat(one.tokensPerSecond()).isPositive();
+            assertThat(eight.tokensPerSecond()).isPositive();
             Bounded.closeNow(http);
         }
     }
 
-    private static double throughput(ServerFixture fx, HttpClient http, int clients, int requestsEach) throws Exception {
+    /**
+     * One throughput phase: generated tokens per second of wall-clock time, and the processor time of this JVM
+     * (server, clients, JIT and GC together) over the same time, in cores.
+     */
+    private record Phase(double tokensPerSecond, double cores) {
+    }
+
+    private static Phase throughput(ServerFixture fx, HttpClient http, int clients, int requestsEach) throws Exception {
         AtomicInteger tokens = new AtomicInteger();
         long cpuStart = processCpuNanos();
         long start = System.nanoTime();
@@ -227,12 +233,8 @@ class LoadTest {
             }
         }
         long wall = System.nanoTime() - start;
-        lastCores = (processCpuNanos() - cpuStart) / (double) wall;
-        return tokens.get() / (wall / 1e9);
+        return new Phase(tokens.get() / (wall / 1e9), (processCpuNanos() - cpuStart) / (double) wall);
     }
-
-    /** Processor time of this JVM (server, clients, JIT and GC together) in the last throughput phase, in cores. */
-    private static double lastCores;
 
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
