@@ -55,11 +55,91 @@ final class DynamicWeightsKernel {
      */
     static void project(MemorySegment a, long ao, int from, int to, CpuTensor dw1, CpuTensor dd, int k4, int n4,
                         float[] u, int uAt, float[] g, int gAt) {
-        for (int ei = from; ei < to; ei++) {
-            float av = Vec.getF(a, ao + 4L * ei);
-            axpyInto(av, dw1.dtype(), dw1.seg(), dw1.offset, (long) ei * k4, u, uAt, k4);
-            axpyInto(av, dd.dtype(), dd.seg(), dd.offset, (long) ei * n4, g, gAt, n4);
+        accumulate(a, ao, from, to, dw1, k4, u, uAt);
+        accumulate(a, ao, from, to, dd, n4, g, gAt);
+    }
+
+    /**
+     * acc[at + c] += Σ_e a[e]·w[e, c] over inputs [from, to) for c &lt; cols, each column's FMAs in input order
+     * (the order of {@link #axpyInto} row after row, so the floats are the same). F32 and BF16 weights keep
+     * {@value #BLOCK} vectors of columns in registers while the inputs go by: an accumulator stored to memory for
+     * every input (a row at a time) made the projection several times slower than its weight stream.
+     */
+    static void accumulate(MemorySegment a, long ao, int from, int to, CpuTensor w, int cols, float[] acc, int at) {
+        DType dt = w.dtype();
+        if (dt != DType.F32 && dt != DType.BF16) {
+            for (int e = from; e < to; e++) {
+                axpyInto(Vec.getF(a, ao + 4L * e), dt, w.seg(), w.offset, (long) e * cols, acc, at, cols);
+            }
+            return;
         }
+        MemorySegment ws = w.seg();
+        int c = 0;
+        for (; c <= cols - BLOCK * L; c += BLOCK * L) {
+            if (dt == DType.BF16) {
+                bf16Block(a, ao, from, to, ws, w.offset, cols, c, acc, at);
+            } else {
+                f32Block(a, ao, from, to, ws, w.offset, cols, c, acc, at);
+            }
+        }
+        if (c < cols) {
+            // the last columns (fewer than a block) row by row, as before
+            for (int e = from; e < to; e++) {
+                axpyInto(Vec.getF(a, ao + 4L * e), dt, ws, w.offset, (long) e * cols + c, acc, at + c, cols - c);
+            }
+        }
+    }
+
+    /** Vectors of columns a block of {@link #accumulate} keeps in registers. */
+    static final int BLOCK = 4;
+
+    /** Columns [c, c + 4L) of {@link #accumulate} for BF16 weights [E, cols] at byte {@code wo}. */
+    private static void bf16Block(MemorySegment a, long ao, int from, int to, MemorySegment w, long wo, int cols, int c,
+                                  float[] acc, int at) {
+        FloatVector s0 = FloatVector.fromArray(FS, acc, at + c);
+        FloatVector s1 = FloatVector.fromArray(FS, acc, at + c + L);
+        FloatVector s2 = FloatVector.fromArray(FS, acc, at + c + 2 * L);
+        FloatVector s3 = FloatVector.fromArray(FS, acc, at + c + 3 * L);
+        long rowBytes = 2L * cols;
+        long p = wo + 2L * c + from * rowBytes;
+        for (int e = from; e < to; e++, p += rowBytes) {
+            FloatVector av = FloatVector.broadcast(FS, Vec.getF(a, ao + 4L * e));
+            // BF16 → F32: the 16 bits become the high half of the float (exact)
+            s0 = ((IntVector) ShortVector.fromMemorySegment(SS, w, p, LE).convertShape(VectorOperators.S2I, IS, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(av, s0);
+            s1 = ((IntVector) ShortVector.fromMemorySegment(SS, w, p + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(av, s1);
+            s2 = ((IntVector) ShortVector.fromMemorySegment(SS, w, p + 4L * L, LE).convertShape(VectorOperators.S2I, IS, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(av, s2);
+            s3 = ((IntVector) ShortVector.fromMemorySegment(SS, w, p + 6L * L, LE).convertShape(VectorOperators.S2I, IS, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(av, s3);
+        }
+        s0.intoArray(acc, at + c);
+        s1.intoArray(acc, at + c + L);
+        s2.intoArray(acc, at + c + 2 * L);
+        s3.intoArray(acc, at + c + 3 * L);
+    }
+
+    /** {@link #bf16Block} for F32 weights. */
+    private static void f32Block(MemorySegment a, long ao, int from, int to, MemorySegment w, long wo, int cols, int c,
+                                 float[] acc, int at) {
+        FloatVector s0 = FloatVector.fromArray(FS, acc, at + c);
+        FloatVector s1 = FloatVector.fromArray(FS, acc, at + c + L);
+        FloatVector s2 = FloatVector.fromArray(FS, acc, at + c + 2 * L);
+        FloatVector s3 = FloatVector.fromArray(FS, acc, at + c + 3 * L);
+        long rowBytes = 4L * cols;
+        long p = wo + 4L * c + from * rowBytes;
+        for (int e = from; e < to; e++, p += rowBytes) {
+            FloatVector av = FloatVector.broadcast(FS, Vec.getF(a, ao + 4L * e));
+            s0 = FloatVector.fromMemorySegment(FS, w, p, LE).fma(av, s0);
+            s1 = FloatVector.fromMemorySegment(FS, w, p + 4L * L, LE).fma(av, s1);
+            s2 = FloatVector.fromMemorySegment(FS, w, p + 8L * L, LE).fma(av, s2);
+            s3 = FloatVector.fromMemorySegment(FS, w, p + 12L * L, LE).fma(av, s3);
+        }
+        s0.intoArray(acc, at + c);
+        s1.intoArray(acc, at + c + L);
+        s2.intoArray(acc, at + c + 2 * L);
+        s3.intoArray(acc, at + c + 3 * L);
     }
 
     /** Adds parts 1 .. parts−1 of x[at ..] ([parts][len]) into part 0, in part order. */
