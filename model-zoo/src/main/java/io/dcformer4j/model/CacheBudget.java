@@ -19,8 +19,9 @@ import java.util.function.BooleanSupplier;
  *
  * <p>The limit comes from {@link #PROPERTY} (bytes, or with a k, m or g suffix), else from the memory free when
  * the model is created: the caches of the CPU backend live off the Java heap, so the default is
- * {@value #DEFAULT_SHARE} of the physical memory free (as the operating system, or the container, reports it)
- * less the part of the maximum heap the JVM has not taken yet. It can be changed at any time with
+ * {@value #DEFAULT_SHARE} of the physical memory available (as the operating system, or the container, reports
+ * it; page cache the kernel can reclaim counts as available) less the part of the maximum heap the JVM has not
+ * taken yet. It can be changed at any time with
  * {@link #setLimit(long)}.
  */
 public final class CacheBudget {
@@ -50,15 +51,15 @@ public final class CacheBudget {
     }
 
     /**
-     * {@value #DEFAULT_SHARE} of the physical memory free now less the heap the JVM may still take (both as
-     * {@code com.sun.management.OperatingSystemMXBean} reports them; container limits included), at least 64 MiB;
-     * without that bean, {@value #DEFAULT_SHARE} of the heap still free.
+     * {@value #DEFAULT_SHARE} of the physical memory available now ({@link AvailableMemory}: reclaimable page cache
+     * included; container limits as {@code com.sun.management.OperatingSystemMXBean} reports them) less the heap
+     * the JVM may still take, at least 64 MiB; without that bean, {@value #DEFAULT_SHARE} of the heap still free.
      */
     static long defaultLimit() {
         Runtime rt = Runtime.getRuntime();
         long heapToCome = Math.max(0, rt.maxMemory() - rt.totalMemory());
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            long free = os.getFreeMemorySize() - heapToCome;
+            long free = AvailableMemory.of(os.getTotalMemorySize(), os.getFreeMemorySize()) - heapToCome;
             return Math.max(64L << 20, (long) (free * DEFAULT_SHARE));
         }
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
