@@ -237,11 +237,10 @@ extern "C" __global__ void __launch_bounds__(256) attn_prefill(const float* q, c
 // Decode phase 1 (one query at position L, all heads, split over keys): block j takes keys
 // kBegin + j*chunk .. + chunk - 1, writes the pre-composed logits to lbuf [N][numKeys] and per-head
 // partial (max, sum of exp) to part [nsplit][2][N]. Dynamic shared memory: A [N][chunk] (+ A2 with static weights).
-extern "C" __global__ void __launch_bounds__(256) attn_decode_logits(const float* q, const float* k,
-        const float* v, const float* dyn, const float* kcache, const float* vcache, const float* kwcache,
-        const void* sw, int swType, float* lbuf, float* part, int L, int cap, int N, int D, int I, int mode,
-        int window, float scale, int chunk) {
-    DYNAMIC_SHARED(float, smem);
+__device__ __forceinline__ void decode_logits(const float* q, const float* k, const float* v, const float* dyn,
+        const float* kcache, const float* vcache, const float* kwcache, const void* sw, int swType, float* lbuf,
+        float* part, int L, int cap, int N, int D, int I, int mode, int window, float scale, int chunk, int split,
+        float* smem) {
     float* A = smem;
     float* A2 = smem + (size_t) N * chunk;
     const int ND = N * D;
@@ -249,9 +248,8 @@ extern "C" __global__ void __launch_bounds__(256) attn_decode_logits(const float
     const KeySource ks{k, v, dyn, kcache, vcache, kwcache, L, cap, ND, R * N};
     const int kBegin = window == 0 ? 0 : max(0, L - window + 1);
     const int numKeys = L - kBegin + 1;
-    const int j0 = blockIdx.x * chunk;
+    const int j0 = split * chunk;
     const int nk = min(chunk, numKeys - j0);
-    const int nsplit = gridDim.x;
     for (int item = threadIdx.x; item < N * chunk; item += blockDim.x) {
         const int n = item / chunk;
         const int j = item % chunk;
@@ -280,14 +278,64 @@ extern "C" __global__ void __launch_bounds__(256) attn_decode_logits(const float
         for (int j = 0; j < nk; j++) {
             z += expf(A[n * chunk + j] - mx);
         }
-        part[((size_t) blockIdx.x * 2) * N + n] = mx;
-        part[((size_t) blockIdx.x * 2 + 1) * N + n] = z;
+        part[((size_t) split * 2) * N + n] = mx;
+        part[((size_t) split * 2 + 1) * N + n] = z;
     }
-    (void) nsplit;
+}
+
+extern "C" __global__ void __launch_bounds__(256) attn_decode_logits(const float* q, const float* k,
+        const float* v, const float* dyn, const float* kcache, const float* vcache, const float* kwcache,
+        const void* sw, int swType, float* lbuf, float* part, int L, int cap, int N, int D, int I, int mode,
+        int window, float scale, int chunk) {
+    DYNAMIC_SHARED(float, smem);
+    decode_logits(q, k, v, dyn, kcache, vcache, kwcache, sw, swType, lbuf, part, L, cap, N, D, I, mode, window, scale,
+                  chunk, blockIdx.x, smem);
+}
+
+// A batch of decode rows, row b = blockIdx.y with its own cache: rows [B][ROW_FIELDS] holds each row's kcache,
+// vcache and kwcache addresses, its cache length L and capacity, and the chunk and split count its own decode
+// uses (so every row is split as it would be alone and gives the same floats). q, k, v, out are [B][N*D], dyn
+// [B][4][2I+1][N]; row b's scratch starts at b times the given stride. Blocks past a row's splits do nothing.
+#define ROW_FIELDS 7
+
+struct DecodeRow {
+    const float* kcache;
+    const float* vcache;
+    const float* kwcache;
+    int L;
+    int cap;
+    int chunk;
+    int nsplit;
+
+    __device__ static DecodeRow of(const long long* rows, int b) {
+        const long long* r = rows + (size_t) b * ROW_FIELDS;
+        return DecodeRow{(const float*) (size_t) r[0], (const float*) (size_t) r[1], (const float*) (size_t) r[2],
+                         (int) r[3], (int) r[4], (int) r[5], (int) r[6]};
+    }
+};
+
+__device__ __forceinline__ const float* row_of(const float* base, int b, int width) {
+    return base == nullptr ? nullptr : base + (size_t) b * width;
+}
+
+extern "C" __global__ void __launch_bounds__(256, 1) attn_decode_logits_batch(const float* q, const float* k,
+        const float* v, const float* dyn, const long long* rows, const void* sw, int swType, float* lbuf, float* part,
+        int lbufStride, int partStride, int N, int D, int I, int mode, int window, float scale) {
+    DYNAMIC_SHARED(float, smem);
+    const int b = blockIdx.y;
+    const DecodeRow r = DecodeRow::of(rows, b);
+    if ((int) blockIdx.x >= r.nsplit) {
+        return;
+    }
+    const int ND = N * D;
+    const int RN4 = 4 * (2 * I + 1) * N;
+    decode_logits(row_of(q, b, ND), row_of(k, b, ND), row_of(v, b, ND), row_of(dyn, b, RN4), r.kcache, r.vcache,
+                  r.kwcache, sw, swType, lbuf + (size_t) b * lbufStride, part + (size_t) b * partStride, r.L, r.cap, N,
+                  D, I, mode, window, scale, r.chunk, blockIdx.x, smem);
 }
 
 // Decode phase 2: lse[n] from the per-split partials; one thread per head.
-extern "C" __global__ void attn_decode_lse(const float* part, float* lse, int nsplit, int N) {
+__device__ __forceinline__ void decode_lse(const float* part, float* lse, int nsplit, int N) {
     const int n = blockIdx.x * blockDim.x + threadIdx.x;
     if (n >= N) {
         return;
@@ -303,13 +351,23 @@ extern "C" __global__ void attn_decode_lse(const float* part, float* lse, int ns
     lse[n] = mx + logf(z);
 }
 
+extern "C" __global__ void attn_decode_lse(const float* part, float* lse, int nsplit, int N) {
+    decode_lse(part, lse, nsplit, N);
+}
+
+// Phase 2 of a batch: row b = blockIdx.y, its partials at b * partStride, its lse at b * N.
+extern "C" __global__ void attn_decode_lse_batch(const float* part, float* lse, const long long* rows, int partStride,
+                                                 int N) {
+    const int b = blockIdx.y;
+    decode_lse(part + (size_t) b * partStride, lse + (size_t) b * N, DecodeRow::of(rows, b).nsplit, N);
+}
+
 // Decode phase 3: exact probabilities, post-compose and the partial value sum of each split into
 // opart [nsplit][N*D]. Dynamic shared memory as in phase 1.
-extern "C" __global__ void __launch_bounds__(256) attn_decode_pv(const float* q, const float* k, const float* v,
-        const float* dyn, const float* kcache, const float* vcache, const float* kwcache, const void* sw,
-        int swType, const float* lbuf, const float* lse, float* opart, int L, int cap, int N, int D, int I,
-        int mode, int window, int chunk) {
-    DYNAMIC_SHARED(float, smem);
+__device__ __forceinline__ void decode_pv(const float* q, const float* k, const float* v, const float* dyn,
+        const float* kcache, const float* vcache, const float* kwcache, const void* sw, int swType, const float* lbuf,
+        const float* lse, float* opart, int L, int cap, int N, int D, int I, int mode, int window, int chunk,
+        int split, float* smem) {
     float* A = smem;
     float* A2 = smem + (size_t) N * chunk;
     const int ND = N * D;
@@ -317,7 +375,7 @@ extern "C" __global__ void __launch_bounds__(256) attn_decode_pv(const float* q,
     const KeySource ks{k, v, dyn, kcache, vcache, kwcache, L, cap, ND, R * N};
     const int kBegin = window == 0 ? 0 : max(0, L - window + 1);
     const int numKeys = L - kBegin + 1;
-    const int j0 = blockIdx.x * chunk;
+    const int j0 = split * chunk;
     const int nk = min(chunk, numKeys - j0);
     for (int item = threadIdx.x; item < N * chunk; item += blockDim.x) {
         const int n = item / chunk;
@@ -338,13 +396,39 @@ extern "C" __global__ void __launch_bounds__(256) attn_decode_pv(const float* q,
         for (int j = 0; j < nk; j++) {
             acc += A[m * chunk + j] * ks.value(kBegin + j0 + j)[md];
         }
-        opart[(size_t) blockIdx.x * ND + md] = acc;
+        opart[(size_t) split * ND + md] = acc;
     }
     (void) q;
 }
 
+extern "C" __global__ void __launch_bounds__(256) attn_decode_pv(const float* q, const float* k, const float* v,
+        const float* dyn, const float* kcache, const float* vcache, const float* kwcache, const void* sw,
+        int swType, const float* lbuf, const float* lse, float* opart, int L, int cap, int N, int D, int I,
+        int mode, int window, int chunk) {
+    DYNAMIC_SHARED(float, smem);
+    decode_pv(q, k, v, dyn, kcache, vcache, kwcache, sw, swType, lbuf, lse, opart, L, cap, N, D, I, mode, window, chunk,
+              blockIdx.x, smem);
+}
+
+// Phase 3 of a batch (rows and strides as in attn_decode_logits_batch; lse at b * N).
+extern "C" __global__ void __launch_bounds__(256, 1) attn_decode_pv_batch(const float* q, const float* k,
+        const float* v, const float* dyn, const long long* rows, const void* sw, int swType, const float* lbuf,
+        const float* lse, float* opart, int lbufStride, int opartStride, int N, int D, int I, int mode, int window) {
+    DYNAMIC_SHARED(float, smem);
+    const int b = blockIdx.y;
+    const DecodeRow r = DecodeRow::of(rows, b);
+    if ((int) blockIdx.x >= r.nsplit) {
+        return;
+    }
+    const int ND = N * D;
+    const int RN4 = 4 * (2 * I + 1) * N;
+    decode_pv(row_of(q, b, ND), row_of(k, b, ND), row_of(v, b, ND), row_of(dyn, b, RN4), r.kcache, r.vcache, r.kwcache,
+              sw, swType, lbuf + (size_t) b * lbufStride, lse + (size_t) b * N, opart + (size_t) b * opartStride, r.L,
+              r.cap, N, D, I, mode, window, r.chunk, blockIdx.x, smem);
+}
+
 // Decode phase 4: out[md] = sum over splits of opart[j, md].
-extern "C" __global__ void attn_decode_reduce(const float* opart, float* out, int nsplit, int ND) {
+__device__ __forceinline__ void decode_reduce(const float* opart, float* out, int nsplit, int ND) {
     const int md = blockIdx.x * blockDim.x + threadIdx.x;
     if (md >= ND) {
         return;
@@ -356,12 +440,22 @@ extern "C" __global__ void attn_decode_reduce(const float* opart, float* out, in
     out[md] = s;
 }
 
+extern "C" __global__ void attn_decode_reduce(const float* opart, float* out, int nsplit, int ND) {
+    decode_reduce(opart, out, nsplit, ND);
+}
+
+// Phase 4 of a batch: row b = blockIdx.y, its output partials at b * opartStride, its output row at b * ND.
+extern "C" __global__ void attn_decode_reduce_batch(const float* opart, float* out, const long long* rows,
+                                                    int opartStride, int ND) {
+    const int b = blockIdx.y;
+    decode_reduce(opart + (size_t) b * opartStride, out + (size_t) b * ND, DecodeRow::of(rows, b).nsplit, ND);
+}
+
 // Appends the T fresh positions L..L+T-1 to the caches at slot (L + t) mod cap; only the last cap
 // positions are written so no two threads target the same slot. keySide != 0 also stores the key-side
 // factors (dyn slots 1 and 3) into kwcache [cap][2][R*N]. One thread per element.
-extern "C" __global__ void kv_append(const float* k, const float* v, const float* dyn, float* kcache,
-                                     float* vcache, float* kwcache, int T, int L, int cap, int N, int D, int I,
-                                     int keySide) {
+__device__ __forceinline__ void append(const float* k, const float* v, const float* dyn, float* kcache, float* vcache,
+                                       float* kwcache, int T, int L, int cap, int N, int D, int I, int keySide) {
     const int ND = N * D;
     const int RN = (2 * I + 1) * N;
     const int first = max(0, T - cap);
@@ -384,6 +478,23 @@ extern "C" __global__ void kv_append(const float* k, const float* v, const float
         const size_t slot = (size_t) ((L + t) % cap);
         kwcache[(slot * 2 + post) * RN + e] = dyn[((size_t) t * 4 + (post ? 3 : 1)) * RN + e];
     }
+}
+
+extern "C" __global__ void kv_append(const float* k, const float* v, const float* dyn, float* kcache,
+                                     float* vcache, float* kwcache, int T, int L, int cap, int N, int D, int I,
+                                     int keySide) {
+    append(k, v, dyn, kcache, vcache, kwcache, T, L, cap, N, D, I, keySide);
+}
+
+// The append of a batch: row b = blockIdx.y writes its one fresh position L_b to its own cache.
+extern "C" __global__ void kv_append_batch(const float* k, const float* v, const float* dyn, const long long* rows,
+                                           int N, int D, int I, int keySide) {
+    const int b = blockIdx.y;
+    const DecodeRow r = DecodeRow::of(rows, b);
+    const int ND = N * D;
+    const int RN4 = 4 * (2 * I + 1) * N;
+    append(row_of(k, b, ND), row_of(v, b, ND), row_of(dyn, b, RN4), (float*) r.kcache, (float*) r.vcache,
+           (float*) r.kwcache, 1, r.L, r.cap, N, D, I, keySide);
 }
 
 // ---------------------------------------------------------------------------------------------------

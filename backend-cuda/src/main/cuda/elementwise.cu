@@ -52,10 +52,11 @@ extern "C" __global__ void layer_norm(const float* x, const void* gain, int gain
 }
 
 // Half-layout rotary embedding of x [T, H*D]: pair (j, j + Dr/2) of each head rotated by
-// (startPos + t) * invFreq[j] (angle in F32, cos/sin in F64 then rounded); components >= Dr copied.
-// One thread per pair or pass-through component: T * H * (D - Dr/2) items. In place is allowed.
-extern "C" __global__ void rope(const float* x, float* out, const float* invFreq, int T, int H, int D, int Dr,
-                                int startPos) {
+// p_t * invFreq[j], p_t = positions[t] or, without positions, startPos + t (angle in F32, cos/sin in F64 then
+// rounded); components >= Dr copied. One thread per pair or pass-through component: T * H * (D - Dr/2) items.
+// In place is allowed.
+__device__ __forceinline__ void rotate(const float* x, float* out, const float* invFreq, const int* positions, int T,
+                                       int H, int D, int Dr, int startPos) {
     const int half = Dr / 2;
     const int per = D - half;
     const long long total = (long long) T * H * per;
@@ -68,7 +69,7 @@ extern "C" __global__ void rope(const float* x, float* out, const float* invFreq
     const int t = (int) (th / H);
     const size_t base = (size_t) th * D;
     if (j < half) {
-        const float theta = (float) (startPos + t) * invFreq[j];
+        const float theta = (float) (positions != nullptr ? positions[t] : startPos + t) * invFreq[j];
         double sd;
         double cd;
         sincos((double) theta, &sd, &cd);
@@ -82,6 +83,17 @@ extern "C" __global__ void rope(const float* x, float* out, const float* invFreq
         const int d = Dr + (j - half);
         out[base + d] = x[base + d];
     }
+}
+
+extern "C" __global__ void rope(const float* x, float* out, const float* invFreq, int T, int H, int D, int Dr,
+                                int startPos) {
+    rotate(x, out, invFreq, nullptr, T, H, D, Dr, startPos);
+}
+
+// RoPE of a batch of sequences: row t at its own position positions[t].
+extern "C" __global__ void rope_rows(const float* x, float* out, const float* invFreq, const int* positions, int T,
+                                     int H, int D, int Dr) {
+    rotate(x, out, invFreq, positions, T, H, D, Dr, 0);
 }
 
 extern "C" __global__ void swiglu(const float* gate, const float* up, float* out, int n) {

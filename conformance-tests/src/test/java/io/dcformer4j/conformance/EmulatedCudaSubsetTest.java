@@ -26,7 +26,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * The CUDA backend's kernels, through the whole backend (host code, launch planning, the kernels' own source)
- * on every build: the attention and linear groups of the conformance kit at small sizes run on the CPU
+ * on every build: the attention, batched decode and linear groups of the conformance kit at small sizes run on the CPU
  * emulator of the kernels ({@code backend-cuda/src/test/emu}), which this test compiles with g++ into
  * {@code target/emu/libcudaemu.so} first. Without g++ it is skipped with that reason. The tests are named one
  * by one (new, larger kit groups do not slip in); the whole kit on the emulator is a manual command (README).
@@ -56,6 +56,12 @@ class EmulatedCudaSubsetTest {
             "Attention#attentionNaNPropagates",
             "Attention#attentionRejectsTooSmallCaches",
             "Attention#attentionRejectsMismatchedShapes",
+            "BatchedDecode#attentionDecodeBatchEqualsEachSequenceDecodeGlobal",
+            "BatchedDecode#attentionDecodeBatchEqualsEachSequenceDecodeLocal",
+            "BatchedDecode#attentionDecodeBatchOfOneAndOfEqualPositions",
+            "BatchedDecode#attentionDecodeBatchRejectsBadBatches",
+            "BatchedDecode#ropeRowsEqualsRopeOfEachRow",
+            "BatchedDecode#ropeRowsRejectsBadPositions",
             "Linear#linearBf16Weights",
             "Linear#linearNaNInInputPropagates",
             "Linear#linearRejectsMismatchedShapes",
@@ -156,6 +162,7 @@ class EmulatedCudaSubsetTest {
             case "Attention" -> BackendConformanceSuite.Attention.class;
             case "Linear" -> BackendConformanceSuite.Linear.class;
             case "Arguments" -> BackendConformanceSuite.Arguments.class;
+            case "BatchedDecode" -> BackendConformanceSuite.BatchedDecode.class;
             default -> throw new IllegalArgumentException("no kit group " + parts[0]);
         };
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()

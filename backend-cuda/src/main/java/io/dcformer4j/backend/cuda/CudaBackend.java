@@ -5,6 +5,7 @@ import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.BackendOptions;
 import io.dcformer4j.api.BackendUnavailableException;
+import io.dcformer4j.api.BatchChecks;
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.KvCache;
@@ -22,6 +23,8 @@ import io.dcformer4j.backend.cuda.launch.TypeCode;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -358,6 +361,30 @@ final class CudaBackend implements Backend {
             return;
         }
         enter();
+        launcher.launch(LaunchPlanner.rope(xt.address(), ot.address(), invFreq(spec).address, t, h, d, spec.rotaryDim(),
+                startPos));
+    }
+
+    /** One launch for all rows, row t at its own position (the SPI's default would launch once per row). */
+    @Override
+    public synchronized void ropeRows(Tensor x, int[] positions, RopeSpec spec, Tensor out) {
+        int t = BatchChecks.ropeRows(x, positions, spec, out);
+        CudaTensor xt = own(x, "ropeRows", "x");
+        CudaTensor ot = own(out, "ropeRows", "out");
+        int d = spec.headDim();
+        int h = xt.shape().cols() / d;
+        if (t == 0 || h == 0) {
+            return;
+        }
+        enter();
+        DeviceBuffer pos = scratch("rope-positions", 4L * t);
+        ctx.upload(pos.address, 0, ByteBuffer.wrap(HostCodec.encodeInts(positions)));
+        launcher.launch(LaunchPlanner.ropeRows(xt.address(), ot.address(), invFreq(spec).address, pos.address, t, h, d,
+                spec.rotaryDim()));
+    }
+
+    /** The inverse frequencies of a RoPE spec on the device, uploaded on first use. */
+    private DeviceBuffer invFreq(RopeSpec spec) {
         DeviceBuffer inv = invFreqs.get(spec);
         if (inv == null) {
             float[] f = new float[Math.max(1, spec.rotaryDim() / 2)];
@@ -368,7 +395,7 @@ final class CudaBackend implements Backend {
             ctx.upload(inv.address, 0, ByteBuffer.wrap(HostCodec.encode(DType.F32, f)));
             invFreqs.put(spec, inv);
         }
-        launcher.launch(LaunchPlanner.rope(xt.address(), ot.address(), inv.address, t, h, d, spec.rotaryDim(), startPos));
+        return inv;
     }
 
     @Override
@@ -552,6 +579,95 @@ final class CudaBackend implements Backend {
         }
         launcher.launch(LaunchPlanner.kvAppend(buffers, shape, mode.usesKeySide()));
         cache.advance(t);
+    }
+
+    /**
+     * One launch per phase for all B rows, each row reading and appending to its own cache and split over its keys
+     * exactly as its own {@link #attentionDecode} is, so a row's floats do not depend on its batch. The checks are
+     * the SPI's ({@link BatchChecks}); a refused batch leaves every cache as it was.
+     */
+    @Override
+    public synchronized void attentionDecodeBatch(Tensor q, Tensor k, Tensor v, Tensor dyn, List<KvCache> caches,
+                                                  AttentionSpec spec, Tensor out) {
+        String op = "attentionDecodeBatch";
+        BatchChecks.DecodeBatchSizes sizes = BatchChecks.attentionDecodeBatchSizes(q, k, v, dyn, caches, spec, out);
+        int batch = sizes.rows();
+        List<CudaKvCache> owned = new ArrayList<>(batch);
+        for (int r = 0; r < batch; r++) {
+            KvCache kv = caches.get(r);
+            if (!(kv instanceof CudaKvCache cache) || cache.owner() != this) {
+                throw new IllegalStateException(op + ": the KV cache of row " + r + " " + kv.spec()
+                        + " was not allocated by this cuda backend");
+            }
+            if (cache.isClosed()) {
+                throw new IllegalStateException(op + ": the KV cache of row " + r + " " + kv.spec() + " is closed");
+            }
+            owned.add(cache);
+        }
+        CudaTensor qt = own(q, op, "q");
+        CudaTensor kt = own(k, op, "k");
+        CudaTensor vt = own(v, op, "v");
+        CudaTensor ot = own(out, op, "out");
+        AttentionMode mode = spec.mode();
+        CudaTensor dt = mode.usesDynamicWeights() ? own(dyn, op, "dyn") : null;
+        int n = sizes.heads();
+        int d = sizes.headDim();
+        int rank = sizes.rank();
+        if (rank > AttentionTiling.MAX_RANK) {
+            throw new IllegalArgumentException(op + ": compose rank " + rank + " exceeds the kernels' maximum "
+                    + AttentionTiling.MAX_RANK);
+        }
+        CudaTensor spre = null;
+        CudaTensor spost = null;
+        if (sizes.staticWeights()) {
+            spre = own(spec.staticPre(), op, "staticPre");
+            spost = own(spec.staticPost(), op, "staticPost");
+            if (spre.dtype() != spost.dtype()) {
+                throw new IllegalArgumentException(op + ": the cuda kernels need staticPre " + spre.label() + " ("
+                        + spre.dtype() + ") and staticPost " + spost.label() + " (" + spost.dtype() + ") of one dtype");
+            }
+        }
+        if (overlaps(ot, qt) || overlaps(ot, kt) || overlaps(ot, vt)) {
+            throw new IllegalArgumentException(op + ": out " + ot.label() + " overlaps q, k or v");
+        }
+        if (batch == 0) {
+            return;
+        }
+        enter();
+        List<LaunchPlanner.DecodeRow> rows = new ArrayList<>(batch);
+        for (CudaKvCache cache : owned) {
+            int length = cache.length();
+            int first = spec.firstVisibleKey(length, false);
+            rows.add(new LaunchPlanner.DecodeRow(cache.keys.address, cache.values.address,
+                    cache.keySide == null ? 0 : cache.keySide.address, length, cache.spec().capacity(),
+                    AttentionTiling.decode(length - first + 1, n, spre != null, AttentionTiling.DEFAULT_SHARED_BUDGET)));
+        }
+        LaunchPlanner.BatchLayout layout = LaunchPlanner.BatchLayout.of(rows, n, d);
+        long[] table = LaunchPlanner.decodeRowTable(rows);
+        DeviceBuffer tableBuffer = scratch("decode-batch-rows", 8L * table.length);
+        ByteBuffer tableBytes = ByteBuffer.allocate(8 * table.length).order(ByteOrder.LITTLE_ENDIAN);
+        tableBytes.asLongBuffer().put(table);
+        ctx.upload(tableBuffer.address, 0, tableBytes);
+        LaunchPlanner.DecodeScratch s = new LaunchPlanner.DecodeScratch(
+                scratch("decode-logits", 4L * batch * layout.logitStride()).address,
+                scratch("decode-partial", 4L * batch * layout.partialStride()).address,
+                scratch("decode-lse", 4L * batch * n).address,
+                scratch("decode-opart", 4L * batch * layout.outputPartialStride()).address);
+        int modeCode = switch (mode) {
+            case DCMHA -> 0;
+            case QUERY_WISE -> 1;
+            case PLAIN_MHA -> 2;
+        };
+        AttentionBuffers buffers = new AttentionBuffers(qt.address(), kt.address(), vt.address(), addr(dt), 0, 0, 0,
+                addr(spre), addr(spost), ot.address());
+        AttentionShape shape = new AttentionShape(1, 0, 0, n, d, rank, modeCode, spec.keysPerQuery(false), typeOf(spre));
+        for (Launch l : LaunchPlanner.attentionDecodeBatch(buffers, shape, batch, tableBuffer.address, layout, s,
+                mode.usesKeySide())) {
+            launcher.launch(l);
+        }
+        for (CudaKvCache cache : owned) {
+            cache.advance(1);
+        }
     }
 
     /**

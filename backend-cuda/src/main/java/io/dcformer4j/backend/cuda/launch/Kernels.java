@@ -42,6 +42,9 @@ public final class Kernels {
     /** Rotary embedding. */
     public static final KernelSpec ROPE = KernelSpec.of("elementwise", "rope",
             "x", PTR, "out", PTR, "invFreq", PTR, "T", I32, "H", I32, "D", I32, "Dr", I32, "startPos", I32);
+    /** RoPE with one position per row (a batch of sequences). */
+    public static final KernelSpec ROPE_ROWS = KernelSpec.of("elementwise", "rope_rows",
+            "x", PTR, "out", PTR, "invFreq", PTR, "positions", PTR, "T", I32, "H", I32, "D", I32, "Dr", I32);
     /** silu(gate) * up. */
     public static final KernelSpec SWIGLU = KernelSpec.of("elementwise", "swiglu",
             "gate", PTR, "up", PTR, "out", PTR, "n", I32);
@@ -95,6 +98,25 @@ public final class Kernels {
     public static final KernelSpec KV_APPEND = KernelSpec.of("attention", "kv_append",
             "k", PTR, "v", PTR, "dyn", PTR, "kcache", PTR, "vcache", PTR, "kwcache", PTR, "T", I32, "L", I32,
             "cap", I32, "N", I32, "D", I32, "I", I32, "keySide", I32);
+    /** Batched decode phase 1: row b = blockIdx.y with its own cache from the row table. */
+    public static final KernelSpec ATTN_DECODE_LOGITS_BATCH = KernelSpec.of("attention", "attn_decode_logits_batch",
+            "q", PTR, "k", PTR, "v", PTR, "dyn", PTR, "rows", PTR, "sw", PTR, "swType", I32, "lbuf", PTR, "part", PTR,
+            "lbufStride", I32, "partStride", I32, "N", I32, "D", I32, "I", I32, "mode", I32, "window", I32,
+            "scale", F32);
+    /** Batched decode phase 2. */
+    public static final KernelSpec ATTN_DECODE_LSE_BATCH = KernelSpec.of("attention", "attn_decode_lse_batch",
+            "part", PTR, "lse", PTR, "rows", PTR, "partStride", I32, "N", I32);
+    /** Batched decode phase 3. */
+    public static final KernelSpec ATTN_DECODE_PV_BATCH = KernelSpec.of("attention", "attn_decode_pv_batch",
+            "q", PTR, "k", PTR, "v", PTR, "dyn", PTR, "rows", PTR, "sw", PTR, "swType", I32, "lbuf", PTR, "lse", PTR,
+            "opart", PTR, "lbufStride", I32, "opartStride", I32, "N", I32, "D", I32, "I", I32, "mode", I32,
+            "window", I32);
+    /** Batched decode phase 4. */
+    public static final KernelSpec ATTN_DECODE_REDUCE_BATCH = KernelSpec.of("attention", "attn_decode_reduce_batch",
+            "opart", PTR, "out", PTR, "rows", PTR, "opartStride", I32, "ND", I32);
+    /** Each row of a batch appends its fresh position to its own cache. */
+    public static final KernelSpec KV_APPEND_BATCH = KernelSpec.of("attention", "kv_append_batch",
+            "k", PTR, "v", PTR, "dyn", PTR, "rows", PTR, "N", I32, "D", I32, "I", I32, "keySide", I32);
 
     /** Unfused baseline: the materialised [N][T][T] scaled logits. */
     public static final KernelSpec UNFUSED_LOGITS = KernelSpec.of("attention", "unfused_logits",
@@ -113,10 +135,11 @@ public final class Kernels {
     /** Every kernel, in module order. */
     public static List<KernelSpec> all() {
         return List.of(GEMV_F32, GEMV_BF16, GEMV_F16, GEMM_TC_BF16, GEMM_TC_F16, GEMM_F32,
-                RMS_NORM, LAYER_NORM, ROPE, SWIGLU, MGATE, GELU, ADD, SOFTMAX, EMBEDDING, CONVERT,
+                RMS_NORM, LAYER_NORM, ROPE, ROPE_ROWS, SWIGLU, MGATE, GELU, ADD, SOFTMAX, EMBEDDING, CONVERT,
                 DW_HIDDEN, DW_WEIGHTS,
-                ATTN_PREFILL, ATTN_DECODE_LOGITS, ATTN_DECODE_LSE, ATTN_DECODE_PV, ATTN_DECODE_REDUCE, KV_APPEND,
-                UNFUSED_LOGITS, UNFUSED_COMPOSE, UNFUSED_SOFTMAX, UNFUSED_PV);
+                ATTN_PREFILL, ATTN_DECODE_LOGITS, ATTN_DECODE_LOGITS_BATCH, ATTN_DECODE_LSE, ATTN_DECODE_LSE_BATCH,
+                ATTN_DECODE_PV, ATTN_DECODE_PV_BATCH, ATTN_DECODE_REDUCE, ATTN_DECODE_REDUCE_BATCH, KV_APPEND,
+                KV_APPEND_BATCH, UNFUSED_LOGITS, UNFUSED_COMPOSE, UNFUSED_SOFTMAX, UNFUSED_PV);
     }
 
     /** The PTX module names (one per .cu file). */

@@ -91,6 +91,13 @@ public final class LaunchPlanner {
                 List.of(ptr(x), ptr(out), ptr(invFreq), i32(t), i32(h), i32(d), i32(dr), i32(startPos)));
     }
 
+    /** RoPE over [T, H*D] with row t at {@code positions[t]} (a device array of T ints). */
+    public static Launch ropeRows(long x, long out, long invFreq, long positions, int t, int h, int d, int dr) {
+        long items = (long) t * h * (d - dr / 2);
+        return new Launch(Kernels.ROPE_ROWS, Dim3.of(blocks(items, BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(x), ptr(out), ptr(invFreq), ptr(positions), i32(t), i32(h), i32(d), i32(dr)));
+    }
+
     private static Launch elementwise(KernelSpec k, long n, long... ptrs) {
         KernelArg[] args = new KernelArg[ptrs.length + 1];
         for (int i = 0; i < ptrs.length; i++) {
@@ -239,6 +246,87 @@ public final class LaunchPlanner {
         Launch reduce = new Launch(Kernels.ATTN_DECODE_REDUCE, Dim3.of(blocks(nd, BLOCK)), Dim3.of(BLOCK), 0,
                 List.of(ptr(scratch.opart()), ptr(b.out()), i32(tiling.splits()), i32(nd)));
         return List.of(logits, lse, pv, reduce);
+    }
+
+    /** Longs per row of the batched decode's row table: kcache, vcache, kwcache, L, cap, chunk, splits. */
+    public static final int DECODE_ROW_FIELDS = 7;
+
+    /**
+     * One batched decode row: its cache's buffers, its cache length (the row's position) and capacity, and the
+     * tiling its own decode uses.
+     */
+    public record DecodeRow(long kcache, long vcache, long kwcache, int length, int cap, AttentionTiling.Decode tiling) {
+        /** The row's entry of the row table the batched kernels read. */
+        public long[] fields() {
+            return new long[] {kcache, vcache, kwcache, length, cap, tiling.chunk(), tiling.splits()};
+        }
+    }
+
+    /** The row table of a batch, [B][{@value #DECODE_ROW_FIELDS}], as the kernels read it. */
+    public static long[] decodeRowTable(List<DecodeRow> rows) {
+        long[] table = new long[rows.size() * DECODE_ROW_FIELDS];
+        for (int b = 0; b < rows.size(); b++) {
+            System.arraycopy(rows.get(b).fields(), 0, table, b * DECODE_ROW_FIELDS, DECODE_ROW_FIELDS);
+        }
+        return table;
+    }
+
+    /**
+     * Per-row strides, in floats, of the batched decode's scratch (each row's region is as large as the largest
+     * row needs) and the launch geometry common to the rows.
+     */
+    public record BatchLayout(int logitStride, int partialStride, int outputPartialStride, int maxSplits,
+                              int sharedBytes) {
+        /** The layout of {@code rows} rows of N heads of D. */
+        public static BatchLayout of(List<DecodeRow> rows, int n, int d) {
+            long logits = 0;
+            long partials = 0;
+            long outputs = 0;
+            int splits = 0;
+            int shared = 0;
+            for (DecodeRow r : rows) {
+                logits = Math.max(logits, r.tiling().logitFloats(n));
+                partials = Math.max(partials, r.tiling().partialFloats(n));
+                outputs = Math.max(outputs, r.tiling().outputPartialFloats(n, d));
+                splits = Math.max(splits, r.tiling().splits());
+                shared = Math.max(shared, r.tiling().sharedBytes());
+            }
+            return new BatchLayout(count(logits, "batched decode logits"), count(partials, "batched decode partials"),
+                    count(outputs, "batched decode output partials"), splits, shared);
+        }
+    }
+
+    /**
+     * The batched decode: the four phases of {@link #attentionDecode} with one launch each for all B rows (row b
+     * = blockIdx.y, split as its own decode is), then one append launch. {@code b} holds the batch's [B, ...]
+     * q, k, v, dyn and out and the static weights (its cache fields are unused: each row's come from the table at
+     * {@code rowTable}); the scratch buffers hold B regions of the layout's strides.
+     */
+    public static List<Launch> attentionDecodeBatch(AttentionBuffers b, AttentionShape s, int batch, long rowTable,
+                                                    BatchLayout layout, DecodeScratch scratch, boolean keySide) {
+        Dim3 grid = Dim3.of(layout.maxSplits(), batch);
+        Dim3 block = Dim3.of(AttentionTiling.THREADS);
+        Launch logits = new Launch(Kernels.ATTN_DECODE_LOGITS_BATCH, grid, block, layout.sharedBytes(),
+                List.of(ptr(b.q()), ptr(b.k()), ptr(b.v()), ptr(b.dyn()), ptr(rowTable), ptr(b.spre()), i32(s.swType()),
+                        ptr(scratch.logits()), ptr(scratch.partial()), i32(layout.logitStride()),
+                        i32(layout.partialStride()), i32(s.n()), i32(s.d()), i32(s.rank()), i32(s.mode()),
+                        i32(s.window()), f32(s.scale())));
+        Launch lse = new Launch(Kernels.ATTN_DECODE_LSE_BATCH, Dim3.of(blocks(s.n(), BLOCK), batch), Dim3.of(BLOCK), 0,
+                List.of(ptr(scratch.partial()), ptr(scratch.lse()), ptr(rowTable), i32(layout.partialStride()),
+                        i32(s.n())));
+        Launch pv = new Launch(Kernels.ATTN_DECODE_PV_BATCH, grid, block, layout.sharedBytes(),
+                List.of(ptr(b.q()), ptr(b.k()), ptr(b.v()), ptr(b.dyn()), ptr(rowTable), ptr(b.spost()),
+                        i32(s.swType()), ptr(scratch.logits()), ptr(scratch.lse()), ptr(scratch.opart()),
+                        i32(layout.logitStride()), i32(layout.outputPartialStride()), i32(s.n()), i32(s.d()),
+                        i32(s.rank()), i32(s.mode()), i32(s.window())));
+        int nd = s.n() * s.d();
+        Launch reduce = new Launch(Kernels.ATTN_DECODE_REDUCE_BATCH, Dim3.of(blocks(nd, BLOCK), batch), Dim3.of(BLOCK), 0,
+                List.of(ptr(scratch.opart()), ptr(b.out()), ptr(rowTable), i32(layout.outputPartialStride()), i32(nd)));
+        long items = (long) nd + (keySide ? 2L * (2L * s.rank() + 1) * s.n() : 0);
+        Launch append = new Launch(Kernels.KV_APPEND_BATCH, Dim3.of(blocks(items, BLOCK), batch), Dim3.of(BLOCK), 0,
+                List.of(ptr(b.k()), ptr(b.v()), ptr(b.dyn()), ptr(rowTable), i32(s.n()), i32(s.d()), i32(s.rank()),
+                        i32(keySide ? 1 : 0)));
+        return List.of(logits, lse, pv, reduce, append);
     }
 
     /**

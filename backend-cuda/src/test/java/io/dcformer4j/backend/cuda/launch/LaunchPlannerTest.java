@@ -178,4 +178,35 @@ class LaunchPlannerTest {
         assertThatThrownBy(() -> d.get(3).arg("nope")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(d.get(3).kernel().name()).hasMessageContaining("'nope'");
     }
+
+    @Test
+    void batchedDecodeLaunchesOnceForAllRowsWithEachRowsOwnTiling() {
+        AttentionTiling.Decode shortRow = AttentionTiling.decode(3, 4, false, AttentionTiling.DEFAULT_SHARED_BUDGET);
+        AttentionTiling.Decode longRow = AttentionTiling.decode(2000, 4, false, AttentionTiling.DEFAULT_SHARED_BUDGET);
+        List<LaunchPlanner.DecodeRow> rows = List.of(new LaunchPlanner.DecodeRow(100, 200, 300, 2, 8, shortRow),
+                new LaunchPlanner.DecodeRow(400, 500, 0, 1999, 4096, longRow));
+        long[] table = LaunchPlanner.decodeRowTable(rows);
+        assertThat(table).hasSize(2 * LaunchPlanner.DECODE_ROW_FIELDS).startsWith(100, 200, 300, 2, 8, shortRow.chunk(),
+                shortRow.splits());
+        assertThat(java.util.Arrays.copyOfRange(table, 7, 14)).containsExactly(400, 500, 0, 1999, 4096, longRow.chunk(),
+                longRow.splits());
+        LaunchPlanner.BatchLayout layout = LaunchPlanner.BatchLayout.of(rows, 4, 16);
+        assertThat(layout.maxSplits()).isEqualTo(Math.max(shortRow.splits(), longRow.splits()));
+        assertThat(layout.logitStride()).isEqualTo(4 * 2000);
+        assertThat(layout.outputPartialStride()).isEqualTo((int) longRow.outputPartialFloats(4, 16));
+        LaunchPlanner.AttentionBuffers b = new LaunchPlanner.AttentionBuffers(1, 2, 3, 4, 0, 0, 0, 0, 0, 10);
+        List<Launch> plan = LaunchPlanner.attentionDecodeBatch(b, new LaunchPlanner.AttentionShape(1, 0, 0, 4, 16, 2, 0, 0, 0),
+                2, 77, layout, new LaunchPlanner.DecodeScratch(11, 12, 13, 14), true);
+        assertThat(plan).extracting(Launch::kernel).containsExactly(Kernels.ATTN_DECODE_LOGITS_BATCH,
+                Kernels.ATTN_DECODE_LSE_BATCH, Kernels.ATTN_DECODE_PV_BATCH, Kernels.ATTN_DECODE_REDUCE_BATCH,
+                Kernels.KV_APPEND_BATCH);
+        assertThat(plan).allSatisfy(l -> assertThat(l.grid().y()).as(l.kernel().name()).isEqualTo(2));
+        assertThat(plan).allSatisfy(l -> assertThat(ptrArg(l, "rows")).as(l.kernel().name()).isEqualTo(77));
+        assertThat(plan.get(0).grid().x()).isEqualTo(layout.maxSplits());
+        assertThat(plan.get(0).sharedBytes()).isEqualTo(Math.max(shortRow.sharedBytes(), longRow.sharedBytes()));
+        assertThat(intArg(plan.get(0), "lbufStride")).isEqualTo(layout.logitStride());
+        assertThat(intArg(plan.get(3), "opartStride")).isEqualTo(layout.outputPartialStride());
+        // one position per row: N·D values and the key-side factors of slots 1 and 3
+        assertThat((long) plan.get(4).grid().x() * plan.get(4).block().x()).isGreaterThanOrEqualTo(64 + 2 * 5 * 4);
+    }
 }
