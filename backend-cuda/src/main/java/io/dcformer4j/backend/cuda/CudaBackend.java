@@ -516,50 +516,25 @@ final class CudaBackend implements Backend {
         if (cache.isClosed()) {
             throw new IllegalStateException(op + ": the KV cache " + kvCache.spec() + " is closed");
         }
-        CudaTensor qt = own(q, op, "q");
-        CudaTensor kt = own(k, op, "k");
-        CudaTensor vt = own(v, op, "v");
-        CudaTensor ot = own(out, op, "out");
-        AttentionMode mode = spec.mode();
+        Inputs in = inputs(op, q, k, v, dyn, out, spec, sizes.rank(), sizes.staticWeights());
         int n = sizes.heads();
         int d = sizes.headDim();
         int t = sizes.rows();
         int rank = sizes.rank();
-        CudaTensor dt = mode.usesDynamicWeights() ? own(dyn, op, "dyn") : null;
-        if (rank > AttentionTiling.MAX_RANK) {
-            throw new IllegalArgumentException(op + ": compose rank " + rank + " exceeds the kernels' maximum "
-                    + AttentionTiling.MAX_RANK);
-        }
         int length = sizes.start();
         int cap = sizes.capacity();
         int window = sizes.keysPerQuery();
-        CudaTensor spre = null;
-        CudaTensor spost = null;
-        if (sizes.staticWeights()) {
-            spre = own(spec.staticPre(), op, "staticPre");
-            spost = own(spec.staticPost(), op, "staticPost");
-            if (spre.dtype() != spost.dtype()) {
-                throw new IllegalArgumentException(op + ": the cuda kernels need staticPre " + spre.label() + " ("
-                        + spre.dtype() + ") and staticPost " + spost.label() + " (" + spost.dtype() + ") of one dtype");
-            }
-        }
-        if (overlaps(ot, qt) || overlaps(ot, kt) || overlaps(ot, vt)) {
-            throw new IllegalArgumentException(op + ": out " + ot.label() + " overlaps q, k or v");
-        }
         if (t == 0) {
             return;
         }
         enter();
-        int modeCode = switch (mode) {
-            case DCMHA -> 0;
-            case QUERY_WISE -> 1;
-            case PLAIN_MHA -> 2;
-        };
-        AttentionBuffers buffers = new AttentionBuffers(qt.address(), kt.address(), vt.address(), addr(dt),
-                cache.keys.address, cache.values.address,
-                cache.keySide == null ? 0 : cache.keySide.address, addr(spre), addr(spost), ot.address());
-        AttentionShape shape = new AttentionShape(t, length, cap, n, d, rank, modeCode, window, typeOf(spre));
-        boolean staticWeights = spre != null;
+        AttentionBuffers buffers = new AttentionBuffers(in.q().address(), in.k().address(), in.v().address(),
+                addr(in.dyn()), cache.keys.address, cache.values.address,
+                cache.keySide == null ? 0 : cache.keySide.address, addr(in.staticPre()), addr(in.staticPost()),
+                in.out().address());
+        AttentionShape shape = new AttentionShape(t, length, cap, n, d, rank, in.modeCode(), window,
+                typeOf(in.staticPre()));
+        boolean staticWeights = in.staticPre() != null;
         if (decode) {
             int first = spec.firstVisibleKey(length, false);
             AttentionTiling.Decode tiling = AttentionTiling.decode(length - first + 1, n, staticWeights,
@@ -577,8 +552,50 @@ final class CudaBackend implements Backend {
                     AttentionTiling.DEFAULT_SHARED_BUDGET);
             launcher.launch(LaunchPlanner.attentionPrefill(buffers, shape, tiling));
         }
-        launcher.launch(LaunchPlanner.kvAppend(buffers, shape, mode.usesKeySide()));
+        launcher.launch(LaunchPlanner.kvAppend(buffers, shape, spec.mode().usesKeySide()));
         cache.advance(t);
+    }
+
+    /** The tensors of an attention call on this backend, with the kernels' mode code. */
+    private record Inputs(CudaTensor q, CudaTensor k, CudaTensor v, CudaTensor dyn, CudaTensor out, CudaTensor staticPre,
+                          CudaTensor staticPost, int modeCode) {
+    }
+
+    /**
+     * Owns the tensors of an attention call and checks what the kernels need beyond the SPI's checks: a compose
+     * rank within theirs, both static weights of one dtype, and an output apart from q, k and v.
+     */
+    private Inputs inputs(String op, Tensor q, Tensor k, Tensor v, Tensor dyn, Tensor out, AttentionSpec spec, int rank,
+                          boolean staticWeights) {
+        CudaTensor qt = own(q, op, "q");
+        CudaTensor kt = own(k, op, "k");
+        CudaTensor vt = own(v, op, "v");
+        CudaTensor ot = own(out, op, "out");
+        AttentionMode mode = spec.mode();
+        CudaTensor dt = mode.usesDynamicWeights() ? own(dyn, op, "dyn") : null;
+        if (rank > AttentionTiling.MAX_RANK) {
+            throw new IllegalArgumentException(op + ": compose rank " + rank + " exceeds the kernels' maximum "
+                    + AttentionTiling.MAX_RANK);
+        }
+        CudaTensor spre = null;
+        CudaTensor spost = null;
+        if (staticWeights) {
+            spre = own(spec.staticPre(), op, "staticPre");
+            spost = own(spec.staticPost(), op, "staticPost");
+            if (spre.dtype() != spost.dtype()) {
+                throw new IllegalArgumentException(op + ": the cuda kernels need staticPre " + spre.label() + " ("
+                        + spre.dtype() + ") and staticPost " + spost.label() + " (" + spost.dtype() + ") of one dtype");
+            }
+        }
+        if (overlaps(ot, qt) || overlaps(ot, kt) || overlaps(ot, vt)) {
+            throw new IllegalArgumentException(op + ": out " + ot.label() + " overlaps q, k or v");
+        }
+        int modeCode = switch (mode) {
+            case DCMHA -> 0;
+            case QUERY_WISE -> 1;
+            case PLAIN_MHA -> 2;
+        };
+        return new Inputs(qt, kt, vt, dt, ot, spre, spost, modeCode);
     }
 
     /**
@@ -604,32 +621,10 @@ final class CudaBackend implements Backend {
             }
             owned.add(cache);
         }
-        CudaTensor qt = own(q, op, "q");
-        CudaTensor kt = own(k, op, "k");
-        CudaTensor vt = own(v, op, "v");
-        CudaTensor ot = own(out, op, "out");
-        AttentionMode mode = spec.mode();
-        CudaTensor dt = mode.usesDynamicWeights() ? own(dyn, op, "dyn") : null;
+        Inputs in = inputs(op, q, k, v, dyn, out, spec, sizes.rank(), sizes.staticWeights());
         int n = sizes.heads();
         int d = sizes.headDim();
         int rank = sizes.rank();
-        if (rank > AttentionTiling.MAX_RANK) {
-            throw new IllegalArgumentException(op + ": compose rank " + rank + " exceeds the kernels' maximum "
-                    + AttentionTiling.MAX_RANK);
-        }
-        CudaTensor spre = null;
-        CudaTensor spost = null;
-        if (sizes.staticWeights()) {
-            spre = own(spec.staticPre(), op, "staticPre");
-            spost = own(spec.staticPost(), op, "staticPost");
-            if (spre.dtype() != spost.dtype()) {
-                throw new IllegalArgumentException(op + ": the cuda kernels need staticPre " + spre.label() + " ("
-                        + spre.dtype() + ") and staticPost " + spost.label() + " (" + spost.dtype() + ") of one dtype");
-            }
-        }
-        if (overlaps(ot, qt) || overlaps(ot, kt) || overlaps(ot, vt)) {
-            throw new IllegalArgumentException(op + ": out " + ot.label() + " overlaps q, k or v");
-        }
         if (batch == 0) {
             return;
         }
@@ -640,7 +635,8 @@ final class CudaBackend implements Backend {
             int first = spec.firstVisibleKey(length, false);
             rows.add(new LaunchPlanner.DecodeRow(cache.keys.address, cache.values.address,
                     cache.keySide == null ? 0 : cache.keySide.address, length, cache.spec().capacity(),
-                    AttentionTiling.decode(length - first + 1, n, spre != null, AttentionTiling.DEFAULT_SHARED_BUDGET)));
+                    AttentionTiling.decode(length - first + 1, n, in.staticPre() != null,
+                            AttentionTiling.DEFAULT_SHARED_BUDGET)));
         }
         LaunchPlanner.BatchLayout layout = LaunchPlanner.BatchLayout.of(rows, n, d);
         long[] table = LaunchPlanner.decodeRowTable(rows);
@@ -653,16 +649,12 @@ final class CudaBackend implements Backend {
                 scratch("decode-partial", 4L * batch * layout.partialStride()).address,
                 scratch("decode-lse", 4L * batch * n).address,
                 scratch("decode-opart", 4L * batch * layout.outputPartialStride()).address);
-        int modeCode = switch (mode) {
-            case DCMHA -> 0;
-            case QUERY_WISE -> 1;
-            case PLAIN_MHA -> 2;
-        };
-        AttentionBuffers buffers = new AttentionBuffers(qt.address(), kt.address(), vt.address(), addr(dt), 0, 0, 0,
-                addr(spre), addr(spost), ot.address());
-        AttentionShape shape = new AttentionShape(1, 0, 0, n, d, rank, modeCode, spec.keysPerQuery(false), typeOf(spre));
+        AttentionBuffers buffers = new AttentionBuffers(in.q().address(), in.k().address(), in.v().address(),
+                addr(in.dyn()), 0, 0, 0, addr(in.staticPre()), addr(in.staticPost()), in.out().address());
+        AttentionShape shape = new AttentionShape(1, 0, 0, n, d, rank, in.modeCode(), spec.keysPerQuery(false),
+                typeOf(in.staticPre()));
         for (Launch l : LaunchPlanner.attentionDecodeBatch(buffers, shape, batch, tableBuffer.address, layout, s,
-                mode.usesKeySide())) {
+                spec.mode().usesKeySide())) {
             launcher.launch(l);
         }
         for (CudaKvCache cache : owned) {
