@@ -86,6 +86,48 @@ extern "C" __global__ void gemv_f16(const void* w, const float* x, const void* b
     gemv_impl<DT_F16>(w, x, bias, biasType, y, rows, cols);
 }
 
+// Q8_0 weights (llama.cpp's blocks of 32 along a row: an F16 scale, then 32 int8) for a few query rows: one
+// warp per (row, query t) as in gemv_*, lane i taking blocks i, i + 32, ...; a block's products are summed, then
+// scaled by its d.
+extern "C" __global__ void gemv_q8(const unsigned char* w, const float* x, const void* bias, int biasType, float* y,
+                                   int rows, int cols) {
+    const int row = (int) ((blockIdx.x * (unsigned) blockDim.x + threadIdx.x) >> 5);
+    const int lane = threadIdx.x & 31;
+    if (row >= rows) {
+        return;
+    }
+    const int t = blockIdx.y;
+    const float* xr = x + (size_t) t * cols;
+    const int blocks = cols / 32;
+    const unsigned char* wr = w + (size_t) row * blocks * 34;
+    float acc = 0.0f;
+    for (int b = lane; b < blocks; b += 32) {
+        const unsigned char* p = wr + (size_t) b * 34;
+        const float d = f16_bits_to_float((unsigned short) (p[0] | (p[1] << 8)));
+        const float* xb = xr + b * 32;
+        float s = 0.0f;
+#pragma unroll 8
+        for (int j = 0; j < 32; j++) {
+            s += (float) (signed char) p[2 + j] * xb[j];
+        }
+        acc += d * s;
+    }
+    acc = warp_sum(acc);
+    if (lane == 0) {
+        y[(size_t) t * rows + row] = acc + (bias != nullptr ? load_typed(bias, row, biasType) : 0.0f);
+    }
+}
+
+// Q8_0 weights widened to F32 (d * q, exact) for the F32 GEMM of a prefill: one thread per weight.
+extern "C" __global__ void dequant_q8(const unsigned char* w, float* out, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) {
+        return;
+    }
+    const unsigned char* p = w + (size_t) (i / 32) * 34;
+    out[i] = f16_bits_to_float((unsigned short) (p[0] | (p[1] << 8))) * (float) (signed char) p[2 + i % 32];
+}
+
 #define TC_BM 64
 #define TC_BN 64
 #define TC_BK 32

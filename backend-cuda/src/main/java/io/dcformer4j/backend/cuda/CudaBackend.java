@@ -140,11 +140,15 @@ final class CudaBackend implements Backend {
 
     private CudaTensor newTensor(DType dtype, Shape shape, String label) {
         long bytes = OpChecks.allocate(dtype, shape, label);
-        // no Q8_0 kernels yet: such weights are refused here, naming the tensor (supportsWeights says so)
-        OpChecks.requireSupported(this, "allocate", dtype, label);
         DeviceBuffer b = alloc(bytes);
         liveTensors++;
         return new CudaTensor(this, b, 0, shape, dtype, label, true);
+    }
+
+    /** Every dtype, Q8_0 included (as {@code linear} weights: its kernels read the int8 blocks). */
+    @Override
+    public boolean supportsWeights(DType dtype) {
+        return true;
     }
 
     @Override
@@ -315,7 +319,14 @@ final class CudaBackend implements Backend {
             return;
         }
         enter();
-        launcher.launch(LaunchPlanner.linear(wt.dtype(), xt.address(), wt.address(), addr(bt), typeOf(bt), ot.address(),
+        long weights = wt.address();
+        if (wt.dtype() == DType.Q8_0 && rows >= LaunchPlanner.GEMV_MAX_ROWS) {
+            // a prefill reads each weight many times: widen the blocks once, then the F32 GEMM
+            DeviceBuffer wide = scratch("q8-widened", 4L * outF * inF);
+            launcher.launch(LaunchPlanner.dequantQ8(weights, wide.address, (long) outF * inF));
+            weights = wide.address;
+        }
+        launcher.launch(LaunchPlanner.linear(wt.dtype(), xt.address(), weights, addr(bt), typeOf(bt), ot.address(),
                 rows, outF, inF));
     }
 

@@ -2,6 +2,7 @@ package io.dcformer4j.backend.cuda;
 
 import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Numerics;
+import io.dcformer4j.api.Q8_0Format;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -10,8 +11,11 @@ final class HostCodec {
     private HostCodec() {
     }
 
-    /** {@code values} rounded to {@code dtype} (F32, BF16, F16), as raw bytes. */
+    /** {@code values} rounded to {@code dtype} (F32, BF16, F16) or quantized to Q8_0 blocks, as raw bytes. */
     static byte[] encode(DType dtype, float[] values) {
+        if (dtype == DType.Q8_0) {
+            return Q8_0Format.quantize(values);
+        }
         ByteBuffer b = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
             switch (dtype) {
@@ -19,14 +23,17 @@ final class HostCodec {
                 case BF16 -> b.putShort(Numerics.floatToBf16(v));
                 case F16 -> b.putShort(Numerics.floatToF16(v));
                 case I32 -> b.putInt((int) v);
-                case Q8_0 -> throw new IllegalArgumentException("Q8_0 is not supported by the cuda backend");
+                case Q8_0 -> throw new IllegalStateException("Q8_0 is encoded by blocks above");
             }
         }
         return b.array();
     }
 
-    /** Raw bytes of {@code dtype} widened to floats. */
+    /** Raw bytes of {@code dtype} widened to floats (Q8_0: d · q of every block). */
     static float[] decode(DType dtype, byte[] bytes) {
+        if (dtype == DType.Q8_0) {
+            return Q8_0Format.dequantize(bytes);
+        }
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         float[] out = new float[bytes.length / dtype.byteSize()];
         for (int i = 0; i < out.length; i++) {
@@ -35,7 +42,7 @@ final class HostCodec {
                 case BF16 -> Numerics.bf16ToFloat(b.getShort());
                 case F16 -> Numerics.f16ToFloat(b.getShort());
                 case I32 -> b.getInt();
-                case Q8_0 -> throw new IllegalArgumentException("Q8_0 is not supported by the cuda backend");
+                case Q8_0 -> throw new IllegalStateException("Q8_0 is decoded by blocks above");
             };
         }
         return out;

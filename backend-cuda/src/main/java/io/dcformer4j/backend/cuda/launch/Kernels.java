@@ -25,6 +25,10 @@ public final class Kernels {
     public static final KernelSpec GEMV_BF16 = KernelSpec.of("linear", "gemv_bf16", GEMV);
     /** Decode linear, F16 weights. */
     public static final KernelSpec GEMV_F16 = KernelSpec.of("linear", "gemv_f16", GEMV);
+    /** Decode GEMV with Q8_0 weights (blocks of 32 int8 and an F16 scale). */
+    public static final KernelSpec GEMV_Q8 = KernelSpec.of("linear", "gemv_q8", GEMV);
+    /** Q8_0 weights widened to F32 for the F32 GEMM of a prefill. */
+    public static final KernelSpec DEQUANT_Q8 = KernelSpec.of("linear", "dequant_q8", "w", PTR, "out", PTR, "n", I32);
     /** Prefill linear on tensor cores, BF16 weights. */
     public static final KernelSpec GEMM_TC_BF16 = KernelSpec.of("linear", "gemm_tc_bf16", GEMM);
     /** Prefill linear on tensor cores, F16 weights. */
@@ -134,7 +138,7 @@ public final class Kernels {
 
     /** Every kernel, in module order. */
     public static List<KernelSpec> all() {
-        return List.of(GEMV_F32, GEMV_BF16, GEMV_F16, GEMM_TC_BF16, GEMM_TC_F16, GEMM_F32,
+        return List.of(GEMV_F32, GEMV_BF16, GEMV_F16, GEMV_Q8, DEQUANT_Q8, GEMM_TC_BF16, GEMM_TC_F16, GEMM_F32,
                 RMS_NORM, LAYER_NORM, ROPE, ROPE_ROWS, SWIGLU, MGATE, GELU, ADD, SOFTMAX, EMBEDDING, CONVERT,
                 DW_HIDDEN, DW_WEIGHTS,
                 ATTN_PREFILL, ATTN_DECODE_LOGITS, ATTN_DECODE_LOGITS_BATCH, ATTN_DECODE_LSE, ATTN_DECODE_LSE_BATCH,

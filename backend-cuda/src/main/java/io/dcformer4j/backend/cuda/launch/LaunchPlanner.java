@@ -51,7 +51,9 @@ public final class LaunchPlanner {
             case F32 -> gemv ? Kernels.GEMV_F32 : Kernels.GEMM_F32;
             case BF16 -> gemv ? Kernels.GEMV_BF16 : Kernels.GEMM_TC_BF16;
             case F16 -> gemv ? Kernels.GEMV_F16 : Kernels.GEMM_TC_F16;
-            case I32, Q8_0 -> throw new IllegalArgumentException("linear: " + weightType + " weights are not supported");
+            // a prefill's Q8_0 weights are first widened to F32 (dequantQ8), then go through the F32 GEMM
+            case Q8_0 -> gemv ? Kernels.GEMV_Q8 : Kernels.GEMM_F32;
+            case I32 -> throw new IllegalArgumentException("linear: " + weightType + " weights are not supported");
         };
     }
 
@@ -63,10 +65,16 @@ public final class LaunchPlanner {
             return new Launch(k, Dim3.of(blocks(out, WARPS_PER_BLOCK), rows), Dim3.of(BLOCK), 0,
                     List.of(ptr(w), ptr(x), ptr(bias), i32(biasType), ptr(y), i32(out), i32(in)));
         }
-        int threads = weightType == DType.F32 ? 256 : 128;
+        int threads = k == Kernels.GEMM_F32 ? 256 : 128;
         Dim3 grid = Dim3.of(blocks(out, GEMM_TILE), blocks(rows, GEMM_TILE));
         return new Launch(k, grid, Dim3.of(threads), 0,
                 List.of(ptr(x), ptr(w), ptr(bias), i32(biasType), ptr(y), i32(rows), i32(out), i32(in)));
+    }
+
+    /** {@code n} Q8_0 weights at {@code w} widened to F32 at {@code out} (one thread per weight). */
+    public static Launch dequantQ8(long w, long out, long n) {
+        return new Launch(Kernels.DEQUANT_Q8, Dim3.of(blocks(n, BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(w), ptr(out), i32(count(n, "dequant_q8 weights"))));
     }
 
     /** Grouped RMS norm over {@code groups} groups of {@code g} elements. */

@@ -209,4 +209,16 @@ class LaunchPlannerTest {
         // one position per row: N·D values and the key-side factors of slots 1 and 3
         assertThat((long) plan.get(4).grid().x() * plan.get(4).block().x()).isGreaterThanOrEqualTo(64 + 2 * 5 * 4);
     }
+
+    @Test
+    void q8WeightsTakeTheirGemvInDecodeAndTheF32GemmAfterWideningInPrefill() {
+        assertThat(LaunchPlanner.linearKernel(DType.Q8_0, 1)).isEqualTo(Kernels.GEMV_Q8);
+        assertThat(LaunchPlanner.linearKernel(DType.Q8_0, LaunchPlanner.GEMV_MAX_ROWS)).isEqualTo(Kernels.GEMM_F32);
+        Launch gemm = LaunchPlanner.linear(DType.Q8_0, 1, 2, 0, 0, 3, 100, 70, 64);
+        assertThat(gemm.block().x()).as("the F32 GEMM's 256 threads").isEqualTo(256);
+        Launch widen = LaunchPlanner.dequantQ8(5, 6, 70L * 64);
+        assertThat((long) widen.grid().x() * widen.block().x()).isGreaterThanOrEqualTo(70L * 64);
+        assertThat(intArg(widen, "n")).isEqualTo(70 * 64);
+        assertThatThrownBy(() -> LaunchPlanner.linearKernel(DType.I32, 1)).isInstanceOf(IllegalArgumentException.class);
+    }
 }
