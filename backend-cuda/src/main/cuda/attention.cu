@@ -318,6 +318,20 @@ __device__ __forceinline__ const float* row_of(const float* base, int b, int wid
     return base == nullptr ? nullptr : base + (size_t) b * width;
 }
 
+// Row b's own q, k, v ([B][N*D]) and dyn ([B][4][2I+1][N]) rows.
+struct RowInputs {
+    const float* q;
+    const float* k;
+    const float* v;
+    const float* dyn;
+
+    __device__ static RowInputs of(const float* q, const float* k, const float* v, const float* dyn, int b, int N,
+                                   int D, int I) {
+        const int ND = N * D;
+        return RowInputs{row_of(q, b, ND), row_of(k, b, ND), row_of(v, b, ND), row_of(dyn, b, 4 * (2 * I + 1) * N)};
+    }
+};
+
 extern "C" __global__ void __launch_bounds__(256, 1) attn_decode_logits_batch(const float* q, const float* k,
         const float* v, const float* dyn, const long long* rows, const void* sw, int swType, float* lbuf, float* part,
         int lbufStride, int partStride, int N, int D, int I, int mode, int window, float scale) {
@@ -327,11 +341,9 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_decode_logits_batch(co
     if ((int) blockIdx.x >= r.nsplit) {
         return;
     }
-    const int ND = N * D;
-    const int RN4 = 4 * (2 * I + 1) * N;
-    decode_logits(row_of(q, b, ND), row_of(k, b, ND), row_of(v, b, ND), row_of(dyn, b, RN4), r.kcache, r.vcache,
-                  r.kwcache, sw, swType, lbuf + (size_t) b * lbufStride, part + (size_t) b * partStride, r.L, r.cap, N,
-                  D, I, mode, window, scale, r.chunk, blockIdx.x, smem);
+    const RowInputs in = RowInputs::of(q, k, v, dyn, b, N, D, I);
+    decode_logits(in.q, in.k, in.v, in.dyn, r.kcache, r.vcache, r.kwcache, sw, swType, lbuf + (size_t) b * lbufStride,
+                  part + (size_t) b * partStride, r.L, r.cap, N, D, I, mode, window, scale, r.chunk, blockIdx.x, smem);
 }
 
 // Decode phase 2: lse[n] from the per-split partials; one thread per head.
@@ -420,11 +432,10 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_decode_pv_batch(const 
     if ((int) blockIdx.x >= r.nsplit) {
         return;
     }
-    const int ND = N * D;
-    const int RN4 = 4 * (2 * I + 1) * N;
-    decode_pv(row_of(q, b, ND), row_of(k, b, ND), row_of(v, b, ND), row_of(dyn, b, RN4), r.kcache, r.vcache, r.kwcache,
-              sw, swType, lbuf + (size_t) b * lbufStride, lse + (size_t) b * N, opart + (size_t) b * opartStride, r.L,
-              r.cap, N, D, I, mode, window, r.chunk, blockIdx.x, smem);
+    const RowInputs in = RowInputs::of(q, k, v, dyn, b, N, D, I);
+    decode_pv(in.q, in.k, in.v, in.dyn, r.kcache, r.vcache, r.kwcache, sw, swType, lbuf + (size_t) b * lbufStride,
+              lse + (size_t) b * N, opart + (size_t) b * opartStride, r.L, r.cap, N, D, I, mode, window, r.chunk,
+              blockIdx.x, smem);
 }
 
 // Decode phase 4: out[md] = sum over splits of opart[j, md].
@@ -491,10 +502,9 @@ extern "C" __global__ void kv_append_batch(const float* k, const float* v, const
                                            int N, int D, int I, int keySide) {
     const int b = blockIdx.y;
     const DecodeRow r = DecodeRow::of(rows, b);
-    const int ND = N * D;
-    const int RN4 = 4 * (2 * I + 1) * N;
-    append(row_of(k, b, ND), row_of(v, b, ND), row_of(dyn, b, RN4), (float*) r.kcache, (float*) r.vcache,
-           (float*) r.kwcache, 1, r.L, r.cap, N, D, I, keySide);
+    const RowInputs in = RowInputs::of(nullptr, k, v, dyn, b, N, D, I);
+    append(in.k, in.v, in.dyn, (float*) r.kcache, (float*) r.vcache, (float*) r.kwcache, 1, r.L, r.cap, N, D, I,
+           keySide);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -86,6 +86,11 @@ extern "C" __global__ void gemv_f16(const void* w, const float* x, const void* b
     gemv_impl<DT_F16>(w, x, bias, biasType, y, rows, cols);
 }
 
+// The scale d of the Q8_0 block at p (its first two bytes, F16 little-endian).
+__device__ __forceinline__ float q8_scale(const unsigned char* p) {
+    return f16_bits_to_float((unsigned short) (p[0] | (p[1] << 8)));
+}
+
 // Q8_0 weights (llama.cpp's blocks of 32 along a row: an F16 scale, then 32 int8) for a few query rows: one
 // warp per (row, query t) as in gemv_*, lane i taking blocks i, i + 32, ...; a block's products are summed, then
 // scaled by its d.
@@ -103,7 +108,7 @@ extern "C" __global__ void gemv_q8(const unsigned char* w, const float* x, const
     float acc = 0.0f;
     for (int b = lane; b < blocks; b += 32) {
         const unsigned char* p = wr + (size_t) b * 34;
-        const float d = f16_bits_to_float((unsigned short) (p[0] | (p[1] << 8)));
+        const float d = q8_scale(p);
         const float* xb = xr + b * 32;
         float s = 0.0f;
 #pragma unroll 8
@@ -125,7 +130,7 @@ extern "C" __global__ void dequant_q8(const unsigned char* w, float* out, int n)
         return;
     }
     const unsigned char* p = w + (size_t) (i / 32) * 34;
-    out[i] = f16_bits_to_float((unsigned short) (p[0] | (p[1] << 8))) * (float) (signed char) p[2 + i % 32];
+    out[i] = q8_scale(p) * (float) (signed char) p[2 + i % 32];
 }
 
 #define TC_BM 64

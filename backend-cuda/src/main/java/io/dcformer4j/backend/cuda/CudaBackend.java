@@ -23,7 +23,6 @@ import io.dcformer4j.backend.cuda.launch.TypeCode;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -521,12 +520,7 @@ final class CudaBackend implements Backend {
                            Tensor out, boolean decode) {
         OpChecks.AttentionSizes sizes = decode ? OpChecks.attentionDecode(q, k, v, dyn, kvCache, spec, out)
                 : OpChecks.attentionPrefill(q, k, v, dyn, kvCache, spec, out);
-        if (!(kvCache instanceof CudaKvCache cache) || cache.owner() != this) {
-            throw new IllegalStateException(op + ": the KV cache " + kvCache.spec() + " was not allocated by this cuda backend");
-        }
-        if (cache.isClosed()) {
-            throw new IllegalStateException(op + ": the KV cache " + kvCache.spec() + " is closed");
-        }
+        CudaKvCache cache = ownCache(op, kvCache, "the KV cache ");
         Inputs in = inputs(op, q, k, v, dyn, out, spec, sizes.rank(), sizes.staticWeights());
         int n = sizes.heads();
         int d = sizes.headDim();
@@ -565,6 +559,17 @@ final class CudaBackend implements Backend {
         }
         launcher.launch(LaunchPlanner.kvAppend(buffers, shape, spec.mode().usesKeySide()));
         cache.advance(t);
+    }
+
+    /** {@code kv} as this backend's open cache; {@code what} starts the error message ("the KV cache "). */
+    private CudaKvCache ownCache(String op, KvCache kv, String what) {
+        if (!(kv instanceof CudaKvCache cache) || cache.owner() != this) {
+            throw new IllegalStateException(op + ": " + what + kv.spec() + " was not allocated by this cuda backend");
+        }
+        if (cache.isClosed()) {
+            throw new IllegalStateException(op + ": " + what + kv.spec() + " is closed");
+        }
+        return cache;
     }
 
     /** The tensors of an attention call on this backend, with the kernels' mode code. */
@@ -622,15 +627,7 @@ final class CudaBackend implements Backend {
         int batch = sizes.rows();
         List<CudaKvCache> owned = new ArrayList<>(batch);
         for (int r = 0; r < batch; r++) {
-            KvCache kv = caches.get(r);
-            if (!(kv instanceof CudaKvCache cache) || cache.owner() != this) {
-                throw new IllegalStateException(op + ": the KV cache of row " + r + " " + kv.spec()
-                        + " was not allocated by this cuda backend");
-            }
-            if (cache.isClosed()) {
-                throw new IllegalStateException(op + ": the KV cache of row " + r + " " + kv.spec() + " is closed");
-            }
-            owned.add(cache);
+            owned.add(ownCache(op, caches.get(r), "the KV cache of row " + r + " "));
         }
         Inputs in = inputs(op, q, k, v, dyn, out, spec, sizes.rank(), sizes.staticWeights());
         int n = sizes.heads();
@@ -652,9 +649,7 @@ final class CudaBackend implements Backend {
         LaunchPlanner.BatchLayout layout = LaunchPlanner.BatchLayout.of(rows, n, d);
         long[] table = LaunchPlanner.decodeRowTable(rows);
         DeviceBuffer tableBuffer = scratch("decode-batch-rows", 8L * table.length);
-        ByteBuffer tableBytes = ByteBuffer.allocate(8 * table.length).order(ByteOrder.LITTLE_ENDIAN);
-        tableBytes.asLongBuffer().put(table);
-        ctx.upload(tableBuffer.address, 0, tableBytes);
+        ctx.upload(tableBuffer.address, 0, ByteBuffer.wrap(HostCodec.encodeLongs(table)));
         LaunchPlanner.DecodeScratch s = new LaunchPlanner.DecodeScratch(
                 scratch("decode-logits", 4L * batch * layout.logitStride()).address,
                 scratch("decode-partial", 4L * batch * layout.partialStride()).address,

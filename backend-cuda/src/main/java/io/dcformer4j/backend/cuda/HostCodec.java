@@ -57,6 +57,15 @@ final class HostCodec {
         return b.array();
     }
 
+    /** Longs as little-endian bytes (the batched decode's row table). */
+    static byte[] encodeLongs(long[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) {
+            b.putLong(v);
+        }
+        return b.array();
+    }
+
     /** Little-endian bytes as ints. */
     static int[] decodeInts(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
