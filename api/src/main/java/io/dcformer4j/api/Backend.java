@@ -81,6 +81,25 @@ public interface Backend extends AutoCloseable {
     void linear(Tensor x, Tensor w, Tensor bias, Tensor out);
 
     /**
+     * Several projections of one input, such as a layer's q, k and v or an FFN's gate and up:
+     * {@code outs[j] = x · weights[j]ᵀ + biases[j]} for every j, each exactly the floats {@link #linear} writes
+     * for that weight alone. A decode step's projections are short weight streams, so backends override this
+     * to run them as one pass (one hand-off to their workers for all of them); the default calls {@code linear}
+     * for each weight in order.
+     *
+     * @param biases {@code null} for no biases, or one entry per weight, each {@code null} or a bias as
+     *               {@code linear}'s
+     * @throws IllegalArgumentException when there are no weights, the lists differ in length, an output is
+     *                                  {@code x} or appears twice, or a projection fails {@code linear}'s checks
+     */
+    default void linears(Tensor x, java.util.List<Tensor> weights, java.util.List<Tensor> biases, java.util.List<Tensor> outs) {
+        OpChecks.linears(x, weights, biases, outs);
+        for (int j = 0; j < weights.size(); j++) {
+            linear(x, weights.get(j), biases == null ? null : biases.get(j), outs.get(j));
+        }
+    }
+
+    /**
      * RMS normalisation of every contiguous group of G = {@code gain.numel()} elements of x:
      * {@code out = gain ⊙ x / sqrt(mean(x²) + eps)}. With G = E this is the block norm; with G = D over
      * [T, N·D] it is qk-norm (one gain shared by all heads).

@@ -1,6 +1,8 @@
 package io.dcformer4j.api;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The argument rules of every {@link Backend} operation, written once: each method checks what an operation
@@ -275,6 +277,46 @@ public final class OpChecks {
             }
         }
         return new LinearSizes(t, in, o);
+    }
+
+    /**
+     * {@link Backend#linears}: at least one weight; biases {@code null} or one per weight; one out per weight,
+     * none of them {@code x} or another out; each projection passes {@link #linear}'s checks (its message is
+     * prefixed with the projection's index). Returns the sizes of each projection (all with x's rows and in).
+     */
+    public static List<LinearSizes> linears(Tensor x, List<Tensor> weights, List<Tensor> biases,
+                                                      List<Tensor> outs) {
+        String op = "linears";
+        if (weights == null || outs == null) {
+            throw new IllegalArgumentException(op + ": " + (weights == null ? "weights" : "outs") + " is null");
+        }
+        if (weights.isEmpty()) {
+            throw new IllegalArgumentException(op + ": no weights");
+        }
+        if (outs.size() != weights.size() || (biases != null && biases.size() != weights.size())) {
+            throw new IllegalArgumentException(op + ": " + weights.size() + " weights, " + outs.size() + " outs and "
+                    + (biases == null ? "no" : String.valueOf(biases.size())) + " biases; expected one out per weight and no"
+                    + " biases or one (possibly null) per weight");
+        }
+        List<LinearSizes> sizes = new ArrayList<>(weights.size());
+        for (int j = 0; j < weights.size(); j++) {
+            Tensor out = outs.get(j);
+            if (out != null && out == x) {
+                throw new IllegalArgumentException(op + ": out " + j + " " + TensorChecks.describe(out) + " is the input x");
+            }
+            for (int i = 0; i < j; i++) {
+                if (out != null && outs.get(i) == out) {
+                    throw new IllegalArgumentException(op + ": outs " + i + " and " + j + " are the same tensor "
+                            + TensorChecks.describe(out));
+                }
+            }
+            try {
+                sizes.add(linear(x, weights.get(j), biases == null ? null : biases.get(j), out));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(op + ": projection " + j + ": " + e.getMessage(), e);
+            }
+        }
+        return List.copyOf(sizes);
     }
 
     /** {@link Backend#rmsNorm}: x F32 a whole number of groups of G = gain.numel() &gt; 0, out x's shape. */

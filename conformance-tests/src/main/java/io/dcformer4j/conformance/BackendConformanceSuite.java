@@ -87,7 +87,7 @@ public abstract class BackendConformanceSuite {
         }
     }
 
-    /** linear with F32/BF16/F16 weights, and embedding. */
+    /** linear with every weight dtype, linears (several weights of one input), and embedding. */
     @Nested
     @Order(30)
     class Linear extends LinearChecks {

@@ -11,7 +11,10 @@ import io.dcformer4j.api.Tensor;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** linear with every weight dtype (Q8_0 where the backend supports it), and the embedding lookup. */
+import java.util.ArrayList;
+import java.util.List;
+
+/** linear with every weight dtype (Q8_0 where the backend supports it), linears, and the embedding lookup. */
 abstract class LinearChecks extends Checks {
     /** (T, in, out): every awkward size appears as the reduction length, small ones also as T and out. */
     private static final int[][] SHAPES = {
@@ -205,6 +208,99 @@ abstract class LinearChecks extends Checks {
         Tensor ids = tck().own(backend().fromInts(Shape.of(2, 5), new int[10], "ids"));
         assertThatThrownBy(() -> backend().linear(ids, w5, null, out)).as("linear with I32 input")
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * {@code linears} of weights side by side: weight j has out[j] outputs and dtype dtypes[j]; biases on the
+     * even-numbered weights when {@code withBiases}. Every output must be exactly {@code linear}'s for that weight
+     * alone, and close to the oracle.
+     */
+    private void linearsCase(int rows, int in, int[] outDims, DType[] dtypes, boolean withBiases) {
+        Backend b = backend();
+        int n = outDims.length;
+        float[] x = tck().normal(rows * in, 1.0);
+        Tensor xt = tck().f32(x, "x", rows, in);
+        List<Tensor> weights = new ArrayList<>();
+        List<Tensor> biases = withBiases ? new ArrayList<>() : null;
+        List<Tensor> outs = new ArrayList<>();
+        float[][] stored = new float[n][];
+        float[][] biasValues = new float[n][];
+        StringBuilder what = new StringBuilder("linears x[" + rows + ", " + in + "] with w");
+        for (int j = 0; j < n; j++) {
+            float[] raw = tck().normal(outDims[j] * in, 0.5);
+            stored[j] = dtypes[j] == DType.Q8_0 ? Q8_0Format.dequantize(Q8_0Format.quantize(raw)) : TckContext.rounded(dtypes[j], raw);
+            weights.add(tck().weights(b, dtypes[j], raw, "w" + j, outDims[j], in));
+            if (withBiases) {
+                biasValues[j] = j % 2 == 0 ? tck().normal(outDims[j], 1.0) : null;
+                biases.add(biasValues[j] == null ? null : tck().f32(biasValues[j], "bias" + j, outDims[j]));
+            }
+            outs.add(tck().zeros("out" + j, rows, outDims[j]));
+            what.append(j == 0 ? "" : " +").append(" ").append(dtypes[j]).append("[").append(outDims[j]).append(", ").append(in)
+                    .append("]").append(biasValues[j] == null ? "" : " with bias");
+        }
+        b.linears(xt, weights, biases, outs);
+        for (int j = 0; j < n; j++) {
+            Tensor alone = tck().zeros("alone" + j, rows, outDims[j]);
+            b.linear(xt, weights.get(j), biases == null ? null : biases.get(j), alone);
+            int[] shape = {rows, outDims[j]};
+            String projection = what + ": projection " + j;
+            Check.agree(projection, shape, outs.get(j).toFloatArray(), "linears", alone.toFloatArray(), "linear of w" + j + " alone",
+                    Tolerances.SAME_AS_LINEAR);
+            Check.close(projection, shape, outs.get(j).toFloatArray(), Oracle.linear(x, rows, in, stored[j], outDims[j], biasValues[j]),
+                    Oracle.linearMagnitude(x, rows, in, stored[j], outDims[j], biasValues[j]), Tolerances.LINEAR);
+        }
+    }
+
+    /** (T, in): one decode row, a few, the row-by-row limit of 64 and one past it; in a multiple of 32 or not. */
+    private static final int[][] LINEARS_SHAPES = {{1, 17}, {3, 65}, {5, 96}, {64, 130}, {65, 33}, {2, 1000}};
+
+    @Test
+    void linearsEqualEachLinear() {
+        boolean q8 = backend().supportsWeights(DType.Q8_0);
+        for (int i = 0; i < LINEARS_SHAPES.length; i++) {
+            int rows = LINEARS_SHAPES[i][0];
+            int in = LINEARS_SHAPES[i][1];
+            DType maybeQ8 = q8 && in % 32 == 0 ? DType.Q8_0 : DType.BF16;
+            linearsCase(rows, in, new int[] {7, 33, 16, 1}, new DType[] {DType.BF16, DType.F32, maybeQ8, DType.F16}, i % 2 == 0);
+            linearsCase(rows, in, new int[] {64, 64, 64}, new DType[] {DType.BF16, DType.BF16, DType.BF16}, i % 2 == 1);
+            linearsCase(rows, in, new int[] {5}, new DType[] {DType.F32}, false);
+        }
+    }
+
+    /** A layer's q, k and v and an FFN's gate, up and mgate logits at a 2.8B model's widths. */
+    @Test
+    void linearsAtModelSizes() {
+        linearsCase(1, 2560, new int[] {2560, 2560, 2560}, new DType[] {DType.BF16, DType.BF16, DType.BF16}, false);
+        linearsCase(5, 2560, new int[] {2560, 2560, 2560}, new DType[] {DType.BF16, DType.BF16, DType.BF16}, true);
+        linearsCase(3, 1024, new int[] {2816, 2816, 4}, new DType[] {DType.BF16, DType.BF16, DType.F32}, false);
+    }
+
+    @Test
+    void linearsRejectsMismatchedLists() {
+        Tensor x = tck().f32(tck().normal(10, 1.0), "x", 2, 5);
+        Tensor w = tck().f32(tck().normal(15, 1.0), "w", 3, 5);
+        Tensor out = tck().zeros("out", 2, 3);
+        Tensor out2 = tck().zeros("out2", 2, 3);
+        assertThatThrownBy(() -> backend().linears(x, List.of(), null, List.of())).as("linears with no weights")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("linears").hasMessageContaining("no weights");
+        assertThatThrownBy(() -> backend().linears(x, List.of(w, w), null, List.of(out))).as("linears with 2 weights and 1 out")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 weights, 1 outs");
+        assertThatThrownBy(() -> backend().linears(x, List.of(w), List.of(), List.of(out))).as("linears with an empty bias list")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0 biases");
+        assertThatThrownBy(() -> backend().linears(x, List.of(w, w), null, List.of(out, out))).as("linears into one out twice")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("same tensor");
+        Tensor square = tck().zeros("square", 5, 5);
+        assertThatThrownBy(() -> backend().linears(x, List.of(square), null, List.of(x))).as("linears into its input")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("input x");
+        Tensor wrongOut = tck().zeros("wrongOut", 2, 4);
+        assertThatThrownBy(() -> backend().linears(x, List.of(w, w), null, List.of(out, wrongOut))).as("linears with out[2, 4] for w[3, 5]")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("projection 1").hasMessageContaining("wrongOut");
+        Tensor wrongIn = tck().zeros("wrongIn", 3, 4);
+        assertThatThrownBy(() -> backend().linears(x, List.of(w, wrongIn), null, List.of(out, out2)))
+                .as("linears with w[3, 4] for x[2, 5]").isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("projection 1").hasMessageContaining("wrongIn");
+        assertThat(out.toFloatArray()).as("out after refused calls: nothing computed before the checks").containsOnly(0f);
+        assertThat(out2.toFloatArray()).as("out2 after refused calls: nothing computed before the checks").containsOnly(0f);
     }
 
     @Test

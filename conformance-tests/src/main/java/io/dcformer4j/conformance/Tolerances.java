@@ -77,6 +77,10 @@ public final class Tolerances {
     public static final Tolerance LINEAR_RELATIVE = new Tolerance(0, 1e-5,
             "as LINEAR (1e-5·Σ|x·w|) without the 1e-7 absolute floor, which would hide every error of outputs ~1e-20");
 
+    /** {@code linears} against {@code linear} of each weight alone on the same backend. */
+    public static final Tolerance SAME_AS_LINEAR = new Tolerance(0, 0,
+            "linears promises every projection the very floats linear gives it alone: bit-exact");
+
     /** RMSNorm: a sum of squares (no cancellation), a sqrt and a product per element. */
     public static final Tolerance RMS_NORM = new Tolerance(1e-7, 2e-5,
             "sum of up to 1000 squares in float32 (positive terms: relative error <= K·u worst case, ~sqrt(K)·u typical), sqrt halves it: 2e-5");

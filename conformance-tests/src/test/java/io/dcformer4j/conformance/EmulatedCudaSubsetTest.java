@@ -68,6 +68,8 @@ class EmulatedCudaSubsetTest {
             "Linear#linearQ8_0RowsOfSlicedWeights",
             "Linear#linearQ8_0RefusesPartialBlocksAndOtherOps",
             "Linear#linearRejectsMismatchedShapes",
+            "Linear#linearsEqualEachLinear",
+            "Linear#linearsRejectsMismatchedLists",
             "Linear#embeddingEveryTableDtype",
             "Linear#embeddingRejectsOutOfRangeIds",
             "Arguments#fromFloatsRefusesNullValuesAndWrongCounts",

@@ -3,6 +3,10 @@ package io.dcformer4j.model;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.Tensor;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
 /**
  * The parts of a layer that treat every row alike (norms, the q/k/v projections, the FFN, the residual
  * structure), shared by a session's own forward pass and the batched decode step, so the two run the same
@@ -38,9 +42,7 @@ final class Blocks {
     static void projections(DCFormerModel model, LayerWeights lw, Activations act) {
         Backend backend = model.backend();
         LayerWeights.Attention w = lw.attention();
-        linear(backend, act.a, w.q(), act.q0);
-        linear(backend, act.a, w.k(), act.k0);
-        linear(backend, act.a, w.v(), act.v);
+        linears(backend, act.a, List.of(w.q(), w.k(), w.v()), List.of(act.q0, act.k0, act.v));
         if (w.hasQkNorm()) {
             backend.rmsNorm(act.q0, w.qNorm(), QK_NORM_EPS, act.qn);
             backend.rmsNorm(act.k0, w.kNorm(), QK_NORM_EPS, act.kn);
@@ -52,14 +54,20 @@ final class Blocks {
 
     /** The FFN (spec §1.5) from act.f into act.ffnOut. */
     static void feedForward(Backend backend, LayerWeights.FeedForward w, Activations act) {
-        linear(backend, act.f, w.w1(), act.gate);
         if (!w.isSwiGlu()) {
+            linear(backend, act.f, w.w1(), act.gate);
             backend.gelu(act.gate, act.u);
         } else {
-            backend.linear(act.f, w.w3(), null, act.up);
+            // gate, up (and the mgate logits) read the same input: one pass over their weights
+            LayerWeights.Projection up = new LayerWeights.Projection(w.w3(), null);
+            if (w.mg() == null) {
+                linears(backend, act.f, List.of(w.w1(), up), List.of(act.gate, act.up));
+            } else {
+                linears(backend, act.f, List.of(w.w1(), up, new LayerWeights.Projection(w.mg(), null)),
+                        List.of(act.gate, act.up, act.mgLogits));
+            }
             backend.swiglu(act.gate, act.up, act.u);
             if (w.mg() != null) {
-                backend.linear(act.f, w.mg(), null, act.mgLogits);
                 backend.mgate(act.u, act.mgLogits, act.gated);
             }
         }
@@ -69,6 +77,23 @@ final class Blocks {
     /** {@code out = x · pᵀ + bias}. */
     static void linear(Backend backend, Tensor x, LayerWeights.Projection p, Tensor out) {
         backend.linear(x, p.weight(), p.bias(), out);
+    }
+
+    /** {@code outs[j] = x · projections[j]ᵀ + bias}, one pass over all the weights. */
+    static void linears(Backend backend, Tensor x, List<LayerWeights.Projection> projections, List<Tensor> outs) {
+        List<Tensor> weights = new ArrayList<>(projections.size());
+        List<Tensor> biases = null;
+        for (int j = 0; j < projections.size(); j++) {
+            LayerWeights.Projection p = projections.get(j);
+            weights.add(p.weight());
+            if (p.bias() != null) {
+                if (biases == null) {
+                    biases = new ArrayList<>(Collections.nCopies(projections.size(), (Tensor) null));
+                }
+                biases.set(j, p.bias());
+            }
+        }
+        backend.linears(x, weights, biases, outs);
     }
 
     /** The family's block norm: LayerNorm for DCPythia, RMSNorm for DCFormer++. */

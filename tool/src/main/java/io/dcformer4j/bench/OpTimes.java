@@ -16,12 +16,12 @@ import java.util.Set;
  * Wall-clock time of each backend operation while recording is on: {@link #wrap} returns a backend that forwards
  * every call to the real one and, for the operations of a forward pass, adds the call's time to its row.
  * Operations run on the caller's thread (the backend's workers join inside the call), so a row's time is the
- * time the step waited for that operation. {@code linear} is keyed by its weight's shape, which names the
- * projection. Not thread-safe: one sequence at a time.
+ * time the step waited for that operation. {@code linear} is keyed by its weight's shape and {@code linears} by
+ * its weights' shapes, which name the projections. Not thread-safe: one sequence at a time.
  */
 public final class OpTimes {
     /** The methods that compute: the rest (allocation, views, bookkeeping) is not timed. */
-    private static final Set<String> OPS = Set.of("embedding", "linear", "rmsNorm", "layerNorm", "rope", "ropeRows", "swiglu",
+    private static final Set<String> OPS = Set.of("embedding", "linear", "linears", "rmsNorm", "layerNorm", "rope", "ropeRows", "swiglu",
             "mgate", "gelu", "add", "softmax", "dynamicWeights", "attentionPrefill", "attentionDecode",
             "attentionDecodeBatch", "copy");
 
@@ -47,7 +47,12 @@ public final class OpTimes {
         if (!recording || depth > 0 || !OPS.contains(name)) {
             return invoke(real, m, args);
         }
-        String key = name.equals("linear") ? "linear " + ((Tensor) args[1]).shape() : name;
+        String key = switch (name) {
+            case "linear" -> "linear " + ((Tensor) args[1]).shape();
+            case "linears" -> "linears " + ((List<?>) args[1]).stream().map(w -> ((Tensor) w).shape().toString())
+                    .collect(java.util.stream.Collectors.joining(" + "));
+            default -> name;
+        };
         long t0 = System.nanoTime();
         depth++;   // a default method of the interface calls others: time the outer call only
         try {

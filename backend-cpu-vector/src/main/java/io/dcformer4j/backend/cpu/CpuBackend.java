@@ -196,6 +196,33 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void linears(Tensor x, List<Tensor> weights, List<Tensor> biases, List<Tensor> outs) {
+        String op = "linears";
+        List<OpChecks.LinearSizes> sizes = OpChecks.linears(x, weights, biases, outs);
+        int rows = sizes.get(0).rows();
+        int n = weights.size();
+        if (rows > RowGemv.MAX_ROWS || n == 1) {
+            // a prompt's GEMMs are long enough that one pass per weight costs nothing measurable
+            for (int j = 0; j < n; j++) {
+                linear(x, weights.get(j), biases == null ? null : biases.get(j), outs.get(j));
+            }
+            return;
+        }
+        CpuTensor xt = own(op, "x", x);
+        CpuTensor[] wt = new CpuTensor[n];
+        CpuTensor[] bt = new CpuTensor[n];
+        CpuTensor[] ot = new CpuTensor[n];
+        for (int j = 0; j < n; j++) {
+            wt[j] = own(op, "w", weights.get(j));
+            Tensor bias = biases == null ? null : biases.get(j);
+            bt[j] = bias == null ? null : own(op, "bias", bias);
+            ot[j] = own(op, "out", outs.get(j));
+            requireDistinct(op, xt, ot[j]);
+        }
+        RowGemv.runMany(pool, rowGemvScratch, xt, wt, bt, ot, rows, sizes.get(0).in());
+    }
+
+    @Override
     public void rmsNorm(Tensor x, Tensor gain, float eps, Tensor out) {
         String op = "rmsNorm";
         OpChecks.GroupSizes sizes = OpChecks.rmsNorm(x, gain, eps, out);

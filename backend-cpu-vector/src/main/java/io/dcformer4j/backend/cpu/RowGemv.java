@@ -48,6 +48,37 @@ final class RowGemv {
         pool.parallelForBalanced(o, GRAIN, (c0, c1) -> columns(x, w, bias, out, t, in, o, c0, c1, buffers.get()));
     }
 
+    /**
+     * {@link #run} for several weights of one input ({@code Backend.linears}, such as q, k and v): the output
+     * columns of all the weights form one range of units split over the workers, so a decode step's short
+     * weight streams cost one hand-off for all of them. Each weight's columns are cut at multiples of
+     * {@link #GRAIN} from its own first column, as {@link #run} cuts them, so every column gets the floats a
+     * single {@code run} would give it.
+     */
+    static void runMany(WorkerPool pool, ThreadLocal<Buffers> buffers, CpuTensor x, CpuTensor[] w, CpuTensor[] bias,
+                        CpuTensor[] out, int t, int in) {
+        int n = w.length;
+        int[] first = new int[n + 1];   // first[j]: weight j's first unit of GRAIN columns
+        for (int j = 0; j < n; j++) {
+            first[j + 1] = first[j] + (outputs(w[j]) + GRAIN - 1) / GRAIN;
+        }
+        pool.parallelForBalanced(first[n], 1, (u0, u1) -> {
+            Buffers buf = buffers.get();
+            for (int j = 0; j < n; j++) {
+                int a = Math.max(u0, first[j]);
+                int b = Math.min(u1, first[j + 1]);
+                if (a < b) {
+                    int o = outputs(w[j]);
+                    columns(x, w[j], bias[j], out[j], t, in, o, (a - first[j]) * GRAIN, Math.min(o, (b - first[j]) * GRAIN), buf);
+                }
+            }
+        });
+    }
+
+    private static int outputs(CpuTensor w) {
+        return w.shape().dim(0);
+    }
+
     /** Output columns [c0, c1) of all t rows (x [t, in], out [t, o]). */
     static void columns(CpuTensor x, CpuTensor w, CpuTensor bias, CpuTensor out, int t, int in, int o, int c0, int c1,
                         Buffers buf) {
