@@ -1,7 +1,9 @@
 // DCMHA dynamic-weight generation (spec 2.2), in two launches:
-//  dw_hidden:  hid[t, c*K + k] = gelu(a[t] . dw1[:, c, k]),  hid[t, 4K + c*N + n] = tanh(a[t] . dd[:, c*N + n])
-//  dw_weights: r = hid[t, c, :] . qkw[c], w1 rows RMS-normalised over heads (eps 1e-6), written as
-//              out[t, c, 0..I-1, :] = w1, out[t, c, I..2I-1, :] = w2, out[t, c, 2I, :] = dg.
+//  dw_hidden:   hid[t, c*K + k] = gelu(a[t] . dw1[:, c, k]),  hid[t, 4K + c*N + n] = tanh(a[t] . dd[:, c*N + n])
+//  dw_weights:  r = hid[t, c, :] . qkw[c], w1 rows RMS-normalised over heads (eps 1e-6), written as
+//               out[t, c, 0..I-1, :] = w1, out[t, c, I..2I-1, :] = w2, out[t, c, 2I, :] = dg.
+// When the caller has already projected a onto [dw1 | dd] (with its other linears), dw_activate takes the
+// place of dw_hidden and dw_weights follows unchanged.
 #include "common.cuh"
 
 #define DWH_COLS 32
@@ -37,6 +39,18 @@ extern "C" __global__ void __launch_bounds__(256) dw_hidden(const float* a, cons
             z += part[i][threadIdx.x];
         }
         hid[(size_t) t * cols + j] = j < K4 ? gelu_exact(z) : tanhf(z);
+    }
+}
+
+// hid = dw_hidden's activations of a given projection proj [T, 4K + 4N], one thread per element. The same
+// device functions as dw_hidden's, so that equal pre-activations give bit-equal hidden values.
+// grid = ceil(T * (4K + 4N) / 256), blockDim = 256.
+extern "C" __global__ void __launch_bounds__(256) dw_activate(const float* proj, float* hid, int T, int K4, int N4) {
+    const int cols = K4 + N4;
+    const long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < (long long) T * cols) {
+        const float z = proj[i];
+        hid[i] = (int) (i % cols) < K4 ? gelu_exact(z) : tanhf(z);
     }
 }
 

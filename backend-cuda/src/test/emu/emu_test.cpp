@@ -352,6 +352,77 @@ static void testDynamicWeights() {
     check("dynamic weights T 3, E 20, N 4, I 2, K 16", out, ref, 2e-6);
 }
 
+// The finish of dynamic weights from a projection computed elsewhere (dw_activate, then dw_weights) against a
+// float64 finish of the same F32 projection, and against dw_hidden + dw_weights of the input it was made from.
+static void testDynamicWeightsFromProjection() {
+    const int E = 40, N = 4, I = 2, K = 16, R = 2 * I + 1, K4 = 4 * K, N4 = 4 * N, cols = K4 + N4;
+    for (int T : {1, 3}) {
+        std::vector<float> a = rnd((size_t) T * E), dw1 = rnd((size_t) E * K4, 0.5f), qkw = rnd((size_t) K4 * 2 * I * N, 0.5f),
+                           dd = rnd((size_t) E * N4, 0.5f);
+        std::vector<float> proj((size_t) T * cols);
+        for (int t = 0; t < T; t++) {
+            for (int j = 0; j < cols; j++) {
+                double s = 0;
+                for (int e = 0; e < E; e++) {
+                    s += (double) a[t * E + e] * (j < K4 ? dw1[(size_t) e * K4 + j] : dd[(size_t) e * N4 + j - K4]);
+                }
+                proj[(size_t) t * cols + j] = (float) s;
+            }
+        }
+        std::vector<double> ref((size_t) T * 4 * R * N);
+        for (int t = 0; t < T; t++) {
+            const float* p = &proj[(size_t) t * cols];
+            for (int c = 0; c < 4; c++) {
+                std::vector<double> r(2 * I * N, 0.0);
+                for (int k = 0; k < K; k++) {
+                    const double z = p[c * K + k];
+                    const double u = z * 0.5 * (1 + std::erf(z / std::sqrt(2.0)));
+                    for (int j = 0; j < 2 * I * N; j++) {
+                        r[j] += u * qkw[((size_t) c * K + k) * 2 * I * N + j];
+                    }
+                }
+                double* o = &ref[((size_t) t * 4 + c) * R * N];
+                for (int i = 0; i < I; i++) {
+                    double ms = 0;
+                    for (int n = 0; n < N; n++) {
+                        ms += r[i * N + n] * r[i * N + n];
+                    }
+                    for (int n = 0; n < N; n++) {
+                        o[i * N + n] = r[i * N + n] / std::sqrt(ms / N + 1e-6);
+                        o[(I + i) * N + n] = r[(I + i) * N + n];
+                    }
+                }
+                for (int n = 0; n < N; n++) {
+                    o[2 * I * N + n] = std::tanh((double) p[K4 + c * N + n]);
+                }
+            }
+        }
+        const std::string shape = "T " + std::to_string(T) + ", E 40, N 4, I 2, K 16";
+        std::vector<float> hid((size_t) T * cols, NAN), out(ref.size(), NAN);
+        run(dim3{blocks((long long) T * cols, 256), 1, 1}, dim3{256, 1, 1}, dw_activate, (const float*) proj.data(),
+            hid.data(), T, K4, N4);
+        // the same device functions as dw_hidden's activations, element for element
+        std::vector<float> act(hid.size());
+        std::vector<double> actRef(hid.size());
+        for (size_t i = 0; i < hid.size(); i++) {
+            act[i] = (int) (i % cols) < K4 ? gelu_exact(proj[i]) : tanhf(proj[i]);
+            actRef[i] = act[i];
+        }
+        check("dw_activate " + shape + " (bit for bit)", hid, actRef, 0);
+        run(dim3{4, (unsigned) T, 1}, dim3{32, 1, 1}, dw_weights, (const float*) hid.data(), (const void*) qkw.data(), 0,
+            out.data(), T, K, N, I);
+        check("dynamic weights from the projection " + shape, out, ref, 2e-6);
+
+        std::vector<float> hidA((size_t) T * cols, NAN), direct(ref.size(), NAN);
+        run(dim3{blocks(cols, 32), (unsigned) T, 1}, dim3{32, 8, 1}, dw_hidden, (const float*) a.data(),
+            (const void*) dw1.data(), 0, (const void*) dd.data(), 0, hidA.data(), T, E, K4, N4);
+        run(dim3{4, (unsigned) T, 1}, dim3{32, 1, 1}, dw_weights, (const float*) hidA.data(), (const void*) qkw.data(), 0,
+            direct.data(), T, K, N, I);
+        check("dynamic weights from the projection vs from a, " + shape, out, std::vector<double>(direct.begin(), direct.end()),
+              2e-5);
+    }
+}
+
 // ---------------------------------------------------------------- attention
 
 struct Seq {
@@ -576,6 +647,8 @@ int main() {
     testDynamicWeights();
     testAttention();
     testUnfusedAttention();
+    // last, so that its random inputs leave those of the tests above as they were
+    testDynamicWeightsFromProjection();
     std::printf("%s: %d failure(s)\n", failures == 0 ? "PASSED" : "FAILED", failures);
     return failures == 0 ? 0 : 1;
 }

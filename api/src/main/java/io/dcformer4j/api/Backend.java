@@ -144,6 +144,33 @@ public interface Backend extends AutoCloseable {
     void dynamicWeights(Tensor a, DynamicWeightParams params, Tensor out);
 
     /**
+     * {@link #dynamicWeights} from the tokens' merged projection, computed by the caller: {@code projected}
+     * [T, 4K + 4N] holds {@code a · dw_m} (spec §2.2's merged form: dw1 as [E, 4K] then dd as [E, 4N], columns
+     * c·K + k then 4K + c·N + n) before GELU and tanh. A model that runs dw_mᵀ as one more weight of its q, k, v
+     * {@link #linears} pass finishes the dynamic weights with this, so a decode step streams dw1 and dd with
+     * the projections instead of in a call of their own. The result is {@code dynamicWeights(a)}'s up to the
+     * projection's summation order; {@code params} supplies qkw, N and I (dw1 and dd only size the check).
+     *
+     * <p>The default computes on the host (GELU through this backend's {@link #gelu}, the rest in Java, with
+     * {@code toFloatArray} and {@code copyFrom} in between); backends override it.
+     *
+     * @throws IllegalArgumentException when projected is not [T, 4K + 4N] or out not [T, 4, 2I+1, N]
+     */
+    default void dynamicWeightsFromProjection(Tensor projected, DynamicWeightParams params, Tensor out) {
+        OpChecks.DynamicWeightSizes s = OpChecks.dynamicWeightsFromProjection(projected, params, out);
+        if (s.rows() == 0) {
+            return;
+        }
+        float[] p = projected.toFloatArray();
+        Shape hidden = Shape.of(s.rows(), 4 * s.hidden()); // [T, 4K]
+        try (Tensor z = fromFloats(DType.F32, hidden, DynamicWeightsOnHost.geluInputs(p, s), "dw1 projection");
+             Tensor u = allocate(DType.F32, hidden, "GELU of the dw1 projection")) {
+            gelu(z, u);
+            out.copyFrom(DynamicWeightsOnHost.finish(u.toFloatArray(), p, params.qkw().toFloatArray(), s));
+        }
+    }
+
+    /**
      * Whether tensors of {@code dtype} can be made on this backend. Every backend supports F32, BF16, F16 and
      * I32; {@link DType#Q8_0} (weights of {@link #linear} only) is optional, and a backend without it refuses
      * such tensors with an {@link IllegalArgumentException} naming the dtype. The default supports the

@@ -442,6 +442,26 @@ public final class OpChecks {
     }
 
     /**
+     * {@link Backend#dynamicWeightsFromProjection}: params as for {@link #dynamicWeights}, projected F32 [T, 4K + 4N]
+     * (any T ≥ 0), out [T, 4, 2I+1, N].
+     */
+    public static DynamicWeightSizes dynamicWeightsFromProjection(Tensor projected, DynamicWeightParams params, Tensor out) {
+        String op = "dynamicWeightsFromProjection";
+        if (params == null) {
+            throw new IllegalArgumentException(op + ": params are null");
+        }
+        requireF32(op, "projected", projected);
+        requireF32(op, "out", out);
+        requireFloat(op, "qkw", params.qkw());
+        int k = params.hidden();
+        int n = params.numHeads();
+        int t = rowsOf(op, "projected", projected, 4 * k + 4 * n, "(4K + 4N = 4·" + k + " + 4·" + n + ", a · [dw1 | dd])");
+        DynamicWeightSizes sizes = new DynamicWeightSizes(t, params.dim(), k, n, params.rank());
+        requireMatrix(op, "out", out, t, sizes.perToken(), "= [" + t + ", 4, " + (2 * params.rank() + 1) + ", " + n + "]");
+        return sizes;
+    }
+
+    /**
      * {@link Backend#attentionPrefill}: see {@link #attention(String, Tensor, Tensor, Tensor, Tensor, KvCache,
      * AttentionSpec, Tensor)}.
      */

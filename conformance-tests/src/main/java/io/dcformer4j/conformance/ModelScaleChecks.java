@@ -281,6 +281,19 @@ abstract class ModelScaleChecks extends Checks {
             Check.close("dynamicWeights " + dtype + " params, T = " + rows + ", E = " + e + ", N = 32, I = 2, K = " + k,
                     new int[] {rows, 4, 2 * rank + 1, n}, out.toFloatArray(), Oracle.dynamicWeights(a, rows, dw1, qkw, dd, n, rank),
                     Tolerances.DYNAMIC_WEIGHTS_MODEL_SCALE);
+            // the same tokens finished from their merged projection (rounded to F32, as a linear would give it)
+            double[] projection = Oracle.dynamicProjection(a, rows, dw1, dd, n);
+            float[] projected = new float[projection.length]; // [T, 4K + 4N]
+            double[] rounded = new double[projection.length];
+            for (int i = 0; i < projection.length; i++) {
+                projected[i] = (float) projection[i];
+                rounded[i] = projected[i];
+            }
+            Tensor finished = tck().zeros("dyn", rows, 4, 2 * rank + 1, n);
+            backend().dynamicWeightsFromProjection(tck().f32(projected, "projected", rows, 4 * k + 4 * n), params, finished);
+            Check.close("dynamicWeightsFromProjection " + dtype + " qkw, T = " + rows + ", N = 32, I = 2, K = " + k,
+                    new int[] {rows, 4, 2 * rank + 1, n}, finished.toFloatArray(),
+                    Oracle.dynamicWeightsFromProjection(rounded, rows, qkw, n, rank), Tolerances.DYNAMIC_WEIGHTS_MODEL_SCALE);
         }
     }
 

@@ -263,21 +263,51 @@ public final class Oracle {
      * @param dd  [E, 1, 4N]
      */
     public static double[] dynamicWeights(float[] a, int rows, float[] dw1, float[] qkw, float[] dd, int heads, int rank) {
+        return dynamicWeightsFromProjection(dynamicProjection(a, rows, dw1, dd, heads), rows, qkw, heads, rank);
+    }
+
+    /**
+     * Spec §2.2's merged projection a · dw_m of every token, before GELU and tanh: [T, 4K + 4N], columns c·K + k
+     * (a · dw1[:, 0, c, k]) then 4K + c·N + n (a · dd[:, 0, c·N + n]).
+     */
+    public static double[] dynamicProjection(float[] a, int rows, float[] dw1, float[] dd, int heads) {
+        if (rows == 0) {
+            return new double[0];
+        }
         int e = a.length / rows;
-        int k = dw1.length / (e * 4);
+        int k4 = dw1.length / e;
+        int n4 = 4 * heads;
+        int cols = k4 + n4;
+        double[] out = new double[rows * cols]; // [T, 4K + 4N]
+        for (int t = 0; t < rows; t++) {
+            for (int j = 0; j < cols; j++) {
+                double z = 0;
+                for (int ee = 0; ee < e; ee++) {
+                    z += (double) a[t * e + ee] * (j < k4 ? dw1[ee * k4 + j] : dd[ee * n4 + j - k4]);
+                }
+                out[t * cols + j] = z;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The dynamic weights [T, 4, 2I+1, N] from the merged projection [T, 4K + 4N] ({@link #dynamicProjection}):
+     * u = GELU of the first 4K columns, r = u · qkw per slot, w1 rows RMS-normalised over heads, w2 as is,
+     * dg = tanh of the last 4N columns.
+     */
+    public static double[] dynamicWeightsFromProjection(double[] projected, int rows, float[] qkw, int heads, int rank) {
         int n = heads;
         int i2 = 2 * rank;
+        int k = qkw.length / (4 * i2 * n);
+        int cols = 4 * k + 4 * n;
         int perSlot = (i2 + 1) * n;
         double[] out = new double[rows * 4 * perSlot]; // [T, 4, 2I+1, N]
         for (int t = 0; t < rows; t++) {
             for (int c = 0; c < 4; c++) {
                 double[] u = new double[k]; // [K]
                 for (int kk = 0; kk < k; kk++) {
-                    double z = 0;
-                    for (int ee = 0; ee < e; ee++) {
-                        z += (double) a[t * e + ee] * dw1[(ee * 4 + c) * k + kk];
-                    }
-                    u[kk] = gelu(z);
+                    u[kk] = gelu(projected[t * cols + c * k + kk]);
                 }
                 double[] r = new double[i2 * n]; // [2I, N]
                 for (int j = 0; j < i2; j++) {
@@ -302,11 +332,7 @@ public final class Oracle {
                     }
                 }
                 for (int h = 0; h < n; h++) {
-                    double z = 0;
-                    for (int ee = 0; ee < e; ee++) {
-                        z += (double) a[t * e + ee] * dd[ee * 4 * n + c * n + h];
-                    }
-                    out[base + i2 * n + h] = Math.tanh(z);
+                    out[base + i2 * n + h] = Math.tanh(projected[t * cols + 4 * k + c * n + h]);
                 }
             }
         }

@@ -62,6 +62,8 @@ class EmulatedCudaSubsetTest {
             "BatchedDecode#attentionDecodeBatchRejectsBadBatches",
             "BatchedDecode#ropeRowsEqualsRopeOfEachRow",
             "BatchedDecode#ropeRowsRejectsBadPositions",
+            "DynamicWeights#dynamicWeightsFromProjectionMatchesTheOracle",
+            "DynamicWeights#dynamicWeightsFromProjectionRejectsBadShapes",
             "Linear#linearBf16Weights",
             "Linear#linearNaNInInputPropagates",
             "Linear#linearQ8_0Weights",
@@ -166,6 +168,7 @@ class EmulatedCudaSubsetTest {
         Class<?> group = switch (parts[0]) {
             case "Attention" -> BackendConformanceSuite.Attention.class;
             case "Linear" -> BackendConformanceSuite.Linear.class;
+            case "DynamicWeights" -> BackendConformanceSuite.DynamicWeights.class;
             case "Arguments" -> BackendConformanceSuite.Arguments.class;
             case "BatchedDecode" -> BackendConformanceSuite.BatchedDecode.class;
             default -> throw new IllegalArgumentException("no kit group " + parts[0]);

@@ -442,6 +442,33 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void dynamicWeightsFromProjection(Tensor projected, DynamicWeightParams params, Tensor out) {
+        String op = "dynamicWeightsFromProjection";
+        OpChecks.DynamicWeightSizes sizes = OpChecks.dynamicWeightsFromProjection(projected, params, out);
+        CpuTensor pt = own(op, "projected", projected);
+        CpuTensor qkw = own(op, "qkw", params.qkw());
+        CpuTensor ot = own(op, "out", out);
+        requireDistinct(op, pt, ot);
+        int n = sizes.heads();
+        int rank = sizes.rank();
+        int k = sizes.hidden();
+        int k4 = 4 * k;
+        int n4 = 4 * n;
+        int perToken = sizes.perToken();
+        // one row (a decode step) stays on the caller: its few microseconds would not pay for a hand-off
+        pool.parallelFor(sizes.rows(), 1, (r0, r1) -> {
+            DynamicWeightsKernel.Buffers buf = dynamicScratch.get();
+            buf.ensure(k4, 4 * 2 * rank * n, n4);
+            for (int r = r0; r < r1; r++) {
+                long row = pt.offset + 4L * r * (k4 + n4);
+                MemorySegment.copy(pt.seg(), CpuTensor.F32, row, buf.u, 0, k4);
+                MemorySegment.copy(pt.seg(), CpuTensor.F32, row + 4L * k4, buf.g, 0, n4);
+                DynamicWeightsKernel.finish(buf.u, 0, buf.g, 0, qkw, n, rank, k, ot.seg(), ot.offset + 4L * r * perToken, buf.r);
+            }
+        });
+    }
+
+    @Override
     public KvCache allocateKvCache(KvCacheSpec spec) {
         checkOpenBackend("allocateKvCache");
         OpChecks.allocateKvCache(spec);

@@ -493,6 +493,30 @@ final class CudaBackend implements Backend {
     }
 
     @Override
+    public synchronized void dynamicWeightsFromProjection(Tensor projected, DynamicWeightParams params, Tensor out) {
+        String op = "dynamicWeightsFromProjection";
+        OpChecks.DynamicWeightSizes sizes = OpChecks.dynamicWeightsFromProjection(projected, params, out);
+        CudaTensor pt = own(projected, op, "projected");
+        CudaTensor qkw = own(params.qkw(), op, "qkw");
+        CudaTensor ot = own(out, op, "out");
+        // dw1 and dd are not read (the caller applied them), so they may live anywhere. projected may even share
+        // storage with out: it is only read into the hidden scratch, before out is written.
+        int n = sizes.heads();
+        int rank = sizes.rank();
+        int k = sizes.hidden();
+        int t = sizes.rows();
+        if (t == 0) {
+            return;
+        }
+        enter();
+        DeviceBuffer hid = scratch("dw-hidden", 4L * LaunchPlanner.dynamicHiddenFloats(t, k, n));
+        for (Launch l : LaunchPlanner.dynamicWeightsFromProjection(pt.address(), qkw.address(), typeOf(qkw), hid.address,
+                ot.address(), t, k, n, rank)) {
+            launcher.launch(l);
+        }
+    }
+
+    @Override
     public synchronized KvCache allocateKvCache(KvCacheSpec spec) {
         enter();
         OpChecks.allocateKvCache(spec);

@@ -7,6 +7,7 @@ import io.dcformer4j.api.AttentionMode;
 import io.dcformer4j.api.AttentionSpec;
 import io.dcformer4j.api.BackendOptions;
 import io.dcformer4j.api.DType;
+import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.KvCache;
 import io.dcformer4j.api.KvCacheSpec;
 import io.dcformer4j.api.Numerics;
@@ -314,6 +315,57 @@ class CudaBackendHostTest {
             device.launches.clear();
             b.attentionUnfused(q, q, q, null, AttentionSpec.of(AttentionMode.PLAIN_MHA, n, d, 0, 0), o);
             assertThat(device.kernelNames()).containsExactly("unfused_logits", "unfused_softmax", "unfused_pv");
+        }
+    }
+
+    @Test
+    void dynamicWeightsFromProjectionActivatesIntoTheHiddenScratchOfDynamicWeights() {
+        int e = 8;
+        int n = 2;
+        int rank = 1;
+        int k = 4;
+        int cols = 4 * k + 4 * n;
+        CudaBackend other = new CudaBackend(BackendOptions.defaults(), new FakeDevice(), false);
+        try (Tensor a = f32(3, e, "a");
+             Tensor dw1 = b.allocate(DType.BF16, Shape.of(e, 1, 4, k), "dw1");
+             Tensor qkw = b.allocate(DType.F16, Shape.of(1, 4, k, 2 * rank, n), "qkw");
+             Tensor dd = b.allocate(DType.BF16, Shape.of(e, 1, 4 * n), "dd");
+             Tensor projected = f32(3, cols, "projected");
+             Tensor dyn = b.allocate(DType.F32, Shape.of(3, 4, 2 * rank + 1, n), "dyn");
+             Tensor none = f32(0, cols, "none");
+             Tensor noDyn = b.allocate(DType.F32, Shape.of(0, 4, 2 * rank + 1, n), "noDyn");
+             Tensor theirs = other.allocate(DType.F32, Shape.of(3, cols), "theirs")) {
+            DynamicWeightParams params = new DynamicWeightParams(dw1, qkw, dd, n, rank);
+            b.dynamicWeights(a, params, dyn);
+            long hidden = ptrArg(device.launches.get(0), "hid");
+            device.launches.clear();
+
+            b.dynamicWeightsFromProjection(projected, params, dyn);
+            assertThat(device.kernelNames()).containsExactly("dw_activate", "dw_weights");
+            Launch activate = device.launches.get(0);
+            assertThat(ptrArg(activate, "proj")).isEqualTo(((CudaTensor) projected).address());
+            assertThat(ptrArg(activate, "hid")).as("the scratch dynamicWeights uses").isEqualTo(hidden);
+            assertThat(intArg(activate, "T")).isEqualTo(3);
+            assertThat(intArg(activate, "K4")).isEqualTo(4 * k);
+            assertThat(intArg(activate, "N4")).isEqualTo(4 * n);
+            Launch weights = device.launches.get(1);
+            assertThat(ptrArg(weights, "hid")).isEqualTo(hidden);
+            assertThat(ptrArg(weights, "qkw")).isEqualTo(((CudaTensor) qkw).address());
+            assertThat(intArg(weights, "qkwType")).isEqualTo(2);
+            assertThat(ptrArg(weights, "out")).isEqualTo(((CudaTensor) dyn).address());
+
+            device.launches.clear();
+            b.dynamicWeightsFromProjection(none, params, noDyn);
+            assertThat(device.launches).as("T = 0 launches nothing").isEmpty();
+            assertThatThrownBy(() -> b.dynamicWeightsFromProjection(a, params, dyn))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'a'").hasMessageContaining("24");
+            assertThatThrownBy(() -> b.dynamicWeightsFromProjection(projected, params, noDyn))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("noDyn");
+            assertThatThrownBy(() -> b.dynamicWeightsFromProjection(theirs, params, dyn))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("theirs");
+            assertThat(device.launches).as("refused calls launch nothing").isEmpty();
+        } finally {
+            other.close();
         }
     }
 

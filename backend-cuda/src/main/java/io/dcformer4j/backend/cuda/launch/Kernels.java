@@ -73,6 +73,9 @@ public final class Kernels {
     public static final KernelSpec DW_HIDDEN = KernelSpec.of("dynamic_weights", "dw_hidden",
             "a", PTR, "dw1", PTR, "dw1Type", I32, "dd", PTR, "ddType", I32, "hid", PTR, "T", I32, "E", I32,
             "K4", I32, "N4", I32);
+    /** Dynamic weights, hidden layer and gates from a projection the caller computed. */
+    public static final KernelSpec DW_ACTIVATE = KernelSpec.of("dynamic_weights", "dw_activate",
+            "proj", PTR, "hid", PTR, "T", I32, "K4", I32, "N4", I32);
     /** Dynamic weights, low-rank factors. */
     public static final KernelSpec DW_WEIGHTS = KernelSpec.of("dynamic_weights", "dw_weights",
             "hid", PTR, "qkw", PTR, "qkwType", I32, "out", PTR, "T", I32, "K", I32, "N", I32, "I", I32);
@@ -140,7 +143,7 @@ public final class Kernels {
     public static List<KernelSpec> all() {
         return List.of(GEMV_F32, GEMV_BF16, GEMV_F16, GEMV_Q8, DEQUANT_Q8, GEMM_TC_BF16, GEMM_TC_F16, GEMM_F32,
                 RMS_NORM, LAYER_NORM, ROPE, ROPE_ROWS, SWIGLU, MGATE, GELU, ADD, SOFTMAX, EMBEDDING, CONVERT,
-                DW_HIDDEN, DW_WEIGHTS,
+                DW_HIDDEN, DW_ACTIVATE, DW_WEIGHTS,
                 ATTN_PREFILL, ATTN_DECODE_LOGITS, ATTN_DECODE_LOGITS_BATCH, ATTN_DECODE_LSE, ATTN_DECODE_LSE_BATCH,
                 ATTN_DECODE_PV, ATTN_DECODE_PV_BATCH, ATTN_DECODE_REDUCE, ATTN_DECODE_REDUCE_BATCH, KV_APPEND,
                 KV_APPEND_BATCH, UNFUSED_LOGITS, UNFUSED_COMPOSE, UNFUSED_SOFTMAX, UNFUSED_PV);

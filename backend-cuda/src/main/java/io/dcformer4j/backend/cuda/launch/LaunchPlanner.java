@@ -167,10 +167,26 @@ public final class LaunchPlanner {
         Launch hidden = new Launch(Kernels.DW_HIDDEN, Dim3.of(blocks(k4 + n4, 32), t), new Dim3(32, 8, 1), 0,
                 List.of(ptr(a), ptr(dw1), i32(dw1Type), ptr(dd), i32(ddType), ptr(hid), i32(t), i32(e), i32(k4),
                         i32(n4)));
+        return List.of(hidden, dynamicWeightFactors(qkw, qkwType, hid, out, t, k, n, rank));
+    }
+
+    /**
+     * {@link #dynamicWeights} from the projection [T, 4K + 4N] the caller computed: its activations into the
+     * hidden scratch (one thread per element), then the same low-rank factors launch.
+     */
+    public static List<Launch> dynamicWeightsFromProjection(long projected, long qkw, int qkwType, long hid, long out,
+                                                            int t, int k, int n, int rank) {
+        long items = dynamicHiddenFloats(t, k, n);
+        Launch activate = new Launch(Kernels.DW_ACTIVATE, Dim3.of(blocks(items, BLOCK)), Dim3.of(BLOCK), 0,
+                List.of(ptr(projected), ptr(hid), i32(t), i32(4 * k), i32(4 * n)));
+        return List.of(activate, dynamicWeightFactors(qkw, qkwType, hid, out, t, k, n, rank));
+    }
+
+    /** dw_weights: one block per (slot, token), r and the RMS factors in dynamic shared memory. */
+    private static Launch dynamicWeightFactors(long qkw, int qkwType, long hid, long out, int t, int k, int n, int rank) {
         int threads = Math.min(BLOCK, ((2 * rank + 1) * n + 31) / 32 * 32);
-        Launch weights = new Launch(Kernels.DW_WEIGHTS, Dim3.of(4, t), Dim3.of(threads), 4 * (2 * rank * n + rank),
+        return new Launch(Kernels.DW_WEIGHTS, Dim3.of(4, t), Dim3.of(threads), 4 * (2 * rank * n + rank),
                 List.of(ptr(hid), ptr(qkw), i32(qkwType), ptr(out), i32(t), i32(k), i32(n), i32(rank)));
-        return List.of(hidden, weights);
     }
 
     /**

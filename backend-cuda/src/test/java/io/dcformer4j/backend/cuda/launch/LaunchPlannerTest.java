@@ -130,6 +130,45 @@ class LaunchPlannerTest {
     }
 
     @Test
+    void dynamicWeightsFromProjectionActivatesEveryElementOnceThenReusesTheFactorsLaunch() {
+        int t = 3;
+        int k = 16;
+        int n = 5;
+        int rank = 2;
+        List<Launch> ls = LaunchPlanner.dynamicWeightsFromProjection(0x1000, 0x2000, 1, 0x3000, 0x4000, t, k, n, rank);
+        assertThat(ls).extracting(Launch::kernel).containsExactly(Kernels.DW_ACTIVATE, Kernels.DW_WEIGHTS);
+        Launch activate = ls.get(0);
+        long items = LaunchPlanner.dynamicHiddenFloats(t, k, n);
+        assertThat(items).isEqualTo(3L * (64 + 20));
+        long threads = (long) activate.grid().x() * activate.block().x();
+        assertThat(threads).isGreaterThanOrEqualTo(items).isLessThan(items + activate.block().x());
+        assertThat(activate.grid().y()).isEqualTo(1);
+        assertThat(activate.block().x() % 32).isZero();
+        assertThat(activate.sharedBytes()).isZero();
+        assertThat(ptrArg(activate, "proj")).isEqualTo(0x1000);
+        assertThat(ptrArg(activate, "hid")).isEqualTo(0x3000);
+        assertThat(intArg(activate, "T")).isEqualTo(t);
+        assertThat(intArg(activate, "K4")).isEqualTo(4 * k);
+        assertThat(intArg(activate, "N4")).isEqualTo(4 * n);
+        // the factors launch is dynamicWeights' own, reading the same hidden scratch
+        Launch w = ls.get(1);
+        Launch same = LaunchPlanner.dynamicWeights(0x5000, 0x6000, 0, 0x7000, 0, 0x2000, 1, 0x3000, 0x4000, t, 40, k, n,
+                rank).get(1);
+        assertThat(w).isEqualTo(same);
+        assertThat(w.grid()).isEqualTo(Dim3.of(4, t));
+        assertThat(w.sharedBytes()).isEqualTo(4 * (2 * rank * n + rank));
+        assertThat(ptrArg(w, "hid")).isEqualTo(0x3000);
+        assertThat(ptrArg(w, "qkw")).isEqualTo(0x2000);
+        assertThat(intArg(w, "qkwType")).isEqualTo(1);
+        assertThat(ptrArg(w, "out")).isEqualTo(0x4000);
+        assertThat(intArg(w, "K")).isEqualTo(k);
+        assertThat(intArg(w, "N")).isEqualTo(n);
+        assertThat(intArg(w, "I")).isEqualTo(rank);
+        assertThatThrownBy(() -> LaunchPlanner.dynamicWeightsFromProjection(1, 2, 0, 3, 4, 0, k, n, rank))
+                .as("an empty projection is the caller's to skip").isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void launchRejectsArgumentsThatDoNotMatchTheSignature() {
         assertThatThrownBy(() -> new Launch(Kernels.ADD, Dim3.of(1), Dim3.of(32), 0,
                 List.of(KernelArg.ptr(1), KernelArg.ptr(2), KernelArg.ptr(3))))
