@@ -24,6 +24,7 @@ final class Activations implements AutoCloseable {
     final Tensor k;
     final Tensor v;
     final Tensor dyn;
+    final Tensor dynProjected;
     final Tensor attn;
     final Tensor attnOut;
     final Tensor f;
@@ -37,7 +38,7 @@ final class Activations implements AutoCloseable {
     private final List<Tensor> owned = new ArrayList<>();
     private final Backend backend;
 
-    Activations(Backend backend, ModelConfig c, int rank, int rows) {
+    Activations(Backend backend, ModelConfig c, int rank, int hidden, int rows) {
         this.backend = backend;
         this.rows = rows;
         this.tokens = new int[rows];
@@ -56,6 +57,8 @@ final class Activations implements AutoCloseable {
             k = c.rotaryDim() > 0 ? f32("k.rope", rows, e) : kn;
             dyn = c.useDcmha()                              // [T, 4, 2I+1, N]
                     ? track(backend.allocate(DType.F32, Shape.of(rows, 4, 2 * rank + 1, c.numHeads()), "dyn")) : null;
+            dynProjected = c.useDcmha()                     // [T, 4K + 4N], a · dw_m
+                    ? f32("dyn.projected", rows, 4 * hidden + 4 * c.numHeads()) : null;
             attn = f32("attn.o", rows, e);                  // [T, N·D]
             attnOut = f32("attn.out", rows, e);             // [T, E]
             f = f32("ffn.in", rows, e);                     // [T, E]
@@ -93,6 +96,7 @@ final class Activations implements AutoCloseable {
         q = head.apply(full.q);
         k = head.apply(full.k);
         dyn = head.apply(full.dyn);
+        dynProjected = head.apply(full.dynProjected);
         attn = head.apply(full.attn);
         attnOut = head.apply(full.attnOut);
         f = head.apply(full.f);

@@ -42,13 +42,19 @@ final class Blocks {
     static void projections(DCFormerModel model, LayerWeights lw, Activations act) {
         Backend backend = model.backend();
         LayerWeights.Attention w = lw.attention();
-        linears(backend, act.a, List.of(w.q(), w.k(), w.v()), List.of(act.q0, act.k0, act.v));
+        LayerWeights.Compose compose = lw.compose();
+        if (compose.dynamic() == null) {
+            linears(backend, act.a, List.of(w.q(), w.k(), w.v()), List.of(act.q0, act.k0, act.v));
+        } else {
+            // dw_mᵀ streams in the same pass as q, k and v: a decode step's dynamic weights then cost no call of
+            // their own for their projection, only the small rest (GELU, qkw, norms, tanh)
+            linears(backend, act.a, List.of(w.q(), w.k(), w.v(), new LayerWeights.Projection(compose.merged(), null)),
+                    List.of(act.q0, act.k0, act.v, act.dynProjected));
+            backend.dynamicWeightsFromProjection(act.dynProjected, compose.dynamic(), act.dyn);
+        }
         if (w.hasQkNorm()) {
             backend.rmsNorm(act.q0, w.qNorm(), QK_NORM_EPS, act.qn);
             backend.rmsNorm(act.k0, w.kNorm(), QK_NORM_EPS, act.kn);
-        }
-        if (lw.compose().dynamic() != null) {
-            backend.dynamicWeights(act.a, lw.compose().dynamic(), act.dyn);
         }
     }
 

@@ -41,6 +41,7 @@ public final class DCFormerModel implements AutoCloseable {
     private final AttentionSpec[] attention;
     private final RopeSpec rope;
     private final int rank;
+    private final int hidden;
     private final CacheBudget cacheBudget;
     private final Quantization quantization;
     /** Owns the Q8_0 copies quantized at load (freed on close). */
@@ -61,7 +62,7 @@ public final class DCFormerModel implements AutoCloseable {
             int e = config.dim();
             int n = config.numHeads();
             this.rank = config.useDcmha() ? composeRank(config, b) : 0;
-            int hidden = config.useDcmha() ? b.shapeOf(WeightLayout.layer(0) + "attention.dyn_w_proj.qkw").dim(-3) : 0;
+            this.hidden = config.useDcmha() ? b.shapeOf(WeightLayout.layer(0) + "attention.dyn_w_proj.qkw").dim(-3) : 0;
             Shape table = Shape.of(config.vocabSize(), e);
             boolean pythia = config.family() == ModelFamily.DCPYTHIA;
 
@@ -217,6 +218,11 @@ public final class DCFormerModel implements AutoCloseable {
 
     int composeRank() {
         return rank;
+    }
+
+    /** K, the hidden width of the dynamic-weight MLP (0 for plain MHA). */
+    int composeHidden() {
+        return hidden;
     }
 
     Tensor embedding() {

@@ -55,7 +55,7 @@ public final class DecodeBatch implements AutoCloseable {
         this.rowCaches = new KvCache[maxRows];
         this.rowCacheList = Arrays.asList(rowCaches);
         ModelConfig c = model.config();
-        this.full = new Activations(backend, c, model.composeRank(), maxRows);
+        this.full = new Activations(backend, c, model.composeRank(), model.composeHidden(), maxRows);
         try {
             this.logits = backend.allocate(DType.F32, Shape.of(maxRows, c.vocabSize()), "batch.logits"); // [B, V]
         } catch (RuntimeException e) {

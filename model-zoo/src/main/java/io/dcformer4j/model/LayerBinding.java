@@ -97,10 +97,11 @@ final class LayerBinding {
                 binder.matrix(d + "qkw", Shape.of(1, 4, hidden, 2 * rank, n)),
                 binder.matrix(d + "dd", Shape.of(e, 1, 4 * n)),
                 n, rank);
+        Tensor merged = binder.mergedProjection(dynamic.dw1(), dynamic.dd(), d + "dw_m");
         if (!config.useSw()) {
-            return new LayerWeights.Compose(dynamic, null, null);
+            return new LayerWeights.Compose(dynamic, merged, null, null);
         }
-        return new LayerWeights.Compose(dynamic, binder.vector(d + "pre_proj.w", Shape.of(n, n)),
+        return new LayerWeights.Compose(dynamic, merged, binder.vector(d + "pre_proj.w", Shape.of(n, n)),
                 binder.vector(d + "post_proj.w", Shape.of(n, n)));
     }
 

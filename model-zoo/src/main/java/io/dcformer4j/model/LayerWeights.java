@@ -46,12 +46,14 @@ record LayerWeights(Norm attentionNorm, Attention attention, Compose compose, No
      * The DCMHA composition parameters (spec §2.2, §2.4).
      *
      * @param dynamic    {@code dyn_w_proj} (dw1, qkw, dd), or null for plain MHA
+     * @param merged     dw_mᵀ [4K + 4N, E] (spec §2.2's merged dw1 and dd, output-major), made at load so that the
+     *                   dynamic weights' projection runs as one more weight of the q/k/v pass; null for plain MHA
      * @param staticPre  {@code pre_proj.w} [N, N], or null without {@code use_sw}
      * @param staticPost {@code post_proj.w} [N, N], or null without {@code use_sw}
      */
-    record Compose(DynamicWeightParams dynamic, Tensor staticPre, Tensor staticPost) {
+    record Compose(DynamicWeightParams dynamic, Tensor merged, Tensor staticPre, Tensor staticPost) {
         /** Plain MHA: nothing to compose. */
-        static final Compose NONE = new Compose(null, null, null);
+        static final Compose NONE = new Compose(null, null, null, null);
     }
 
     /**

@@ -88,7 +88,7 @@ public final class Session implements AutoCloseable {
             }
             model.cacheBudget().reserve(held, "cannot open a session of " + maxContext + " positions");
             reserved = held;
-            act = new Activations(backend, config, model.composeRank(), 1);
+            act = new Activations(backend, config, model.composeRank(), model.composeHidden(), 1);
             logits = backend.allocate(DType.F32, Shape.of(1, config.vocabSize()), "logits"); // [1, V]
         } catch (RuntimeException e) {
             model.cacheBudget().release(reserved);
@@ -282,7 +282,7 @@ public final class Session implements AutoCloseable {
                     if (act != null) {
                         act.close();
                     }
-                    act = new Activations(backend, config, model.composeRank(), rows);
+                    act = new Activations(backend, config, model.composeRank(), model.composeHidden(), rows);
                 }
                 System.arraycopy(tokens, done, act.tokens, 0, rows);
                 boolean last = done + rows == tokens.length;

@@ -106,6 +106,33 @@ final class WeightBinder {
         return f32;
     }
 
+    /**
+     * dw_mᵀ [4K + 4N, E] from bound dw1 [E, 1, 4, K] and dd [E, 1, 4N] (spec §2.2's merged form, transposed to the
+     * [out, in] layout of {@code linear}): a copy in their dtype (F32 where they differ), owned with the bound
+     * tensors. Costs the bytes of dw1 and dd once more; the checkpoint's own pages of them are then not read
+     * by a host backend.
+     */
+    Tensor mergedProjection(Tensor dw1, Tensor dd, String label) {
+        int e = dd.shape().dim(0);
+        int k4 = (int) (dw1.shape().numel() / e);
+        int n4 = (int) (dd.shape().numel() / e);
+        float[] w1 = dw1.toFloatArray();   // [E, 4K]
+        float[] d = dd.toFloatArray();     // [E, 4N]
+        float[] merged = new float[(k4 + n4) * e]; // [4K + 4N, E]
+        for (int i = 0; i < e; i++) {
+            for (int j = 0; j < k4; j++) {
+                merged[j * e + i] = w1[i * k4 + j];
+            }
+            for (int j = 0; j < n4; j++) {
+                merged[(k4 + j) * e + i] = d[i * n4 + j];
+            }
+        }
+        DType dtype = dw1.dtype() == dd.dtype() ? dw1.dtype() : DType.F32;
+        Tensor t = backend.fromFloats(dtype, Shape.of(k4 + n4, e), merged, label);
+        bound.add(t);
+        return t;
+    }
+
     /** Rows {@code [start, end)} of a bound tensor, sharing its storage (closed with it). */
     Tensor slice(Tensor t, int start, int end) {
         return backend.slice(t, start, end);

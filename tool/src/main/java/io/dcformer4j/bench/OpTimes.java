@@ -22,7 +22,7 @@ import java.util.Set;
 public final class OpTimes {
     /** The methods that compute: the rest (allocation, views, bookkeeping) is not timed. */
     private static final Set<String> OPS = Set.of("embedding", "linear", "linears", "rmsNorm", "layerNorm", "rope", "ropeRows", "swiglu",
-            "mgate", "gelu", "add", "softmax", "dynamicWeights", "attentionPrefill", "attentionDecode",
+            "mgate", "gelu", "add", "softmax", "dynamicWeights", "dynamicWeightsFromProjection", "attentionPrefill", "attentionDecode",
             "attentionDecodeBatch", "copy");
 
     /** One operation's totals. */

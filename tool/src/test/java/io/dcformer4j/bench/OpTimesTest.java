@@ -24,7 +24,7 @@ class OpTimesTest {
                         .collect(Collectors.toMap(OpTimes.Row::op, r -> r.calls() / d.steps()));
                 assertThat(callsPerStep.get("attentionDecode")).isEqualTo(tiny.layers());
                 assertThat(callsPerStep.get("linear [" + tiny.vocab() + ", " + tiny.dim() + "]")).as("the output head").isEqualTo(1);
-                assertThat(callsPerStep.getOrDefault("dynamicWeights", 0L)).isEqualTo(d.dcmha() ? tiny.layers() : 0);
+                assertThat(callsPerStep.getOrDefault("dynamicWeightsFromProjection", 0L)).isEqualTo(d.dcmha() ? tiny.layers() : 0);
                 assertThat(d.rows()).allSatisfy(r -> assertThat(r.calls() % d.steps()).as(r.op()).isZero());
                 assertThat(d.outsideMs()).as("operations timed inside the step").isGreaterThanOrEqualTo(0);
                 assertThat(d.rows()).isSortedAccordingTo((a, b) -> Long.compare(b.nanos(), a.nanos()));
