@@ -114,14 +114,24 @@ abstract class DynamicWeightChecks extends Checks {
         backend().dynamicWeightsFromProjection(tck().zeros("projected", 0, 24), params, empty);
     }
 
+    /** E 8, N 2, I 1, K 4: zero parameters for the shape checks. */
+    private static final int E = 8;
+    private static final int N = 2;
+    private static final int RANK = 1;
+    private static final int K = 4;
+
+    private DynamicWeightParams smallParams() {
+        return new DynamicWeightParams(tck().zeros("dw1", E, 1, 4, K), tck().zeros("qkw", 1, 4, K, 2 * RANK, N),
+                tck().zeros("dd", E, 1, 4 * N), N, RANK);
+    }
+
     @Test
     void dynamicWeightsFromProjectionRejectsBadShapes() {
-        int e = 8;
-        int n = 2;
-        int rank = 1;
-        int k = 4;
-        DynamicWeightParams params = new DynamicWeightParams(tck().zeros("dw1", e, 1, 4, k), tck().zeros("qkw", 1, 4, k, 2 * rank, n),
-                tck().zeros("dd", e, 1, 4 * n), n, rank);
+        int e = E;
+        int n = N;
+        int rank = RANK;
+        int k = K;
+        DynamicWeightParams params = smallParams();
         Tensor dyn = tck().zeros("dyn", 3, 4, 2 * rank + 1, n);
         Tensor narrow = tck().zeros("narrow", 3, 4 * k + 4 * n - 1);
         assertThatThrownBy(() -> backend().dynamicWeightsFromProjection(narrow, params, dyn))
@@ -139,12 +149,10 @@ abstract class DynamicWeightChecks extends Checks {
 
     @Test
     void dynamicWeightsRejectsWrongOutputShape() {
-        int e = 8;
-        int n = 2;
-        int rank = 1;
-        int k = 4;
-        DynamicWeightParams params = new DynamicWeightParams(tck().zeros("dw1", e, 1, 4, k), tck().zeros("qkw", 1, 4, k, 2 * rank, n),
-                tck().zeros("dd", e, 1, 4 * n), n, rank);
+        int e = E;
+        int n = N;
+        int rank = RANK;
+        DynamicWeightParams params = smallParams();
         Tensor a = tck().zeros("a", 3, e);
         Tensor wrong = tck().zeros("dyn", 3, 4, 2 * rank + 1, n + 1);
         assertThatThrownBy(() -> backend().dynamicWeights(a, params, wrong)).as("dynamicWeights into [3, 4, 3, 3] for N = 2")

@@ -12,8 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import jdk.incubator.vector.FloatVector;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -29,10 +27,7 @@ import org.junit.jupiter.api.Test;
 class LinearsTest {
     @BeforeEach
     void forcedWidthFitsThisCpu() {
-        String forced = System.getProperty(VectorProbe.BITS_PROPERTY);
-        Assumptions.assumeTrue(forced == null || forced.isBlank()
-                || Integer.parseInt(forced.trim()) <= FloatVector.SPECIES_PREFERRED.vectorBitSize(),
-                "this CPU's vectors are narrower than " + forced + " bits");
+        TestData.assumeForcedWidthFitsThisCpu();
     }
 
     @Test

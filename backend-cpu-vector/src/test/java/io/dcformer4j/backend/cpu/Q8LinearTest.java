@@ -14,8 +14,6 @@ import io.dcformer4j.api.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
-import jdk.incubator.vector.FloatVector;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -31,10 +29,7 @@ class Q8LinearTest {
     /** A width forced above this CPU's (a 256-bit run on a 128-bit machine) cannot be tested here: skipped. */
     @BeforeEach
     void forcedWidthFitsThisCpu() {
-        String forced = System.getProperty(VectorProbe.BITS_PROPERTY);
-        Assumptions.assumeTrue(forced == null || forced.isBlank()
-                || Integer.parseInt(forced.trim()) <= FloatVector.SPECIES_PREFERRED.vectorBitSize(),
-                "this CPU's vectors are narrower than " + forced + " bits");
+        TestData.assumeForcedWidthFitsThisCpu();
     }
 
     @Test

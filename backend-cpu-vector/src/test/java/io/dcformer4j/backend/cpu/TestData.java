@@ -4,6 +4,8 @@ import io.dcformer4j.api.DType;
 import io.dcformer4j.api.Numerics;
 
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Assumptions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,6 +21,17 @@ final class TestData {
             a[i] = Numerics.roundTo(dtype, (rnd.nextFloat() * 2 - 1) * scale);
         }
         return a;
+    }
+
+    /**
+     * Skips the calling test where the vector width forced by {@value VectorProbe#BITS_PROPERTY} (the pom's 256- and
+     * 128-bit runs) is wider than this CPU's: such a width cannot be tested here.
+     */
+    static void assumeForcedWidthFitsThisCpu() {
+        String forced = System.getProperty(VectorProbe.BITS_PROPERTY);
+        Assumptions.assumeTrue(forced == null || forced.isBlank()
+                || Integer.parseInt(forced.trim()) <= FloatVector.SPECIES_PREFERRED.vectorBitSize(),
+                "this CPU's vectors are narrower than " + forced + " bits");
     }
 
     static float[] random(Random rnd, int n, float scale) {

@@ -9,7 +9,6 @@ import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.Shape;
 import io.dcformer4j.api.Tensor;
 import io.dcformer4j.backend.cuda.launch.Launch;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -93,22 +92,9 @@ class EmulatedDynamicWeightsTest {
         }
     }
 
-    private static boolean hasGpp() {
-        try {
-            Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     @BeforeAll
     static void buildTheEmulator() throws Exception {
-        assumeTrue(hasGpp(), "g++ is not installed");
+        assumeTrue(Gpp.installed(), "g++ is not installed");
         // a folder of its own: KernelEmulationTest builds emu_test into target/emu
         Path out = Path.of("target/emu-lib").toAbsolutePath();
         Process p = new ProcessBuilder("bash", "src/test/emu/run-emu.sh", "--lib", out.toString())

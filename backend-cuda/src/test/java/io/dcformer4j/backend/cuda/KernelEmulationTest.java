@@ -3,7 +3,6 @@ package io.dcformer4j.backend.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -18,22 +17,9 @@ import org.junit.jupiter.api.Test;
  */
 class KernelEmulationTest {
 
-    private static boolean hasGpp() {
-        try {
-            Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     @Test
     void everyKernelMatchesItsFloat64ReferenceOnTheCpuEmulator() throws Exception {
-        assumeTrue(hasGpp(), "g++ is not installed");
+        assumeTrue(Gpp.installed(), "g++ is not installed");
         Process p = new ProcessBuilder("bash", "src/test/emu/run-emu.sh", Path.of("target/emu").toAbsolutePath().toString())
                 .redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
