@@ -44,7 +44,7 @@ public final class DCFormerModel implements AutoCloseable {
     private final int hidden;
     private final CacheBudget cacheBudget;
     private final Quantization quantization;
-    /** Owns the Q8_0 copies quantized at load (freed on close). */
+    /** Owns the copies made at load (Q8_0 quantizations, dw_m; freed on close). */
     private final WeightBinder binder;
     private boolean closed;
 
@@ -89,7 +89,7 @@ public final class DCFormerModel implements AutoCloseable {
             for (Tensor t : b.bound()) {
                 t.close();
             }
-            b.closeQuantized();
+            b.closeCopies();
             throw ex;
         }
     }
@@ -253,7 +253,7 @@ public final class DCFormerModel implements AutoCloseable {
         for (Tensor t : tensors) {
             t.close();
         }
-        binder.closeQuantized();
+        binder.closeCopies();
         if (ownedSource != null) {
             ownedSource.close();
         }

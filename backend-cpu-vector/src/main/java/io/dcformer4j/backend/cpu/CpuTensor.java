@@ -146,6 +146,13 @@ final class CpuTensor implements Tensor {
         float[] out = new float[(int) n];
         if (dtype == DType.F32) {
             MemorySegment.copy(storage.segment, F32, offset, out, 0, out.length);
+        } else if (dtype == DType.BF16 || dtype == DType.F16) {
+            // one bulk copy of the 16-bit values, then widening in a plain loop: a loader reads whole weights this way
+            short[] bits = new short[out.length];
+            MemorySegment.copy(storage.segment, I16, offset, bits, 0, bits.length);
+            for (int i = 0; i < out.length; i++) {
+                out[i] = dtype == DType.BF16 ? Numerics.bf16ToFloat(bits[i]) : Float.float16ToFloat(bits[i]);
+            }
         } else {
             for (int i = 0; i < out.length; i++) {
                 out[i] = getFloat(i);
