@@ -35,6 +35,10 @@ final class Activations implements AutoCloseable {
     final Tensor mgLogits;
     final Tensor ffnOut;
     final Tensor xn;
+    /** The outputs of the layer's attention pass ({@link LayerWeights#attentionPass}): q, k, v (and a · dw_m). */
+    final List<Tensor> attentionPassOuts;
+    /** The outputs of its FFN pass ({@link LayerWeights#ffnPass}): gate, up (and mgate's logits); null for GELU. */
+    final List<Tensor> ffnPassOuts;
     private final List<Tensor> owned = new ArrayList<>();
     private final Backend backend;
 
@@ -69,6 +73,8 @@ final class Activations implements AutoCloseable {
             mgLogits = c.mgate() ? f32("ffn.mg", rows, c.mgateDim()) : null;
             ffnOut = f32("ffn.out", rows, e);               // [T, E]
             xn = f32("final.norm", rows, e);                // [T, E]
+            attentionPassOuts = attentionPassOuts(q0, k0, v, dynProjected);
+            ffnPassOuts = ffnPassOuts(gate, up, mgLogits);
         } catch (RuntimeException ex) {
             close();
             throw ex;
@@ -107,6 +113,19 @@ final class Activations implements AutoCloseable {
         mgLogits = head.apply(full.mgLogits);
         ffnOut = head.apply(full.ffnOut);
         xn = head.apply(full.xn);
+        attentionPassOuts = attentionPassOuts(q0, k0, v, dynProjected);
+        ffnPassOuts = ffnPassOuts(gate, up, mgLogits);
+    }
+
+    private static List<Tensor> attentionPassOuts(Tensor q0, Tensor k0, Tensor v, Tensor dynProjected) {
+        return dynProjected == null ? List.of(q0, k0, v) : List.of(q0, k0, v, dynProjected);
+    }
+
+    private static List<Tensor> ffnPassOuts(Tensor gate, Tensor up, Tensor mgLogits) {
+        if (up == null) {
+            return null;
+        }
+        return mgLogits == null ? List.of(gate, up) : List.of(gate, up, mgLogits);
     }
 
     private Tensor f32(String label, int r, int cols) {

@@ -3,8 +3,6 @@ package io.dcformer4j.model;
 import io.dcformer4j.api.Backend;
 import io.dcformer4j.api.Tensor;
 
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -27,13 +25,13 @@ final class Blocks {
         attention.run();
         if (config.parallelResidual()) {
             norm(model, act.x, w.ffnNorm(), act.f);
-            feedForward(backend, w.feedForward(), act);
+            feedForward(backend, w, act);
             backend.add(act.x, act.attnOut, act.x);
             backend.add(act.x, act.ffnOut, act.x);
         } else {
             backend.add(act.x, act.attnOut, act.x);
             norm(model, act.x, w.ffnNorm(), act.f);
-            feedForward(backend, w.feedForward(), act);
+            feedForward(backend, w, act);
             backend.add(act.x, act.ffnOut, act.x);
         }
     }
@@ -42,15 +40,11 @@ final class Blocks {
     static void projections(DCFormerModel model, LayerWeights lw, Activations act) {
         Backend backend = model.backend();
         LayerWeights.Attention w = lw.attention();
-        LayerWeights.Compose compose = lw.compose();
-        if (compose.dynamic() == null) {
-            linears(backend, act.a, List.of(w.q(), w.k(), w.v()), List.of(act.q0, act.k0, act.v));
-        } else {
-            // dw_mᵀ streams in the same pass as q, k and v: a decode step's dynamic weights then cost no call of
-            // their own for their projection, only the small rest (GELU, qkw, norms, tanh)
-            linears(backend, act.a, List.of(w.q(), w.k(), w.v(), new LayerWeights.Projection(compose.merged(), null)),
-                    List.of(act.q0, act.k0, act.v, act.dynProjected));
-            backend.dynamicWeightsFromProjection(act.dynProjected, compose.dynamic(), act.dyn);
+        // for DCMHA, dw_mᵀ streams in the same pass as q, k and v: a decode step's dynamic weights then cost no
+        // call of their own for their projection, only the small rest (GELU, qkw, norms, tanh)
+        linears(backend, act.a, lw.attentionPass(), act.attentionPassOuts);
+        if (lw.compose().dynamic() != null) {
+            backend.dynamicWeightsFromProjection(act.dynProjected, lw.compose().dynamic(), act.dyn);
         }
         if (w.hasQkNorm()) {
             backend.rmsNorm(act.q0, w.qNorm(), QK_NORM_EPS, act.qn);
@@ -59,19 +53,14 @@ final class Blocks {
     }
 
     /** The FFN (spec §1.5) from act.f into act.ffnOut. */
-    static void feedForward(Backend backend, LayerWeights.FeedForward w, Activations act) {
+    static void feedForward(Backend backend, LayerWeights lw, Activations act) {
+        LayerWeights.FeedForward w = lw.feedForward();
         if (!w.isSwiGlu()) {
             linear(backend, act.f, w.w1(), act.gate);
             backend.gelu(act.gate, act.u);
         } else {
             // gate, up (and the mgate logits) read the same input: one pass over their weights
-            LayerWeights.Projection up = new LayerWeights.Projection(w.w3(), null);
-            if (w.mg() == null) {
-                linears(backend, act.f, List.of(w.w1(), up), List.of(act.gate, act.up));
-            } else {
-                linears(backend, act.f, List.of(w.w1(), up, new LayerWeights.Projection(w.mg(), null)),
-                        List.of(act.gate, act.up, act.mgLogits));
-            }
+            linears(backend, act.f, lw.ffnPass(), act.ffnPassOuts);
             backend.swiglu(act.gate, act.up, act.u);
             if (w.mg() != null) {
                 backend.mgate(act.u, act.mgLogits, act.gated);
@@ -80,26 +69,14 @@ final class Blocks {
         linear(backend, act.gated, w.w2(), act.ffnOut);
     }
 
+    /** {@code outs[j] = x · weights[j]ᵀ + biases[j]} for a pass, one call for all its projections. */
+    static void linears(Backend backend, Tensor x, LayerWeights.Pass pass, List<Tensor> outs) {
+        backend.linears(x, pass.weights(), pass.biases(), outs);
+    }
+
     /** {@code out = x · pᵀ + bias}. */
     static void linear(Backend backend, Tensor x, LayerWeights.Projection p, Tensor out) {
         backend.linear(x, p.weight(), p.bias(), out);
-    }
-
-    /** {@code outs[j] = x · projections[j]ᵀ + bias}, one pass over all the weights. */
-    static void linears(Backend backend, Tensor x, List<LayerWeights.Projection> projections, List<Tensor> outs) {
-        List<Tensor> weights = new ArrayList<>(projections.size());
-        List<Tensor> biases = null;
-        for (int j = 0; j < projections.size(); j++) {
-            LayerWeights.Projection p = projections.get(j);
-            weights.add(p.weight());
-            if (p.bias() != null) {
-                if (biases == null) {
-                    biases = new ArrayList<>(Collections.nCopies(projections.size(), (Tensor) null));
-                }
-                biases.set(j, p.bias());
-            }
-        }
-        backend.linears(x, weights, biases, outs);
     }
 
     /** The family's block norm: LayerNorm for DCPythia, RMSNorm for DCFormer++. */

@@ -29,7 +29,7 @@ final class LayerBinding {
      */
     static LayerWeights bind(int layer, ModelConfig config, WeightBinder binder, int rank, int hidden) {
         LayerBinding b = new LayerBinding(config, binder, layer);
-        return new LayerWeights(b.norm("attention_norm."), b.attention(), b.compose(rank, hidden), b.norm("ffn_norm."),
+        return LayerWeights.of(b.norm("attention_norm."), b.attention(), b.compose(rank, hidden), b.norm("ffn_norm."),
                 b.feedForward());
     }
 

@@ -2,6 +2,9 @@ package io.dcformer4j.model;
 
 import io.dcformer4j.api.DynamicWeightParams;
 import io.dcformer4j.api.Tensor;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * One layer's bound weights, in the groups the layer uses them: the two block norms, the attention
@@ -14,8 +17,39 @@ import io.dcformer4j.api.Tensor;
  * @param compose       the DCMHA parameters ({@link Compose#NONE} for plain MHA)
  * @param ffnNorm       {@code ffn_norm} before the feed-forward network
  * @param feedForward   the FFN
+ * @param attentionPass q, k and v, and dw_mᵀ for DCMHA: the projections of the normalised attention input
+ * @param ffnPass       SwiGLU's gate and up (and mgate's logits): the projections of the FFN input; null for the GELU MLP
  */
-record LayerWeights(Norm attentionNorm, Attention attention, Compose compose, Norm ffnNorm, FeedForward feedForward) {
+record LayerWeights(Norm attentionNorm, Attention attention, Compose compose, Norm ffnNorm, FeedForward feedForward,
+                    Pass attentionPass, Pass ffnPass) {
+
+    /** The layer's weights with its two passes built from them. */
+    static LayerWeights of(Norm attentionNorm, Attention attention, Compose compose, Norm ffnNorm, FeedForward feedForward) {
+        Pass attentionPass = compose.merged() == null ? Pass.of(attention.q(), attention.k(), attention.v())
+                : Pass.of(attention.q(), attention.k(), attention.v(), new Projection(compose.merged(), null));
+        Pass ffnPass = null;
+        if (feedForward.isSwiGlu()) {
+            Projection up = new Projection(feedForward.w3(), null);
+            ffnPass = feedForward.mg() == null ? Pass.of(feedForward.w1(), up)
+                    : Pass.of(feedForward.w1(), up, new Projection(feedForward.mg(), null));
+        }
+        return new LayerWeights(attentionNorm, attention, compose, ffnNorm, feedForward, attentionPass, ffnPass);
+    }
+
+    /**
+     * The weights and biases of one {@code Backend.linears} call (several projections of one input), built once at
+     * load so that every decode step passes the same lists.
+     *
+     * @param weights the projections' weights
+     * @param biases  one per weight (each possibly null), or null when none has a bias
+     */
+    record Pass(List<Tensor> weights, List<Tensor> biases) {
+        static Pass of(Projection... projections) {
+            List<Tensor> weights = Arrays.stream(projections).map(Projection::weight).toList();
+            List<Tensor> biases = Arrays.stream(projections).map(Projection::bias).toList(); // nulls kept
+            return new Pass(weights, biases.stream().allMatch(Objects::isNull) ? null : biases);
+        }
+    }
 
     /** A block norm: RMSNorm {@code gain} alone, or LayerNorm (DCPythia) with a {@code bias}. */
     record Norm(Tensor gain, Tensor bias) {

@@ -7,10 +7,12 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Wall-clock time of each backend operation while recording is on: {@link #wrap} returns a backend that forwards
@@ -30,6 +32,8 @@ public final class OpTimes {
     }
 
     private final Map<String, long[]> rows = new LinkedHashMap<>();
+    /** Row keys of linear and linears calls, by their weight or weight list (identity). */
+    private final Map<Object, String> keys = new IdentityHashMap<>();
     private boolean recording;
     private int depth;
 
@@ -48,9 +52,8 @@ public final class OpTimes {
             return invoke(real, m, args);
         }
         String key = switch (name) {
-            case "linear" -> "linear " + ((Tensor) args[1]).shape();
-            case "linears" -> "linears " + ((List<?>) args[1]).stream().map(w -> ((Tensor) w).shape().toString())
-                    .collect(java.util.stream.Collectors.joining(" + "));
+            // by the weight (or the list of weights), which the model passes unchanged from step to step
+            case "linear", "linears" -> keys.computeIfAbsent(args[1], w -> name + " " + shapes(w));
             default -> name;
         };
         long t0 = System.nanoTime();
@@ -63,6 +66,14 @@ public final class OpTimes {
             row[0] += System.nanoTime() - t0;
             row[1]++;
         }
+    }
+
+    /** A weight's shape, or the shapes of a list of weights joined by " + ". */
+    private static String shapes(Object weights) {
+        if (weights instanceof List<?> list) {
+            return list.stream().map(w -> ((Tensor) w).shape().toString()).collect(Collectors.joining(" + "));
+        }
+        return ((Tensor) weights).shape().toString();
     }
 
     private static Object invoke(Backend real, Method m, Object[] args) throws Throwable {
